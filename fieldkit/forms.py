@@ -1,0 +1,337 @@
+"""Form definitions: load forms/*.toml, check them, and build typed Form and Field objects.
+
+The definitions are data the office may edit. A mistake in them is reported as a FormError that
+names the file and the field, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+FIELD_TYPES = frozenset(
+    {
+        "text", "multiline", "integer", "decimal", "date", "datetime",
+        "select_one", "select_multiple", "id_number", "phone", "reference",
+    }
+)
+CHOICE_TYPES = frozenset({"select_one", "select_multiple"})
+DEFAULT_KEYWORDS = {"date": {"today"}, "datetime": {"now"}}
+COMPARISONS = frozenset({">=", ">", "<=", "<"})
+FORM_ORDER = ("outreach", "person", "followup", "mediation", "consultation", "meeting")
+
+
+class FormError(Exception):
+    """A form definition is wrong; the message (Chinese) names the file and the field."""
+
+
+@dataclass(frozen=True)
+class Choice:
+    code: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Condition:
+    """`field` (or `ref.field` through a reference) is in / not in a set of codes."""
+
+    field: str
+    values: frozenset[str]
+    negate: bool = False
+
+    def holds(self, value: Any) -> bool:
+        """True when the condition is met by the current value of its field."""
+        values = value if isinstance(value, list) else [value]
+        hit = any(v in self.values for v in values if v not in (None, ""))
+        if self.negate:
+            return value not in (None, "", []) and not hit
+        return hit
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A cross-field rule: `field op other`, e.g. closed >= accepted."""
+
+    field: str
+    op: str
+    other: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Field:
+    id: str
+    label: str
+    type: str
+    required: bool = False
+    hint: str = ""
+    default: Any = None
+    min: float | None = None
+    max: float | None = None
+    max_length: int | None = None
+    decimals: int = 2
+    not_future: bool = False
+    choices: tuple[Choice, ...] = ()
+    choices_by: str | None = None
+    choice_sets: dict[str, tuple[Choice, ...]] = field(default_factory=dict)
+    relevant: Condition | None = None
+    required_when: Condition | None = None
+    ref_form: str | None = None
+
+    @property
+    def is_choice(self) -> bool:
+        return self.type in CHOICE_TYPES
+
+    def choices_for(self, data: dict[str, Any]) -> tuple[Choice, ...]:
+        """The choices offered given the other answers (level depends on category)."""
+        if self.choices_by:
+            return self.choice_sets.get(str(data.get(self.choices_by) or ""), ())
+        return self.choices
+
+    def all_choices(self) -> tuple[Choice, ...]:
+        """Every choice this field can hold, across choice sets, first label wins."""
+        seen: dict[str, Choice] = {c.code: c for c in self.choices}
+        for options in self.choice_sets.values():
+            for c in options:
+                seen.setdefault(c.code, c)
+        return tuple(seen.values())
+
+    def label_of(self, code: Any, data: dict[str, Any] | None = None) -> str:
+        """The Chinese label of a stored code; an unknown code (older form) shows as itself."""
+        options = self.choices_for(data) if data and self.choices_by else self.all_choices()
+        for c in options:
+            if c.code == code:
+                return c.label
+        return "" if code is None else str(code)
+
+
+@dataclass(frozen=True)
+class Form:
+    id: str
+    label: str
+    version: int
+    fields: tuple[Field, ...]
+    date_field: str
+    title_field: str
+    list_columns: tuple[str, ...]
+    constraints: tuple[Constraint, ...] = ()
+    unique: str | None = None
+
+    def field(self, field_id: str) -> Field:
+        for f in self.fields:
+            if f.id == field_id:
+                return f
+        raise KeyError(field_id)
+
+    def has(self, field_id: str) -> bool:
+        return any(f.id == field_id for f in self.fields)
+
+
+@dataclass(frozen=True)
+class FormSet:
+    """All forms plus the rules, as loaded from one or more definition folders."""
+
+    forms: dict[str, Form]
+    rules: dict[str, Any]
+    sources: dict[str, str]
+
+    def __getitem__(self, form_id: str) -> Form:
+        return self.forms[form_id]
+
+    def __iter__(self):
+        return iter(self.forms.values())
+
+    def get(self, form_id: str) -> Form | None:
+        return self.forms.get(form_id)
+
+    def template(self, name: str) -> dict[str, Any]:
+        """Another TOML file of the definition folders (e.g. the report template)."""
+        return self.rules.get("_templates", {}).get(name, {})
+
+
+def builtin_dir() -> Path:
+    """The definitions shipped with fieldkit (the repository's forms/ folder)."""
+    try:
+        return Path(str(files("fieldkit.formdefs")))
+    except ModuleNotFoundError:
+        # An editable install or a source checkout maps no package onto forms/: read it in place.
+        return Path(__file__).resolve().parent.parent / "forms"
+
+
+def load_forms(override_dir: Path | None = None) -> FormSet:
+    """Load the shipped definitions; a file of the same name in override_dir replaces one."""
+    paths: dict[str, Path] = {p.name: p for p in sorted(builtin_dir().glob("*.toml"))}
+    if override_dir and override_dir.is_dir():
+        paths.update({p.name: p for p in sorted(override_dir.glob("*.toml"))})
+    docs = {name: _read_toml(path) for name, path in paths.items()}
+    rules = docs.pop("rules.toml", {})
+    forms: dict[str, Form] = {}
+    sources: dict[str, str] = {}
+    templates: dict[str, Any] = {}
+    for name, doc in docs.items():
+        if "fields" not in doc:
+            templates[name.removesuffix(".toml")] = doc
+            continue
+        form = _build_form(doc, str(paths[name]))
+        if form.id in forms:
+            raise FormError(
+                f"表单定义错误：{paths[name]} 与 {sources[form.id]} 的表单标识重复（{form.id}）"
+            )
+        forms[form.id] = form
+        sources[form.id] = str(paths[name])
+    _check_references(forms, sources)
+    ordered = {k: forms[k] for k in FORM_ORDER if k in forms}
+    ordered.update({k: v for k, v in forms.items() if k not in ordered})
+    rules = {**rules, "_templates": templates}
+    return FormSet(ordered, rules, sources)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise FormError(f"表单定义错误：{path} 不是有效的 TOML（{exc}）") from None
+    except OSError as exc:
+        raise FormError(f"表单定义错误：无法读取 {path}（{exc.strerror}）") from None
+
+
+def _build_form(doc: dict[str, Any], src: str) -> Form:
+    def fail(msg: str) -> FormError:
+        return FormError(f"表单定义错误：{src} {msg}")
+
+    for key in ("id", "label", "version", "date_field", "title_field"):
+        if key not in doc:
+            raise fail(f"缺少 {key}")
+    if not isinstance(doc["version"], int) or doc["version"] < 1:
+        raise fail("version 应为正整数")
+    fields = [_build_field(raw, fail) for raw in doc["fields"]]
+    ids = [f.id for f in fields]
+    dupes = {i for i in ids if ids.count(i) > 1}
+    if dupes:
+        raise fail(f"字段标识重复：{'、'.join(sorted(dupes))}")
+    known = set(ids)
+    for f in fields:
+        for cond in (f.relevant, f.required_when):
+            if cond and cond.field.split(".")[0] not in known:
+                raise fail(f"字段 {f.id}：条件引用了不存在的字段 {cond.field}")
+        if f.choices_by and f.choices_by not in known:
+            raise fail(f"字段 {f.id}：choices_by 引用了不存在的字段 {f.choices_by}")
+    for key in ("date_field", "title_field"):
+        if doc[key] not in known:
+            raise fail(f"{key} 引用了不存在的字段 {doc[key]}")
+    columns = tuple(doc.get("list_columns", [doc["date_field"], doc["title_field"]]))
+    for col in columns:
+        if col not in known:
+            raise fail(f"list_columns 引用了不存在的字段 {col}")
+    constraints = tuple(_build_constraint(raw, known, fail) for raw in doc.get("constraints", []))
+    unique = doc.get("unique")
+    if unique is not None and unique not in known:
+        raise fail(f"unique 引用了不存在的字段 {unique}")
+    return Form(
+        id=doc["id"], label=doc["label"], version=doc["version"], fields=tuple(fields),
+        date_field=doc["date_field"], title_field=doc["title_field"], list_columns=columns,
+        constraints=constraints, unique=unique,
+    )
+
+
+def _build_field(raw: dict[str, Any], fail) -> Field:
+    fid = raw.get("id")
+    if not fid or not str(fid).isidentifier() or not str(fid).isascii():
+        raise fail(f"字段标识 {fid!r} 无效：应为英文字母、数字和下划线")
+    where = f"字段 {fid}"
+    if raw.get("type") not in FIELD_TYPES:
+        raise fail(f"{where}：未知的字段类型 {raw.get('type')!r}")
+    if not raw.get("label"):
+        raise fail(f"{where}：缺少 label")
+    choices = _build_choices(raw.get("choices", []), where, fail)
+    choice_sets = {
+        key: _build_choices(options, f"{where} 的选项组 {key}", fail)
+        for key, options in raw.get("choice_sets", {}).items()
+    }
+    ftype = raw["type"]
+    if ftype in CHOICE_TYPES and not (choices or choice_sets):
+        raise fail(f"{where}：选择题没有选项")
+    if ftype == "reference" and not raw.get("ref_form"):
+        raise fail(f"{where}：引用字段缺少 ref_form")
+    f = Field(
+        id=fid, label=raw["label"], type=ftype, required=bool(raw.get("required", False)),
+        hint=raw.get("hint", ""), default=raw.get("default"), min=raw.get("min"),
+        max=raw.get("max"), max_length=raw.get("max_length"), decimals=raw.get("decimals", 2),
+        not_future=bool(raw.get("not_future", False)), choices=choices,
+        choices_by=raw.get("choices_by"), choice_sets=choice_sets,
+        relevant=_build_condition(raw.get("relevant"), where, fail),
+        required_when=_build_condition(raw.get("required_when"), where, fail),
+        ref_form=raw.get("ref_form"),
+    )
+    _check_default(f, where, fail)
+    return f
+
+
+def _build_choices(raw: Iterable[dict[str, Any]], where: str, fail) -> tuple[Choice, ...]:
+    out = []
+    for item in raw:
+        if not isinstance(item, dict) or not item.get("code") or not item.get("label"):
+            raise fail(f"{where}：每个选项都要有 code 和 label")
+        out.append(Choice(str(item["code"]), str(item["label"])))
+    codes = [c.code for c in out]
+    labels = [c.label for c in out]
+    if len(set(codes)) != len(codes) or len(set(labels)) != len(labels):
+        raise fail(f"{where}：选项的 code 或 label 重复")
+    return tuple(out)
+
+
+def _build_condition(raw: Any, where: str, fail) -> Condition | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or "field" not in raw or ("in" in raw) == ("not_in" in raw):
+        raise fail(f"{where}：条件应写成 {{ field = \"…\", in = [...] }} 或 not_in")
+    values = raw.get("in", raw.get("not_in"))
+    return Condition(raw["field"], frozenset(str(v) for v in values), negate="not_in" in raw)
+
+
+def _build_constraint(raw: dict[str, Any], known: set[str], fail) -> Constraint:
+    missing = [k for k in ("field", "op", "other", "message") if k not in raw]
+    if missing:
+        raise fail(f"约束缺少 {'、'.join(missing)}")
+    if raw["op"] not in COMPARISONS:
+        raise fail(f"约束 {raw['field']}：不支持的比较 {raw['op']}")
+    for key in ("field", "other"):
+        if raw[key] not in known:
+            raise fail(f"约束引用了不存在的字段 {raw[key]}")
+    return Constraint(raw["field"], raw["op"], raw["other"], raw["message"])
+
+
+def _check_default(f: Field, where: str, fail) -> None:
+    d = f.default
+    if d is None or isinstance(d, dict):
+        if isinstance(d, dict) and not ({"rule", "identity"} & d.keys()):
+            raise fail(f"{where}：默认值应为常量、today、now、{{ rule = … }} 或 {{ identity = … }}")
+        return
+    if isinstance(d, str) and d in DEFAULT_KEYWORDS.get(f.type, ()):
+        return
+    if f.is_choice:
+        codes = {c.code for c in f.all_choices()}
+        bad = [v for v in (d if isinstance(d, list) else [d]) if v not in codes]
+        if bad:
+            raise fail(f"{where}：默认值 {'、'.join(map(str, bad))} 不是可选项")
+
+
+def _check_references(forms: dict[str, Form], sources: dict[str, str]) -> None:
+    for form in forms.values():
+        for f in form.fields:
+            if f.type == "reference" and f.ref_form not in forms:
+                raise FormError(
+                    f"表单定义错误：{sources[form.id]} 字段 {f.id}：引用的表单 {f.ref_form} 不存在"
+                )
+            for cond in (f.relevant, f.required_when):
+                if cond and "." in cond.field:
+                    ref_id, _, target = cond.field.partition(".")
+                    ref = form.field(ref_id)
+                    if ref.type != "reference" or not forms[ref.ref_form].has(target):
+                        where = f"{sources[form.id]} 字段 {f.id}"
+                        raise FormError(f"表单定义错误：{where}：条件 {cond.field} 无法解析")

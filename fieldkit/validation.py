@@ -1,0 +1,300 @@
+"""Turn typed answers into clean record data, or say per field what is wrong (in Chinese).
+
+Input may come from the app (strings), the command line (JSON values, choice codes or labels) or a
+bundle. Output data holds choice codes, ISO dates and numbers; fields hidden by relevance are
+dropped, so they are neither required nor stored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from fieldkit import idnumber
+from fieldkit.forms import Condition, Field, Form
+
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+_DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
+_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_DATETIME = re.compile(r"^(.+?)[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_SEPARATORS = re.compile(r"[,，、;；\s]+")
+
+Resolver = Callable[[str, Any], "dict | None"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    field: str
+    label: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"「{self.label}」{self.message}"
+
+
+@dataclass
+class Outcome:
+    data: dict[str, Any]
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def error_for(self, field_id: str) -> Problem | None:
+        return next((p for p in self.errors if p.field == field_id), None)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What validation needs from outside: today's date and a way to find referenced records."""
+
+    today: date
+    resolve: Resolver = lambda form_id, value: None
+
+
+class Invalid(ValueError):
+    """One field's value is wrong; the message says why, without the label."""
+
+
+def validate(
+    form: Form, raw: dict[str, Any], ctx: Context, *, keep_unknown: bool = False
+) -> Outcome:
+    """Check every field of `raw` against `form`; return clean data and the problems found.
+
+    keep_unknown keeps fields this form version does not define (records from a newer version)
+    instead of reporting them.
+    """
+    out = Outcome({})
+    refs: dict[str, dict] = {}
+    for f in form.fields:
+        value = raw.get(f.id)
+        if _blank(value):
+            continue
+        try:
+            out.data[f.id] = _parse(f, value, out.data, ctx, refs, out)
+        except Invalid as exc:
+            out.errors.append(Problem(f.id, f.label, str(exc)))
+    _apply_relevance(form, out, refs)
+    _check_required(form, out, refs)
+    _check_constraints(form, out)
+    unknown = [k for k in raw if not form.has(k) and not _blank(raw[k])]
+    if keep_unknown:
+        out.data.update({k: raw[k] for k in unknown})
+    else:
+        out.errors.extend(Problem(k, k, "不是本表单的字段") for k in unknown)
+    return out
+
+
+def is_relevant(f: Field, data: dict[str, Any], refs: dict[str, dict]) -> bool:
+    """Whether a field applies given the other answers (and the referenced records)."""
+    return f.relevant is None or f.relevant.holds(_condition_value(f.relevant, data, refs))
+
+
+def is_required(f: Field, data: dict[str, Any], refs: dict[str, dict]) -> bool:
+    if f.required_when is not None:
+        return f.required_when.holds(_condition_value(f.required_when, data, refs))
+    return f.required
+
+
+def _condition_value(cond: Condition, data: dict[str, Any], refs: dict[str, dict]) -> Any:
+    head, _, tail = cond.field.partition(".")
+    if not tail:
+        return data.get(head)
+    return (refs.get(head) or {}).get("data", {}).get(tail)
+
+
+def _apply_relevance(form: Form, out: Outcome, refs: dict[str, dict]) -> None:
+    hidden = {f.id for f in form.fields if not is_relevant(f, out.data, refs)}
+    for fid in hidden:
+        out.data.pop(fid, None)
+    out.errors = [p for p in out.errors if p.field not in hidden]
+    out.warnings = [p for p in out.warnings if p.field not in hidden]
+
+
+def _check_required(form: Form, out: Outcome, refs: dict[str, dict]) -> None:
+    failed = {p.field for p in out.errors}
+    for f in form.fields:
+        if f.id in failed or f.id in out.data or not is_relevant(f, out.data, refs):
+            continue
+        if is_required(f, out.data, refs):
+            verb = "请选择" if f.is_choice or f.type == "reference" else "请填写"
+            out.errors.append(Problem(f.id, f.label, f"为必填项，{verb}"))
+    order = {f.id: i for i, f in enumerate(form.fields)}
+    out.errors.sort(key=lambda p: order.get(p.field, len(order)))
+
+
+def _check_constraints(form: Form, out: Outcome) -> None:
+    failed = {p.field for p in out.errors}
+    for c in form.constraints:
+        a, b = out.data.get(c.field), out.data.get(c.other)
+        if a is None or b is None or c.field in failed or c.other in failed:
+            continue
+        if not _compare(a, c.op, b):
+            out.errors.append(Problem(c.field, form.field(c.field).label, c.message))
+
+
+def _compare(a: Any, op: str, b: Any) -> bool:
+    if isinstance(a, str) and isinstance(b, str) and len(a) != len(b):
+        a, b = a[:10], b[:10]  # a date against a date-time: compare the days
+    return {">=": a >= b, ">": a > b, "<=": a <= b, "<": a < b}[op]
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip()) or value == []
+
+
+def _parse(f: Field, value: Any, data: dict, ctx: Context, refs: dict, out: Outcome) -> Any:
+    if f.type in ("text", "multiline"):
+        return _parse_text(f, value)
+    if f.type == "integer":
+        return _parse_integer(f, value)
+    if f.type == "decimal":
+        return _parse_decimal(f, value)
+    if f.type == "date":
+        return _check_future(f, parse_date(value), ctx).isoformat()
+    if f.type == "datetime":
+        moment = parse_datetime(value)
+        _check_future(f, moment.date(), ctx)
+        return moment.isoformat(timespec="minutes")
+    if f.type == "select_one":
+        return _parse_choice(f, value, data)
+    if f.type == "select_multiple":
+        return _parse_choices(f, value, data)
+    if f.type == "id_number":
+        return _parse_id_number(f, value, ctx, out)
+    if f.type == "phone":
+        return _parse_phone(value)
+    return _parse_reference(f, value, ctx, refs)
+
+
+def _parse_text(f: Field, value: Any) -> str:
+    text = str(value).strip()
+    if f.max_length and len(text) > f.max_length:
+        raise Invalid(f"不能超过{f.max_length}个字（现有{len(text)}个）")
+    return text
+
+
+def _parse_integer(f: Field, value: Any) -> int:
+    if isinstance(value, bool):
+        raise Invalid("应为整数")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int):
+        text = str(value).strip().replace(",", "")
+        if not re.fullmatch(r"-?\d+", text):
+            raise Invalid(f"应为整数，“{value}”不是整数")
+        value = int(text)
+    _check_range(f, value)
+    return value
+
+
+def _parse_decimal(f: Field, value: Any) -> float:
+    if isinstance(value, bool):
+        raise Invalid("应为数字")
+    try:
+        number = Decimal(str(value).strip().replace(",", ""))
+    except InvalidOperation:
+        raise Invalid(f"应为数字，“{value}”不是数字") from None
+    if not number.is_finite():
+        raise Invalid("应为数字")
+    _check_range(f, number)
+    return float(round(number, f.decimals))
+
+
+def _check_range(f: Field, value: int | Decimal) -> None:
+    if f.min is not None and value < f.min:
+        raise Invalid(f"不能小于{_num(f.min)}")
+    if f.max is not None and value > f.max:
+        raise Invalid(f"不能大于{_num(f.max)}")
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def parse_date(value: Any) -> date:
+    """A date from ISO text, 2026/3/5, 20260305, 2026年3月5日 or a date object."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    match = _DATE.match(text) or _COMPACT_DATE.match(text)
+    if not match:
+        raise Invalid(f"“{text}”不是有效日期，请按 2026-03-05 的格式填写")
+    try:
+        return date(*(int(g) for g in match.groups()))
+    except ValueError:
+        raise Invalid(f"“{text}”不是有效日期") from None
+
+
+def parse_datetime(value: Any) -> datetime:
+    """A date and time (to the minute); a bare date means midnight."""
+    if isinstance(value, datetime):
+        return value.replace(second=0, microsecond=0, tzinfo=None)
+    text = str(value).strip()
+    match = _DATETIME.match(text)
+    if not match:
+        return datetime.combine(parse_date(text), datetime.min.time())
+    day = parse_date(match.group(1))
+    hour, minute = int(match.group(2)), int(match.group(3))
+    if hour > 23 or minute > 59:
+        raise Invalid(f"“{text}”的时间无效")
+    return datetime(day.year, day.month, day.day, hour, minute)
+
+
+def _check_future(f: Field, day: date, ctx: Context) -> date:
+    if f.not_future and day > ctx.today:
+        raise Invalid(f"不能晚于今天（{ctx.today.isoformat()}）")
+    return day
+
+
+def _parse_choice(f: Field, value: Any, data: dict) -> str:
+    options = f.choices_for(data)
+    if not options:
+        raise Invalid("请先选择它所依据的上一项（如人员类别）")
+    text = str(value).strip()
+    for c in options:
+        if text in (c.code, c.label):
+            return c.code
+    labels = "、".join(c.label for c in options)
+    raise Invalid(f"“{text}”不是可选项（可选：{labels}）")
+
+
+def _parse_choices(f: Field, value: Any, data: dict) -> list[str]:
+    items = value if isinstance(value, list | tuple) else _SEPARATORS.split(str(value))
+    codes = {_parse_choice(f, item, data) for item in items if str(item).strip()}
+    return [c.code for c in f.choices_for(data) if c.code in codes]
+
+
+def _parse_id_number(f: Field, value: Any, ctx: Context, out: Outcome) -> str:
+    result = idnumber.check(str(value), ctx.today)
+    if result.error:
+        raise Invalid(result.error)
+    if result.warning:
+        out.warnings.append(Problem(f.id, f.label, result.warning))
+    return result.value
+
+
+def _parse_phone(value: Any) -> str:
+    text = re.sub(r"[\s()（）]", "", str(value))
+    if _MOBILE.match(text) or _LANDLINE.match(text):
+        return text
+    raise Invalid(f"“{value}”不是有效的电话号码（手机号为1开头的11位数字）")
+
+
+def _parse_reference(f: Field, value: Any, ctx: Context, refs: dict) -> str:
+    target = ctx.resolve(f.ref_form or "", value)
+    if target is None:
+        raise Invalid(f"找不到“{value}”对应的记录，请输入记录编号或身份证号")
+    if target.get("deleted"):
+        raise Invalid("引用的记录已被删除")
+    refs[f.id] = target
+    return target["id"]
