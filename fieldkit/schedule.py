@@ -1,0 +1,129 @@
+"""Visit schedules for special populations, from the rules in forms/rules.toml.
+
+How often a person is visited depends on category and level; for 严重精神障碍患者 the latest
+assessed risk level counts. Supervision ends after a period that also depends on the category.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+ACTIVE = "active"
+
+
+@dataclass(frozen=True)
+class VisitRule:
+    every: dict[str, int]
+    joint: tuple[str, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Due:
+    """One person's place on the visit schedule."""
+
+    person: dict[str, Any]
+    last_visit: dict[str, Any] | None
+    next_due: date
+    days_overdue: int  # negative: due in that many days
+    rule: VisitRule | None
+
+    @property
+    def overdue(self) -> bool:
+        return self.days_overdue > 0
+
+
+def add_period(day: date, period: dict[str, int]) -> date:
+    """Add {days|months|years = N} to a date; month ends clamp (1-31 + 1 month = 2-28/29)."""
+    months = period.get("months", 0) + 12 * period.get("years", 0)
+    if months:
+        index = day.month - 1 + months
+        year, month = day.year + index // 12, index % 12 + 1
+        last_day = calendar.monthrange(year, month)[1]
+        day = day.replace(year=year, month=month, day=min(day.day, last_day))
+    return day + timedelta(days=period.get("days", 0))
+
+
+def supervision_end(rules: dict[str, Any], category: str | None, start: date) -> date | None:
+    """When supervision ends for a category, counted from the start; None if it has no fixed end."""
+    period = rules.get("supervision", {}).get(category or "")
+    return add_period(start, period) if period else None
+
+
+def visit_rule(rules: dict[str, Any], category: str | None, level: str | None) -> VisitRule | None:
+    """The first rule for the category whose levels include `level` (or that lists none)."""
+    for rule in rules.get("visits", []):
+        if rule.get("category") != category:
+            continue
+        if "levels" in rule and str(level) not in rule["levels"]:
+            continue
+        return VisitRule(dict(rule["every"]), tuple(rule.get("joint", ())), rule.get("note", ""))
+    return None
+
+
+def effective_level(person: dict[str, Any], last_visit: dict[str, Any] | None) -> str | None:
+    """The level that sets the schedule: a visit's risk assessment overrides the registered one."""
+    if last_visit and last_visit["data"].get("risk_level") is not None:
+        return last_visit["data"]["risk_level"]
+    return person["data"].get("level")
+
+
+def propose_next_visit(
+    rules: dict[str, Any],
+    person: dict[str, Any],
+    visit_day: date,
+    assessed_level: str | None = None,
+) -> tuple[date | None, VisitRule | None]:
+    """The next visit date the rules give after a visit on visit_day, and the rule used."""
+    level = assessed_level if assessed_level is not None else person["data"].get("level")
+    rule = visit_rule(rules, person["data"].get("category"), level)
+    return (add_period(visit_day, rule.every) if rule else None), rule
+
+
+def schedule(
+    rules: dict[str, Any], person: dict[str, Any], visits: Iterable[dict[str, Any]], today: date
+) -> Due | None:
+    """Where a person stands: None if not under active supervision (status, end date, no rule)."""
+    data = person["data"]
+    if person.get("deleted") or data.get("status") != ACTIVE:
+        return None
+    if data.get("end_date") and date.fromisoformat(data["end_date"]) < today:
+        return None
+    live = [v for v in visits if not v.get("deleted")]
+    last = max(live, key=lambda v: v["data"]["date"], default=None)
+    rule = visit_rule(rules, data.get("category"), effective_level(person, last))
+    if last is None:
+        start = date.fromisoformat(data["start_date"])
+        next_due = add_period(start, rule.every) if rule else start
+    elif last["data"].get("next_visit"):
+        next_due = date.fromisoformat(last["data"]["next_visit"])
+    elif rule:
+        next_due = add_period(date.fromisoformat(last["data"]["date"][:10]), rule.every)
+    else:
+        return None
+    return Due(person, last, next_due, (today - next_due).days, rule)
+
+
+def due_list(
+    rules: dict[str, Any],
+    persons: Iterable[dict[str, Any]],
+    visits_by_person: dict[str, list[dict[str, Any]]],
+    today: date,
+    *,
+    within_days: int = 0,
+    grid: str | None = None,
+) -> list[Due]:
+    """Persons due (or due within `within_days`) or overdue, most overdue first."""
+    out = []
+    for person in persons:
+        if grid and person["data"].get("grid") != grid:
+            continue
+        due = schedule(rules, person, visits_by_person.get(person["id"], []), today)
+        if due and due.days_overdue >= -within_days:
+            out.append(due)
+    out.sort(key=lambda d: (-d.days_overdue, d.person["data"].get("name", "")))
+    return out
