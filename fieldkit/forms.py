@@ -15,8 +15,17 @@ from typing import Any
 
 FIELD_TYPES = frozenset(
     {
-        "text", "multiline", "integer", "decimal", "date", "datetime",
-        "select_one", "select_multiple", "id_number", "phone", "reference",
+        "text",
+        "multiline",
+        "integer",
+        "decimal",
+        "date",
+        "datetime",
+        "select_one",
+        "select_multiple",
+        "id_number",
+        "phone",
+        "reference",
     }
 )
 CHOICE_TYPES = frozenset({"select_one", "select_multiple"})
@@ -233,9 +242,15 @@ def _build_form(doc: dict[str, Any], src: str) -> Form:
     if unique is not None and unique not in known:
         raise fail(f"unique 引用了不存在的字段 {unique}")
     return Form(
-        id=doc["id"], label=doc["label"], version=doc["version"], fields=tuple(fields),
-        date_field=doc["date_field"], title_field=doc["title_field"], list_columns=columns,
-        constraints=constraints, unique=unique,
+        id=doc["id"],
+        label=doc["label"],
+        version=doc["version"],
+        fields=tuple(fields),
+        date_field=doc["date_field"],
+        title_field=doc["title_field"],
+        list_columns=columns,
+        constraints=constraints,
+        unique=unique,
     )
 
 
@@ -259,11 +274,20 @@ def _build_field(raw: dict[str, Any], fail) -> Field:
     if ftype == "reference" and not raw.get("ref_form"):
         raise fail(f"{where}：引用字段缺少 ref_form")
     f = Field(
-        id=fid, label=raw["label"], type=ftype, required=bool(raw.get("required", False)),
-        hint=raw.get("hint", ""), default=raw.get("default"), min=raw.get("min"),
-        max=raw.get("max"), max_length=raw.get("max_length"), decimals=raw.get("decimals", 2),
-        not_future=bool(raw.get("not_future", False)), choices=choices,
-        choices_by=raw.get("choices_by"), choice_sets=choice_sets,
+        id=fid,
+        label=raw["label"],
+        type=ftype,
+        required=bool(raw.get("required", False)),
+        hint=raw.get("hint", ""),
+        default=raw.get("default"),
+        min=raw.get("min"),
+        max=raw.get("max"),
+        max_length=raw.get("max_length"),
+        decimals=raw.get("decimals", 2),
+        not_future=bool(raw.get("not_future", False)),
+        choices=choices,
+        choices_by=raw.get("choices_by"),
+        choice_sets=choice_sets,
         relevant=_build_condition(raw.get("relevant"), where, fail),
         required_when=_build_condition(raw.get("required_when"), where, fail),
         ref_form=raw.get("ref_form"),
@@ -289,7 +313,7 @@ def _build_condition(raw: Any, where: str, fail) -> Condition | None:
     if raw is None:
         return None
     if not isinstance(raw, dict) or "field" not in raw or ("in" in raw) == ("not_in" in raw):
-        raise fail(f"{where}：条件应写成 {{ field = \"…\", in = [...] }} 或 not_in")
+        raise fail(f'{where}：条件应写成 {{ field = "…", in = [...] }} 或 not_in')
     values = raw.get("in", raw.get("not_in"))
     return Condition(raw["field"], frozenset(str(v) for v in values), negate="not_in" in raw)
 

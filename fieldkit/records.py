@@ -27,8 +27,14 @@ def now_iso() -> str:
 
 
 def new_record(
-    form: str, form_version: int, data: dict[str, Any], *, author: str, device: str,
-    at: str | None = None, record_id: str | None = None,
+    form: str,
+    form_version: int,
+    data: dict[str, Any],
+    *,
+    author: str,
+    device: str,
+    at: str | None = None,
+    record_id: str | None = None,
 ) -> dict[str, Any]:
     """A record's first version."""
     at = at or now_iso()
@@ -49,8 +55,14 @@ def new_record(
 
 
 def next_version(
-    prev: dict[str, Any], data: dict[str, Any], *, author: str, device: str,
-    form_version: int | None = None, deleted: bool = False, at: str | None = None,
+    prev: dict[str, Any],
+    data: dict[str, Any],
+    *,
+    author: str,
+    device: str,
+    form_version: int | None = None,
+    deleted: bool = False,
+    at: str | None = None,
 ) -> dict[str, Any] | None:
     """The version after `prev` with new data (or a tombstone); None when nothing changed."""
     version = content_version(prev["form"], data, deleted)

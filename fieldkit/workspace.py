@@ -1,0 +1,378 @@
+"""A data dir opened for work: forms, store and identity behind one API for the CLI and the app.
+
+Every change goes through here, so a record from the app and one from the command line are
+checked, defaulted and versioned the same way.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from fieldkit import idnumber, schedule
+from fieldkit.errors import FieldkitError
+from fieldkit.forms import Field, Form, FormSet, load_forms
+from fieldkit.locations import forms_dir, store_dir
+from fieldkit.records import new_record, next_version, record_day
+from fieldkit.store import Store
+from fieldkit.validation import Context, Outcome, Problem, validate
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who records on this data dir; set once at first run (`fieldkit init`)."""
+
+    worker: str
+    grid: str
+    org: str
+    abbr: str
+    device: str
+    office_key: str | None = None  # the office's public key (PEM), for encrypted exports
+
+
+class ValidationFailed(FieldkitError):
+    """A record did not pass its form's checks; `outcome` has every problem by field."""
+
+    def __init__(self, form: Form, outcome: Outcome):
+        self.form = form
+        self.outcome = outcome
+        super().__init__("；".join(str(p) for p in outcome.errors))
+
+
+class Workspace:
+    """The forms, the store and the identity of one data dir."""
+
+    def __init__(self, root: Path, *, today: date | None = None):
+        self.root = Path(root)
+        self.forms: FormSet = load_forms(forms_dir(self.root))
+        self.store = Store(store_dir(self.root))
+        self._today = today
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- identity ---------------------------------------------------------------------------
+
+    @property
+    def identity(self) -> Identity | None:
+        raw = self.store.get_meta("identity")
+        return Identity(**raw) if raw else None
+
+    def set_identity(
+        self,
+        *,
+        worker: str,
+        grid: str,
+        org: str = "",
+        abbr: str = "",
+        office_key: str | None = None,
+    ) -> Identity:
+        """Write who records here; the device id is made once and kept."""
+        if not worker.strip() or not grid.strip():
+            raise FieldkitError("网格员姓名和所属网格都不能为空")
+        old = self.identity
+        ident = Identity(
+            worker=worker.strip(),
+            grid=grid.strip(),
+            org=org.strip(),
+            abbr=(abbr or org[:1] or grid[:1]).strip(),
+            device=old.device if old else uuid.uuid4().hex[:12],
+            office_key=office_key if office_key is not None else (old.office_key if old else None),
+        )
+        self.store.set_meta("identity", asdict(ident))
+        return ident
+
+    def require_identity(self) -> Identity:
+        ident = self.identity
+        if ident is None:
+            raise FieldkitError(
+                "尚未设置网格员信息。请先运行：fieldkit init --worker 姓名 --grid 网格"
+            )
+        return ident
+
+    # -- checking ---------------------------------------------------------------------------
+
+    def today(self) -> date:
+        return self._today or date.today()
+
+    def form(self, form_id: str) -> Form:
+        form = self.forms.get(form_id)
+        if form is None:
+            names = "、".join(f"{f.id}（{f.label}）" for f in self.forms)
+            raise FieldkitError(f"没有表单“{form_id}”。可用的表单：{names}")
+        return form
+
+    def context(self) -> Context:
+        return Context(self.today(), self.resolve)
+
+    def resolve(self, form_id: str, value: Any) -> dict | None:
+        """A referenced record by its id or, for a form with a unique field, by that value."""
+        key = str(value).strip()
+        rec = self.store.get(key)
+        if rec is not None and rec["form"] == form_id:
+            return rec
+        form = self.forms.get(form_id)
+        if form and form.unique:
+            if form.field(form.unique).type == "id_number":
+                key = idnumber.normalise(key)
+            hits = self.store.lookup(form_id, form.unique, key)
+            return hits[0] if hits else None
+        return None
+
+    def duplicate_of(self, form_id: str, data: dict[str, Any], record_id: str | None = None):
+        """Another live record with the same value in the form's unique field, if any."""
+        form = self.form(form_id)
+        value = data.get(form.unique) if form.unique else None
+        if value is None:
+            return None
+        return next(
+            (r for r in self.store.lookup(form_id, form.unique, value) if r["id"] != record_id),
+            None,
+        )
+
+    def check(self, form_id: str, raw: dict[str, Any], *, record_id: str | None = None) -> Outcome:
+        """Validate answers as the form says, plus the form's uniqueness rule."""
+        form = self.form(form_id)
+        outcome = validate(form, raw, self.context(), keep_unknown=record_id is not None)
+        other = self.duplicate_of(form_id, outcome.data, record_id)
+        if other is not None:
+            f = form.field(form.unique)
+            title = other["data"].get(form.title_field, "")
+            outcome.errors.append(Problem(f.id, f.label, f"已登记（{title}），请打开已有记录"))
+        return outcome
+
+    # -- defaults ---------------------------------------------------------------------------
+
+    def defaults(self, form_id: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Values for the fields of `data` that are empty and have a default, in field order."""
+        form = self.form(form_id)
+        filled = dict(data or {})
+        out: dict[str, Any] = {}
+        for f in form.fields:
+            if filled.get(f.id) not in (None, "", []):
+                continue
+            value = self.default_for(form, f, filled)
+            if value not in (None, "", []):
+                out[f.id] = filled[f.id] = value
+        return out
+
+    def default_for(self, form: Form, f: Field, data: dict[str, Any]) -> Any:
+        """One field's default given the other answers (rule defaults depend on them)."""
+        d = f.default
+        if d == "today":
+            return self.today().isoformat()
+        if d == "now":
+            now = datetime.now()
+            if self._today:
+                now = datetime.combine(self._today, now.time())
+            return now.isoformat(timespec="minutes")
+        if isinstance(d, dict) and "identity" in d:
+            ident = self.identity
+            return getattr(ident, d["identity"], None) if ident else None
+        if isinstance(d, dict):
+            return self._rule_default(d["rule"], data)
+        return list(d) if isinstance(d, list) else d
+
+    def _rule_default(self, rule: str, data: dict[str, Any]) -> Any:
+        rules = self.forms.rules
+        try:
+            if rule == "supervision_end" and data.get("start_date"):
+                start = date.fromisoformat(str(data["start_date"]))
+                end = schedule.supervision_end(rules, data.get("category"), start)
+                return end.isoformat() if end else None
+            if rule == "next_visit" and data.get("person") and data.get("date"):
+                person = self.resolve("person", data["person"])
+                if person is None:
+                    return None
+                day = date.fromisoformat(str(data["date"])[:10])
+                proposed, _ = schedule.propose_next_visit(
+                    rules, person, day, data.get("risk_level")
+                )
+                return proposed.isoformat() if proposed else None
+            if rule == "case_number":
+                return self.next_case_number(str(data.get("accepted") or self.today().isoformat()))
+        except ValueError:
+            return None  # an unparsable input date: no default until it is fixed
+        return None
+
+    def next_case_number(self, accepted: str) -> str:
+        """The next mediation case number of the year, from the pattern in rules.toml."""
+        pattern = self.forms.rules.get("case_number", {}).get("pattern", "({year}){abbr}第{seq}号")
+        ident = self.identity
+        year, abbr = accepted[:4], ident.abbr if ident else ""
+        regex = re.compile(
+            re.escape(pattern)
+            .replace(r"\{year\}", year)
+            .replace(r"\{abbr\}", re.escape(abbr))
+            .replace(r"\{seq\}", r"(\d+)")
+        )
+        seqs = [
+            int(m.group(1))
+            for r in self.store.current("mediation")
+            if (m := regex.fullmatch(str(r["data"].get("case_no", ""))))
+        ]
+        return pattern.format(year=year, abbr=abbr, seq=max(seqs, default=0) + 1)
+
+    # -- changes ----------------------------------------------------------------------------
+
+    def prepare(self, form_id: str, raw: dict[str, Any]) -> dict[str, Any]:
+        """A new record from answers (defaults filled in), checked; raises ValidationFailed."""
+        ident = self.require_identity()
+        form = self.form(form_id)
+        answers = {**self.defaults(form_id, raw), **raw}
+        outcome = self.check(form_id, answers)
+        if not outcome.ok:
+            raise ValidationFailed(form, outcome)
+        return new_record(
+            form.id, form.version, outcome.data, author=ident.worker, device=ident.device
+        )
+
+    def add(self, form_id: str, raw: dict[str, Any]) -> dict[str, Any]:
+        """Validate and durably save one new record; return it."""
+        record = self.prepare(form_id, raw)
+        self.store.save([record])
+        return record
+
+    def add_many(self, form_id: str, raws: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """All or nothing: every answer set must pass before any is saved.
+
+        Raises BatchInvalid listing each failing item (by position) and its problems.
+        """
+        records, failures = [], []
+        seen: dict[Any, int] = {}
+        form = self.form(form_id)
+        for i, raw in enumerate(raws):
+            try:
+                rec = self.prepare(form_id, raw)
+            except ValidationFailed as exc:
+                failures.append((i, exc.outcome.errors))
+                continue
+            key = rec["data"].get(form.unique) if form.unique else None
+            if key is not None and key in seen:
+                label = form.field(form.unique).label
+                failures.append((i, [Problem(form.unique, label, f"与第{seen[key] + 1}条重复")]))
+                continue
+            if key is not None:
+                seen[key] = i
+            records.append(rec)
+        if failures:
+            raise BatchInvalid(failures)
+        self.store.save(records)
+        return records
+
+    def edit(self, record_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """A new version with `changes` applied (None clears a field); same checks as add."""
+        ident = self.require_identity()
+        prev = self.get_live(record_id)
+        form = self.form(prev["form"])
+        answers = {**prev["data"], **changes}
+        outcome = self.check(form.id, answers, record_id=record_id)
+        if not outcome.ok:
+            raise ValidationFailed(form, outcome)
+        rec = next_version(
+            prev, outcome.data, author=ident.worker, device=ident.device, form_version=form.version
+        )
+        if rec is None:
+            return prev
+        self.store.save([rec])
+        return rec
+
+    def delete(self, record_id: str) -> dict[str, Any]:
+        """A tombstone version: hidden everywhere, kept in history, and it syncs."""
+        ident = self.require_identity()
+        prev = self.get_live(record_id)
+        rec = next_version(
+            prev, prev["data"], author=ident.worker, device=ident.device, deleted=True
+        )
+        self.store.save([rec])
+        return rec
+
+    def get_live(self, record_id: str) -> dict[str, Any]:
+        rec = self.store.get(record_id)
+        if rec is None:
+            raise FieldkitError(f"找不到记录 {record_id}")
+        if rec.get("deleted"):
+            raise FieldkitError(f"记录 {record_id} 已删除")
+        return rec
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def records(
+        self,
+        form_id: str,
+        *,
+        year: int | None = None,
+        month: int | None = None,
+        include_deleted: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Current records of a form, newest first, optionally of one year (and month)."""
+        form = self.form(form_id)
+        prefix = ""
+        if year:
+            prefix = f"{year:04d}-{month:02d}" if month else f"{year:04d}"
+        rows = [
+            r
+            for r in self.store.current(form_id, include_deleted=include_deleted)
+            if record_day(r, form.date_field).startswith(prefix)
+        ]
+        rows.sort(key=lambda r: (record_day(r, form.date_field), r["updated_at"]), reverse=True)
+        return rows
+
+    def visits_by_person(self) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for visit in self.store.current("followup"):
+            out[visit["data"].get("person", "")].append(visit)
+        return out
+
+    def due(self, *, grid: str | None = None, within_days: int = 0) -> list[schedule.Due]:
+        """Persons due or overdue (or due within `within_days`), most overdue first."""
+        return schedule.due_list(
+            self.forms.rules,
+            self.store.current("person"),
+            self.visits_by_person(),
+            self.today(),
+            within_days=within_days,
+            grid=grid,
+        )
+
+    def display(self, form: Form, f: Field, data: dict[str, Any], *, masked: bool = True) -> str:
+        """A stored value as a user reads it: labels for codes, masked ID numbers, person names."""
+        value = data.get(f.id)
+        if value in (None, "", []):
+            return ""
+        if f.is_choice:
+            values = value if isinstance(value, list) else [value]
+            return "、".join(f.label_of(v, data) for v in values)
+        if f.type == "id_number":
+            return idnumber.mask(value) if masked else str(value)
+        if f.type == "reference":
+            target = self.store.get(str(value))
+            if target is None:
+                return str(value)
+            ref_form = self.forms[target["form"]]
+            return str(target["data"].get(ref_form.title_field, value))
+        if f.type == "datetime":
+            return str(value).replace("T", " ")
+        if f.type == "decimal":
+            return f"{value:,.2f}"
+        return str(value)
+
+
+class BatchInvalid(FieldkitError):
+    """Some items of a batch failed; nothing was saved. `failures` = [(index, problems)]."""
+
+    def __init__(self, failures: list[tuple[int, list[Problem]]]):
+        self.failures = failures
+        lines = [f"第{i + 1}条：" + "；".join(str(p) for p in probs) for i, probs in failures]
+        super().__init__("\n".join(lines))
