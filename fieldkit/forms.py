@@ -13,6 +13,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from fieldkit.errors import FieldkitError
+
 FIELD_TYPES = frozenset(
     {
         "text",
@@ -34,7 +36,7 @@ COMPARISONS = frozenset({">=", ">", "<=", "<"})
 FORM_ORDER = ("outreach", "person", "followup", "mediation", "consultation", "meeting")
 
 
-class FormError(Exception):
+class FormError(FieldkitError):
     """A form definition is wrong; the message (Chinese) names the file and the field."""
 
 

@@ -1,0 +1,312 @@
+"""The command line: parse arguments, call the core, print. No domain logic lives here."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import traceback
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from fieldkit import idnumber, locations
+from fieldkit.cliargs import build_parser
+from fieldkit.errors import FieldkitError
+from fieldkit.workspace import BatchInvalid, ValidationFailed, Workspace
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `fieldkit` console script; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    root = locations.data_dir(args.data_dir, demo=args.demo)
+    try:
+        if args.command is None:
+            return open_app(root, demo=args.demo)
+        return COMMANDS[args.command](root, args)
+    except FieldkitError as exc:
+        err.print(f"错误：{exc}", markup=False)
+        return 1
+    except KeyboardInterrupt:
+        err.print("已中断。")
+        return 130
+    except Exception as exc:  # the last line of defence: log it, tell the user in one line
+        log = locations.log_file(root)
+        _log_crash(log)
+        err.print(f"内部错误：{type(exc).__name__}: {exc}（详细信息已记录到 {log}）", markup=False)
+        return 70
+
+
+def _log_crash(log: Path) -> None:
+    try:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        logging.basicConfig(filename=log, encoding="utf-8", level=logging.ERROR)
+        logging.getLogger("fieldkit").error("unexpected error\n%s", traceback.format_exc())
+    except OSError:
+        pass
+
+
+def open_app(root: Path, *, demo: bool) -> int:
+    from fieldkit.tui.app import run  # Textual loads only when the app is opened
+
+    if demo:
+        with Workspace(root) as ws:
+            if not any(ws.store.count(f.id) for f in ws.forms):
+                err.print("正在生成演示数据……")
+                _fill_demo(ws, year=date.today().year, seed=1, records=3000)
+    return run(root, demo=demo)
+
+
+def cmd_init(root: Path, args) -> int:
+    key = None
+    if args.office_key:
+        key = _read_public_key(Path(args.office_key))
+    with Workspace(root) as ws:
+        ident = ws.set_identity(
+            worker=args.worker, grid=args.grid, org=args.org, abbr=args.abbr, office_key=key
+        )
+    out.print(
+        f"已设置：网格员 {ident.worker}，网格 {ident.grid}，单位 {ident.org or '（未填）'}",
+        markup=False,
+    )
+    out.print(f"数据目录：{root}", markup=False)
+    out.print("导出文件将加密（已配置街道公钥）。" if key else "未配置街道公钥：导出文件不加密。")
+    return 0
+
+
+def _read_public_key(path: Path) -> str:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FieldkitError(f"无法读取公钥文件 {path}：{exc}") from None
+    if "PUBLIC KEY" not in text:
+        raise FieldkitError(f"{path} 不是公钥文件（应为 fieldkit keygen 生成的 .pem 文件）")
+    return text
+
+
+def cmd_forms(root: Path, args) -> int:
+    with Workspace(root) as ws:
+        for form in ws.forms:
+            out.print(f"[bold]{form.id}[/]  {form.label}  版本 {form.version}")
+            for f in form.fields:
+                mark = "必填" if f.required and not f.relevant else ""
+                cond = "（条件显示）" if f.relevant else ""
+                out.print(f"  {f.id:<16}{f.label}  [dim]{TYPE_LABELS[f.type]}[/] {mark}{cond}")
+    return 0
+
+
+TYPE_LABELS = {
+    "text": "文本",
+    "multiline": "多行文本",
+    "integer": "整数",
+    "decimal": "数值",
+    "date": "日期",
+    "datetime": "日期时间",
+    "select_one": "单选",
+    "select_multiple": "多选",
+    "id_number": "身份证号",
+    "phone": "电话",
+    "reference": "引用",
+}
+
+
+def cmd_add(root: Path, args) -> int:
+    with Workspace(root) as ws:
+        form = ws.form(args.form)
+        items, lines = _read_json_lines(args.file)
+        if not items:
+            raise FieldkitError("没有读到任何记录（每行一个 JSON 对象）")
+        try:
+            saved = ws.add_many(form.id, items)
+        except BatchInvalid as exc:
+            for index, problems in exc.failures:
+                for p in problems:
+                    err.print(f"第{lines[index]}行：{p}", markup=False)
+            raise FieldkitError(f"{len(exc.failures)} 行有错误，未保存任何记录") from None
+    for rec in saved:
+        out.print(rec["id"])
+    err.print(f"已保存 {len(saved)} 条「{form.label}」记录。")
+    return 0
+
+
+def _read_json_lines(name: str) -> tuple[list[dict[str, Any]], list[int]]:
+    try:
+        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FieldkitError(f"无法读取 {name}：{exc}") from None
+    items, lines, bad = [], [], []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            bad.append(f"第{number}行：不是有效的 JSON（第{exc.colno}列）")
+            continue
+        if not isinstance(obj, dict):
+            bad.append(f"第{number}行：应为 JSON 对象 {{…}}")
+            continue
+        items.append(obj)
+        lines.append(number)
+    if bad:
+        for line in bad:
+            err.print(line, markup=False)
+        raise FieldkitError(f"{len(bad)} 行无法读取，未保存任何记录")
+    return items, lines
+
+
+def cmd_edit(root: Path, args) -> int:
+    changes = {}
+    for item in args.changes:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise FieldkitError(f"“{item}”应写成 字段=值")
+        changes[key.strip()] = value if value != "" else None
+    with Workspace(root) as ws:
+        record = _find(ws, args.id)
+        try:
+            rec = ws.edit(record["id"], changes)
+        except ValidationFailed as exc:
+            for p in exc.outcome.errors:
+                err.print(str(p), markup=False)
+            raise FieldkitError("修改未保存") from None
+    same = rec["version"] == record["version"]
+    out.print("内容没有变化，未生成新版本。" if same else f"已保存新版本 {rec['version'][:8]}。")
+    return 0
+
+
+def cmd_delete(root: Path, args) -> int:
+    with Workspace(root) as ws:
+        record = _find(ws, args.id)
+        ws.delete(record["id"])
+    out.print(f"已删除记录 {record['id']}（历史版本保留）。", markup=False)
+    return 0
+
+
+def _find(ws: Workspace, key: str) -> dict[str, Any]:
+    rec = ws.store.get(key)
+    if rec is not None:
+        return rec
+    if len(key) < 6:
+        raise FieldkitError(f"找不到记录 {key}（编号至少写前6位）")
+    hits = [
+        r
+        for f in ws.forms
+        for r in ws.store.current(f.id, include_deleted=True)
+        if r["id"].startswith(key)
+    ]
+    if len(hits) != 1:
+        raise FieldkitError(
+            f"找不到记录 {key}" if not hits else f"编号 {key} 对应多条记录，请写完整"
+        )
+    return hits[0]
+
+
+def cmd_list(root: Path, args) -> int:
+    with Workspace(root) as ws:
+        form = ws.form(args.form)
+        rows = ws.records(form.id, year=args.year)
+        if args.json:
+            for r in rows:
+                obj = {"id": r["id"], "form": r["form"], "version": r["version"], "data": r["data"]}
+                out.print(json.dumps(obj, ensure_ascii=False), markup=False)
+            return 0
+        table = Table("编号", *(form.field(c).label for c in form.list_columns), box=None)
+        for r in rows:
+            table.add_row(
+                r["id"][:8],
+                *(ws.display(form, form.field(c), r["data"]) for c in form.list_columns),
+            )
+        out.print(table)
+        err.print(f"共 {len(rows)} 条「{form.label}」记录。")
+    return 0
+
+
+def cmd_due(root: Path, args) -> int:
+    with Workspace(root) as ws:
+        person_form = ws.form("person")
+        dues = ws.due(grid=args.grid, within_days=args.within)
+        if args.json:
+            for d in dues:
+                out.print(json.dumps(_due_json(d), ensure_ascii=False), markup=False)
+            return 0
+        table = Table(
+            "姓名", "身份证号", "类别", "级别", "上次随访", "应随访日期", "状态", box=None
+        )
+        for d in dues:
+            data = d.person["data"]
+            last = d.last_visit["data"]["date"][:10] if d.last_visit else "从未随访"
+            table.add_row(
+                data.get("name", ""),
+                idnumber.mask(data.get("id_number", "")),
+                ws.display(person_form, person_form.field("category"), data),
+                ws.display(person_form, person_form.field("level"), data),
+                last,
+                d.next_due.isoformat(),
+                _due_status(d.days_overdue),
+            )
+        out.print(table)
+        err.print(f"共 {len(dues)} 人到期或逾期。")
+    return 0
+
+
+def _due_status(days_overdue: int) -> str:
+    if days_overdue > 0:
+        return f"逾期{days_overdue}天"
+    return "今天到期" if days_overdue == 0 else f"{-days_overdue}天后到期"
+
+
+def _due_json(d) -> dict[str, Any]:
+    data = d.person["data"]
+    return {
+        "person": d.person["id"],
+        "name": data.get("name"),
+        "category": data.get("category"),
+        "level": data.get("level"),
+        "grid": data.get("grid"),
+        "last_visit": d.last_visit["data"]["date"] if d.last_visit else None,
+        "next_due": d.next_due.isoformat(),
+        "days_overdue": d.days_overdue,
+        "joint": list(d.rule.joint) if d.rule else [],
+    }
+
+
+def cmd_demo(root: Path, args) -> int:
+    with Workspace(root) as ws:
+        if any(ws.store.count(f.id) for f in ws.forms):
+            hint = "演示数据只能写入空的数据目录，请用 --data-dir 指定新目录。"
+            raise FieldkitError(f"数据目录 {root} 已有记录。{hint}")
+        counts = _fill_demo(
+            ws, year=args.year or date.today().year, seed=args.seed, records=args.records
+        )
+    total = sum(counts.values())
+    detail = "，".join(f"{ws.forms[k].label} {v}" for k, v in counts.items())
+    out.print(f"已生成演示数据 {total} 条：{detail}。", markup=False)
+    return 0
+
+
+def _fill_demo(ws: Workspace, *, year: int, seed: int, records: int) -> dict[str, int]:
+    from fieldkit import demo
+
+    return demo.fill(ws, year=year, seed=seed, records=records)
+
+
+COMMANDS = {
+    "init": cmd_init,
+    "forms": cmd_forms,
+    "add": cmd_add,
+    "edit": cmd_edit,
+    "delete": cmd_delete,
+    "list": cmd_list,
+    "due": cmd_due,
+    "demo": cmd_demo,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

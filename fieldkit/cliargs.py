@@ -1,0 +1,115 @@
+"""The command line's grammar, with argparse's English replaced by Chinese for users."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from typing import NoReturn
+
+# argparse builds its messages in English; these turn each into Chinese, keeping the details.
+_MESSAGES = [
+    (r"the following arguments are required: (.+)", r"缺少必需的参数：\1"),
+    (r"unrecognized arguments: (.+)", r"无法识别的参数：\1"),
+    (
+        r"argument (\S+): invalid choice: '?(.+?)'? \(choose from (.+)\)",
+        r"参数 \1：“\2”不是可选项（可选：\3）",
+    ),
+    (r"argument (\S+): invalid int value: '(.*)'", r"参数 \1：“\2”不是整数"),
+    (r"argument (\S+): expected one argument", r"参数 \1 需要一个值"),
+    (r"argument (\S+): expected at least one argument", r"参数 \1 至少需要一个值"),
+    (r"argument (\S+): not allowed with argument (\S+)", r"参数 \1 不能与 \2 同时使用"),
+    (r"ambiguous option: (\S+) could match (.+)", r"选项 \1 有歧义，可能是：\2"),
+]
+
+
+def translate(message: str) -> str:
+    for pattern, replacement in _MESSAGES:
+        if re.fullmatch(pattern, message):
+            return re.sub(pattern, replacement, message)
+    return message
+
+
+class _Formatter(argparse.HelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, prefix="用法：")
+
+
+class ChineseParser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage, help and errors read in Chinese."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _Formatter)
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "参数"
+        self._optionals.title = "选项"
+        self.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"错误：{translate(message)}\n")
+
+
+def build_parser() -> ChineseParser:
+    p = ChineseParser(
+        prog="fieldkit",
+        description="基层法治工作离线数据采集：普法宣传、特殊人群随访、矛盾纠纷调解、台账与年度报告。"
+        "不带命令时打开程序界面。",
+    )
+    p.add_argument(
+        "--data-dir", metavar="目录", help="数据目录（默认：$FIELDKIT_DATA_DIR 或系统用户数据目录）"
+    )
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="在单独的演示数据目录中打开程序（首次使用时生成演示数据）",
+    )
+    sub = p.add_subparsers(dest="command", metavar="命令", parser_class=ChineseParser)
+
+    s = sub.add_parser("init", help="设置本机的网格员、网格和单位")
+    s.add_argument("--worker", required=True, metavar="姓名", help="网格员姓名")
+    s.add_argument("--grid", required=True, metavar="网格", help="所属网格")
+    s.add_argument("--org", default="", metavar="单位", help="所属街道（单位）名称")
+    s.add_argument("--abbr", default="", metavar="简称", help="调解案号中的单位简称，如“东”")
+    s.add_argument("--office-key", metavar="公钥文件", help="街道的公钥文件（导出文件将加密）")
+
+    sub.add_parser("forms", help="列出表单、版本和字段")
+
+    s = sub.add_parser("add", help="从 JSON（每行一个对象）添加记录")
+    s.add_argument("form", metavar="表单", help="表单标识，如 outreach")
+    s.add_argument(
+        "--file", default="-", metavar="文件", help="JSON 行文件，- 表示标准输入（默认）"
+    )
+
+    s = sub.add_parser("edit", help="修改一条记录（生成新版本）")
+    s.add_argument("id", metavar="记录编号", help="记录编号（可用前8位）")
+    s.add_argument(
+        "--set",
+        dest="changes",
+        nargs="+",
+        required=True,
+        metavar="字段=值",
+        help="要修改的字段；“字段=”表示清空",
+    )
+
+    s = sub.add_parser("delete", help="删除一条记录（保留历史，可同步）")
+    s.add_argument("id", metavar="记录编号", help="记录编号（可用前8位）")
+
+    s = sub.add_parser("list", help="列出一个表单的记录")
+    s.add_argument("form", metavar="表单", help="表单标识")
+    s.add_argument("--year", type=int, metavar="年份", help="只列出该年的记录")
+    s.add_argument("--json", action="store_true", help="每行输出一个 JSON 对象")
+
+    s = sub.add_parser("due", help="列出到期和逾期的随访")
+    s.add_argument("--grid", metavar="网格", help="只看该网格")
+    s.add_argument("--within", type=int, default=0, metavar="天数", help="同时列出几天内到期的")
+    s.add_argument("--json", action="store_true", help="每行输出一个 JSON 对象")
+
+    s = sub.add_parser("demo", help="生成一年的演示数据（只能写入空的数据目录）")
+    s.add_argument("--year", type=int, metavar="年份", help="演示年份（默认今年）")
+    s.add_argument("--seed", type=int, default=1, metavar="种子", help="随机种子（默认 1）")
+    s.add_argument(
+        "--records", type=int, default=3000, metavar="条数", help="记录总数（默认 3000）"
+    )
+    return p

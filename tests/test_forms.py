@@ -1,0 +1,147 @@
+from pathlib import Path
+
+import pytest
+
+from fieldkit.forms import FormError, builtin_dir, load_forms
+
+REQUIRED = {
+    "outreach": {"date", "title", "venue_type", "theme"},
+    "person": {"category", "name", "id_number", "grid", "start_date", "status"},
+    "followup": {"person", "date", "method", "condition", "incident"},
+    "mediation": {
+        "accepted",
+        "source",
+        "dispute_type",
+        "kind",
+        "parties",
+        "mediators",
+        "summary",
+        "result",
+    },
+    "consultation": {"date", "kind", "requester", "topic"},
+    "meeting": {"date", "kind", "title"},
+}
+
+
+def labels(form, field_id):
+    return [c.label for c in form.field(field_id).all_choices()]
+
+
+def test_the_six_forms_load_with_their_required_fields():
+    forms = load_forms()
+    assert [f.id for f in forms] == list(REQUIRED)
+    for form_id, required in REQUIRED.items():
+        form = forms[form_id]
+        declared = {f.id for f in form.fields if f.required and f.relevant is None}
+        assert declared == required, form_id
+
+
+def test_choice_labels_are_exactly_as_specified():
+    forms = load_forms()
+    assert labels(forms["outreach"], "venue_type") == [
+        "进机关",
+        "进单位",
+        "进企业",
+        "进社区",
+        "进小区",
+        "进学校",
+        "进乡村",
+        "其他",
+    ]
+    assert labels(forms["person"], "category") == [
+        "刑满释放人员",
+        "社区矫正对象",
+        "社区戒毒人员",
+        "社区康复人员",
+        "涉邪教人员",
+        "严重精神障碍患者",
+    ]
+    assert labels(forms["person"], "status") == ["在管", "解除", "死亡", "迁出", "收监"]
+    assert labels(forms["followup"], "incident") == [
+        "无",
+        "肇事肇祸",
+        "个人极端事件",
+        "违法犯罪",
+        "其他",
+    ]
+    assert len(labels(forms["mediation"], "dispute_type")) == 14
+    assert labels(forms["mediation"], "result") == ["调解中", "调解成功", "调解不成功", "终止调解"]
+    assert labels(forms["consultation"], "requester") == ["群众", "街道部门", "社区", "企业"]
+    assert "党工委会研究法治工作" in labels(forms["meeting"], "kind")
+
+
+def test_level_choices_depend_on_category():
+    level = load_forms()["person"].field("level")
+    assert [c.label for c in level.choices_for({"category": "corrections"})] == [
+        "严管",
+        "普管",
+        "宽管",
+    ]
+    assert [c.label for c in level.choices_for({"category": "mental"})][-1] == "5级"
+    assert level.choices_for({"category": "drug_rehab"}) == ()
+
+
+def write_override(tmp_path: Path, name: str, text: str) -> Path:
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+MINIMAL = """
+id = "outreach"
+label = "普法宣传活动"
+version = 2
+date_field = "date"
+title_field = "title"
+[[fields]]
+id = "date"
+label = "日期"
+type = "date"
+[[fields]]
+id = "title"
+label = "名称"
+type = "text"
+"""
+
+
+def test_an_override_replaces_the_shipped_file(tmp_path):
+    forms = load_forms(write_override(tmp_path, "outreach.toml", MINIMAL))
+    assert forms["outreach"].version == 2 and len(forms["outreach"].fields) == 2
+    assert forms["person"].version == 1
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ('[[fields]]\nid = "x"\nlabel = "X"\ntype = "colour"\n', "未知的字段类型"),
+        ('[[fields]]\nid = "title"\nlabel = "重复"\ntype = "text"\n', "字段标识重复"),
+        (
+            '[[fields]]\nid = "k"\nlabel = "K"\ntype = "select_one"\ndefault = "z"\n'
+            'choices = [{ code = "a", label = "甲" }]\n',
+            "默认值 z 不是可选项",
+        ),
+        (
+            '[[fields]]\nid = "k"\nlabel = "K"\ntype = "text"\nrelevant = { field = "nope", in = ["a"] }\n',
+            "不存在的字段 nope",
+        ),
+        (
+            '[[fields]]\nid = "r"\nlabel = "R"\ntype = "reference"\nref_form = "ghost"\n',
+            "引用的表单 ghost 不存在",
+        ),
+        ('[[fields]]\nid = "s"\nlabel = "S"\ntype = "select_one"\n', "选择题没有选项"),
+    ],
+)
+def test_definition_mistakes_name_file_and_field(tmp_path, extra, expected):
+    write_override(tmp_path, "outreach.toml", MINIMAL + extra)
+    with pytest.raises(FormError) as info:
+        load_forms(tmp_path)
+    assert expected in str(info.value) and "outreach.toml" in str(info.value)
+
+
+def test_invalid_toml_is_a_clear_error(tmp_path):
+    write_override(tmp_path, "meeting.toml", "id = \n")
+    with pytest.raises(FormError, match="不是有效的 TOML"):
+        load_forms(tmp_path)
+
+
+def test_shipped_folder_is_the_repository_forms_dir():
+    assert (builtin_dir() / "rules.toml").is_file()
