@@ -1,0 +1,94 @@
+"""Kill a writing process at random moments: every acknowledged save must survive."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from fieldkit.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Saves batches of records in a loop and prints "<id> <n>" once save() has returned.
+# Batches vary in size (some journal lines are big, so a kill can land inside a write),
+# and every so often it compacts, so a kill can also land inside a compaction.
+WRITER = """
+import random, sys, uuid
+from pathlib import Path
+from fieldkit.store import Store
+
+directory, seed = Path(sys.argv[1]), int(sys.argv[2])
+rng = random.Random(seed)
+store = Store(directory)
+print("ready", flush=True)
+n = 0
+while True:
+    batch = []
+    for _ in range(rng.choice([1, 1, 1, 5, 40])):
+        n += 1
+        batch.append({
+            "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            "form": "visit", "version": f"v{seed}-{n}", "ancestors": [],
+            "data": {"n": n, "seed": seed, "text": "走访记录" * rng.randrange(1, 400)},
+            "deleted": False,
+        })
+    store.save(batch)
+    for record in batch:
+        print(record["id"], record["data"]["n"], flush=True)
+    if rng.random() < 0.02:
+        store.compact()
+"""
+
+
+def acknowledged(output: Path) -> dict[str, int]:
+    text = output.read_text(encoding="utf-8")
+    acked = {}
+    for line in text.splitlines(keepends=True):
+        parts = line.split()
+        if line.endswith("\n") and len(parts) == 2:  # a torn last line isn't an ack
+            acked[parts[0]] = int(parts[1])
+    return acked
+
+
+def run_and_kill(directory: Path, output: Path, seed: int, runtime: float) -> None:
+    with open(output, "w", encoding="utf-8") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(directory), str(seed)],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while "ready" not in output.read_text(encoding="utf-8"):
+                assert proc.poll() is None, proc.stderr.read().decode()
+                assert time.monotonic() < deadline, "writer did not start"
+                time.sleep(0.01)
+            time.sleep(runtime)
+        finally:
+            proc.kill()  # SIGKILL on POSIX, TerminateProcess on Windows
+            proc.wait()
+            proc.stderr.close()
+
+
+def test_every_acknowledged_save_survives_kill_9(tmp_path):
+    directory = tmp_path / "data"
+    rng = random.Random(20260305)
+    expected: dict[str, int] = {}
+    for round_no in range(8):
+        output = tmp_path / f"acks-{round_no}.txt"
+        run_and_kill(directory, output, seed=round_no, runtime=rng.uniform(0.05, 0.4))
+        acked = acknowledged(output)
+        assert acked, "the writer acknowledged nothing; the test proves nothing"
+        expected.update(acked)
+
+        with Store(directory) as store:
+            missing = [rid for rid in expected if store.get(rid) is None]
+            assert not missing, f"round {round_no}: {len(missing)} acknowledged saves lost"
+            for rid, n in expected.items():
+                assert store.get(rid)["data"]["n"] == n
+            # Unacknowledged saves may or may not be there, but nothing else may be.
+            assert store.count("visit") >= len(expected)
