@@ -105,6 +105,19 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def ensure_dir(directory: Path) -> None:
+    """Create ``directory`` (and missing parents) so that it survives a power cut."""
+    missing = []
+    path = Path(directory).absolute()
+    while not path.exists():
+        missing.append(path)
+        path = path.parent
+    for path in reversed(missing):
+        with suppress(FileExistsError):
+            path.mkdir()
+        _fsync_dir(path.parent)
+
+
 def _apply(tables: Tables, ops: Any) -> None:
     """Apply decoded operations to ``tables``; raise _BadOps if they are malformed."""
     if not isinstance(ops, list):
@@ -145,7 +158,7 @@ class JournalStorage(Storage):
         """
         super().__init__()
         self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
+        ensure_dir(self.directory)
         self.snapshot_path = self.directory / SNAPSHOT_NAME
         self.journal_path = self.directory / JOURNAL_NAME
         self._lock = threading.RLock()
@@ -181,13 +194,18 @@ class JournalStorage(Storage):
             self.compact()
 
     def close(self) -> None:
-        """Fold the journal into the snapshot if it holds anything, then close the file."""
+        """Fold the journal into the snapshot if it holds anything, then close the file.
+
+        If that compaction fails (disk full, a file held open by another program on
+        Windows), nothing is lost: the journal keeps every transaction for the next open.
+        """
         with self._lock:
             if self._fd < 0:
                 return
             try:
                 if self._journal_size and self._failed is None:
-                    self.compact()
+                    with suppress(OSError):
+                        self.compact()
             finally:
                 self._close_journal()
 

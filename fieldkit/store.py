@@ -41,7 +41,7 @@ from filelock import FileLock, Timeout
 from tinydb import TinyDB
 from tinydb.table import Table
 
-from fieldkit.storage import JournalStorage, StoreCorrupt, StoreError, gc_paused
+from fieldkit.storage import JournalStorage, StoreCorrupt, StoreError, ensure_dir, gc_paused
 
 __all__ = [
     "HISTORY_TABLE",
@@ -194,7 +194,7 @@ class Store:
         has it open, :class:`StoreCorrupt` if its files cannot be read.
         """
         self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
+        ensure_dir(self.directory)
         self._file_lock = FileLock(str(self.directory / LOCK_NAME), timeout=0)
         try:
             self._file_lock.acquire()

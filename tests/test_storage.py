@@ -186,6 +186,21 @@ def test_crash_between_snapshot_and_journal_reset_loses_nothing(tmp_path, monkey
     s._close_journal()
 
 
+def test_close_keeps_the_journal_when_compaction_fails(tmp_path, monkeypatch):
+    s = JournalStorage(tmp_path)
+    s.commit([("t", "a", doc(1))])
+
+    def replace(src, dst):
+        raise PermissionError(errno.EACCES, "file in use")
+
+    monkeypatch.setattr(os, "replace", replace)
+    s.close()  # no error: the data is safe in the journal
+    monkeypatch.undo()
+    assert not (tmp_path / SNAPSHOT_NAME).exists()
+    assert not (tmp_path / (SNAPSHOT_NAME + ".tmp")).exists()
+    assert reopen(tmp_path) == {"t": {"a": doc(1)}}
+
+
 def test_failed_append_leaves_no_torn_line_behind(tmp_path, monkeypatch):
     s = JournalStorage(tmp_path)
     s.commit([("t", "a", doc(1))])
