@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from fieldkit import idnumber, schedule
 from fieldkit.errors import FieldkitError
@@ -157,7 +157,7 @@ class Workspace:
     def defaults(self, form_id: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
         """Values for the fields of `data` that are empty and have a default, in field order."""
         form = self.form(form_id)
-        filled = dict(data or {})
+        filled = _choice_codes(form, data or {})
         out: dict[str, Any] = {}
         for f in form.fields:
             if filled.get(f.id) not in (None, "", []):
@@ -368,6 +368,94 @@ class Workspace:
             return f"{value:,.2f}"
         return str(value)
 
+    # -- for the app: summaries, search text and change descriptions ------------------------
+
+    # The answers each computed default reads, so a form can refresh a proposal only when one
+    # of them changes (and never overwrite what the user typed).
+    RULE_INPUTS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "supervision_end": ("category", "start_date"),
+        "next_visit": ("person", "date", "risk_level"),
+        "case_number": ("accepted",),
+    }
+
+    def default_inputs(self, f: Field) -> tuple[str, ...]:
+        """The fields a computed (rule) default depends on; () for a fixed default."""
+        if isinstance(f.default, dict) and "rule" in f.default:
+            return self.RULE_INPUTS.get(f.default["rule"], ())
+        return ()
+
+    def counts(self, year: int, month: int) -> dict[str, tuple[int, int]]:
+        """Live records per form filed in `month` of `year` and in the whole year."""
+        out: dict[str, tuple[int, int]] = {}
+        year_prefix, month_prefix = f"{year:04d}", f"{year:04d}-{month:02d}"
+        for form in self.forms:
+            in_month = in_year = 0
+            for r in self.store.current(form.id):
+                day = record_day(r, form.date_field)
+                if day.startswith(year_prefix):
+                    in_year += 1
+                    if day.startswith(month_prefix):
+                        in_month += 1
+            out[form.id] = (in_month, in_year)
+        return out
+
+    def titles(self, form_id: str) -> dict[str, str]:
+        """Record id -> title (e.g. a person's name) for every live record of a form."""
+        form = self.form(form_id)
+        return {
+            r["id"]: str(r["data"].get(form.title_field, "")) for r in self.store.current(form_id)
+        }
+
+    def search_text(
+        self, form: Form, data: dict[str, Any], titles: dict[str, str] | None = None
+    ) -> str:
+        """Lower-case text a search matches: text, numbers as typed, dates, choice labels and
+        the titles of referenced records (`titles`, from `titles()`, saves a lookup each)."""
+        parts: list[str] = []
+        for f in form.fields:
+            value = data.get(f.id)
+            if value in (None, "", []) or f.type in ("integer", "decimal"):
+                continue
+            if f.type == "reference" and titles is not None:
+                parts.append(titles.get(str(value), ""))
+            elif f.is_choice or f.type == "reference":
+                parts.append(self.display(form, f, data))
+            else:
+                parts.append(str(value))
+        return "\n".join(parts).lower()
+
+    def describe_changes(
+        self, form: Form, old: dict[str, Any], new: dict[str, Any]
+    ) -> list[tuple[str, str, str]]:
+        """(label, before, after) for each field whose value differs, in form order; ID
+        numbers masked. Fields of a newer form version are listed by their id."""
+        out = []
+        for f in form.fields:
+            if old.get(f.id) != new.get(f.id):
+                out.append((f.label, self.display(form, f, old), self.display(form, f, new)))
+        known = {f.id for f in form.fields}
+        for key in sorted((old.keys() | new.keys()) - known):
+            if old.get(key) != new.get(key):
+                out.append((key, _plain(old.get(key)), _plain(new.get(key))))
+        return out
+
+
+def _plain(value: Any) -> str:
+    if value in (None, "", []):
+        return ""
+    return "、".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def read_public_key(path: Path) -> str:
+    """The office's public key (PEM text) from a file; a FieldkitError says what is wrong."""
+    try:
+        text = Path(path).expanduser().read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FieldkitError(f"无法读取公钥文件 {path}：{exc}") from None
+    if "PUBLIC KEY" not in text:
+        raise FieldkitError(f"{path} 不是公钥文件（应为 fieldkit keygen 生成的 .pem 文件）")
+    return text
+
 
 class BatchInvalid(FieldkitError):
     """Some items of a batch failed; nothing was saved. `failures` = [(index, problems)]."""
@@ -376,3 +464,13 @@ class BatchInvalid(FieldkitError):
         self.failures = failures
         lines = [f"第{i + 1}条：" + "；".join(str(p) for p in probs) for i, probs in failures]
         super().__init__("\n".join(lines))
+
+
+def _choice_codes(form: Form, data: dict[str, Any]) -> dict[str, Any]:
+    """Answers with choice labels turned into codes (leniently: unknown values stay)."""
+    out = dict(data)
+    for f in form.fields:
+        value = out.get(f.id)
+        if f.is_choice and isinstance(value, str):
+            out[f.id] = next((c.code for c in f.all_choices() if value in (c.code, c.label)), value)
+    return out

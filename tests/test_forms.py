@@ -120,7 +120,8 @@ def test_an_override_replaces_the_shipped_file(tmp_path):
             "默认值 z 不是可选项",
         ),
         (
-            '[[fields]]\nid = "k"\nlabel = "K"\ntype = "text"\nrelevant = { field = "nope", in = ["a"] }\n',
+            '[[fields]]\nid = "k"\nlabel = "K"\ntype = "text"\n'
+            'relevant = { field = "nope", in = ["a"] }\n',
             "不存在的字段 nope",
         ),
         (
