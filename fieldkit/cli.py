@@ -16,9 +16,11 @@ from rich.table import Table
 from fieldkit import idnumber, locations
 from fieldkit.cliargs import build_parser
 from fieldkit.errors import FieldkitError
+from fieldkit.schedule import effective_level
 from fieldkit.workspace import BatchInvalid, ValidationFailed, Workspace
 
-out = Console(highlight=False, soft_wrap=True)
+# Piped output is for files and scripts: wide enough that no table column is cut.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 250)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -246,7 +248,7 @@ def cmd_due(root: Path, args) -> int:
                 data.get("name", ""),
                 idnumber.mask(data.get("id_number", "")),
                 ws.display(person_form, person_form.field("category"), data),
-                ws.display(person_form, person_form.field("level"), data),
+                person_form.field("level").label_of(effective_level(d.person, d.last_visit), data),
                 last,
                 d.next_due.isoformat(),
                 _due_status(d.days_overdue),
@@ -268,7 +270,7 @@ def _due_json(d) -> dict[str, Any]:
         "person": d.person["id"],
         "name": data.get("name"),
         "category": data.get("category"),
-        "level": data.get("level"),
+        "level": effective_level(d.person, d.last_visit),
         "grid": data.get("grid"),
         "last_visit": d.last_visit["data"]["date"] if d.last_visit else None,
         "next_due": d.next_due.isoformat(),
