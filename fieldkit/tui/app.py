@@ -1,27 +1,300 @@
-"""The Textual app. Placeholder home until the data-entry screens land (issue: the app, part 1)."""
+"""The Textual app: opens the data dir in the background, then the home screen.
+
+The app holds the one Workspace of the data dir. Saves run on the main thread (a durable save
+takes milliseconds); reading many records (counts, record lists) runs in thread workers that
+take `ws_lock`, so a save never changes a table while a worker walks it. Errors never end the
+app: a FieldkitError is shown as its Chinese message, anything else is logged to the data dir
+and shown as a one-line notification, and the screen keeps what the user typed.
+"""
 
 from __future__ import annotations
 
+import threading
+import traceback
+from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
+from typing import Any, ClassVar
 
-from textual.app import App, ComposeResult
-from textual.widgets import Footer, Header, Static
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.command import CommandPalette
+from textual.message import Message
+from textual.screen import Screen
+from textual.worker import WorkerFailed
+
+from fieldkit import idnumber, locations
+from fieldkit.errors import FieldkitError
+from fieldkit.forms import Field, Form
+from fieldkit.tui import text
+from fieldkit.tui.drafts import Drafts
+from fieldkit.tui.index import RecordIndex
+from fieldkit.workspace import Workspace
 
 
-class FieldkitApp(App):
-    TITLE = "fieldkit 基层法治工作台"
+class WorkspaceReady(Message):
+    """Posted to every screen when the data dir is open (or failed to open)."""
 
-    def __init__(self, root: Path, *, demo: bool = False):
+
+class FieldkitApp(App[None]):
+    """fieldkit's app over one data dir. `today` fixes the date (tests, demos)."""
+
+    CSS_PATH = "fieldkit.tcss"
+    TITLE = text.APP_TITLE
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "help", text.KEY_HELP, id="app.help", tooltip=text.KEY_HELP_TIP),
+        Binding(
+            "ctrl+p",
+            "command_palette",
+            text.KEY_PALETTE,
+            show=False,
+            priority=True,
+            id="app.command_palette",
+            tooltip=text.KEY_PALETTE_TIP,
+        ),
+        Binding(
+            "ctrl+q", "quit", text.KEY_QUIT, priority=True, id="app.quit", tooltip=text.KEY_QUIT_TIP
+        ),
+        Binding("ctrl+c", "help_quit", show=False, system=True, id="app.ctrl_c", tooltip=""),
+    ]
+
+    def __init__(self, root: Path, *, demo: bool = False, today: date | None = None):
         super().__init__()
-        self.root = root
+        self.root = Path(root)
         self.demo = demo
+        self._today = today
+        self._ws: Workspace | None = None
+        self.ws_lock = threading.RLock()
+        self._index_lock = threading.Lock()
+        self.indexes: dict[str, RecordIndex] = {}
+        self.drafts = Drafts(self.root)
+        self.open_error: str | None = None
+        self.errors: list[BaseException] = []  # unexpected ones, for tests to assert none
+        self.data_version = 0
+        if demo:
+            self.title = text.APP_TITLE + text.DEMO_SUFFIX
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static(f"数据目录：{self.root}\n录入界面尚在建设中，请先使用命令行（fieldkit --help）。")
-        yield Footer()
+    # -- the workspace -----------------------------------------------------------------------
+
+    @property
+    def ws(self) -> Workspace:
+        if self._ws is None:
+            raise FieldkitError(self.open_error or text.NOT_READY)
+        return self._ws
+
+    @property
+    def ready(self) -> bool:
+        return self._ws is not None
+
+    def today(self) -> date:
+        return self._ws.today() if self._ws else (self._today or date.today())
+
+    def on_mount(self) -> None:
+        self.theme = "textual-dark"
+        from fieldkit.tui.home import HomeScreen
+
+        self.push_screen(HomeScreen())
+        self.open_workspace()
+
+    @work(thread=True, exclusive=True, group="open", exit_on_error=False)
+    def open_workspace(self) -> None:
+        try:
+            ws = Workspace(self.root, today=self._today)
+        except FieldkitError as exc:
+            self.call_from_thread(self._open_failed, str(exc))
+            return
+        except OSError as exc:
+            self.call_from_thread(self._open_failed, f"{exc.strerror or exc}（{self.root}）")
+            return
+        self.call_from_thread(self._workspace_ready, ws)
+
+    def _open_failed(self, message: str) -> None:
+        self.open_error = text.OPEN_FAILED.format(error=message)
+        self.notify(self.open_error, severity="error", timeout=30, markup=False)
+        for screen in self.screen_stack:
+            screen.post_message(WorkspaceReady())
+
+    def _workspace_ready(self, ws: Workspace) -> None:
+        self._ws = ws
+        for screen in self.screen_stack:
+            screen.post_message(WorkspaceReady())
+        if ws.identity is None:
+            from fieldkit.tui.identity import IdentityScreen
+
+            self.push_screen(IdentityScreen(first_run=True))
+
+    def on_unmount(self) -> None:
+        if self._ws is not None:
+            with self.ws_lock:
+                self._ws.close()
+            self._ws = None
+
+    # -- shared reading helpers (safe from thread workers) ------------------------------------
+
+    def record_index(self, form_id: str) -> RecordIndex:
+        """The records of a form, newest first with search text; built once, kept current.
+        Blocks while building: call from a thread worker."""
+        with self._index_lock:
+            index = self.indexes.get(form_id)
+            if index is None:
+                index = RecordIndex.build(self.ws, form_id, self.ws_lock)
+                self.indexes[form_id] = index
+            return index
+
+    def counts(self) -> dict[str, tuple[int, int]]:
+        """Per form: records this month, this year. Call from a thread worker."""
+        day = self.today()
+        with self.ws_lock:
+            return self.ws.counts(day.year, day.month)
+
+    def record_saved(self, record: dict[str, Any]) -> None:
+        """Keep the cached lists in step with a record just saved (main thread)."""
+        self.data_version += 1
+        index = self.indexes.get(record["form"])
+        if index is not None:
+            index.upsert(self.ws, record)
+        for form in self.ws.forms:
+            if any(f.ref_form == record["form"] for f in form.fields):
+                self.indexes.pop(form.id, None)  # titles shown there may have changed
+
+    def describe(self, form: Form, record: dict[str, Any]) -> str:
+        """One line naming a record: its list columns (ID numbers masked)."""
+        ws = self.ws
+        parts = [ws.display(form, form.field(c), record["data"]) for c in form.list_columns]
+        return " · ".join(p for p in parts if p)
+
+    def reference_label(self, field: Field, value: str) -> str:
+        target = self.ws.resolve(field.ref_form or "", value)
+        if target is None:
+            return str(value)
+        return self.describe(self.ws.form(target["form"]), target)
+
+    def id_info(self, value: str) -> str:
+        """'男，1949-12-31 出生' for a valid ID number."""
+        born = idnumber.birth_date(value)
+        if born is None:
+            return ""
+        return text.ID_INFO.format(gender=idnumber.gender(value), birth=born.isoformat())
+
+    # -- navigation used by several screens ----------------------------------------------------
+
+    def open_form(self, form_id: str, record: dict[str, Any] | None = None, callback=None) -> None:
+        """A new entry (or an edit of `record`), offering a kept draft back first."""
+        from fieldkit.tui.dialogs import Answer, ChoiceDialog
+        from fieldkit.tui.entry import FormScreen
+
+        form = self.ws.form(form_id)
+        record_id = record["id"] if record else None
+        draft = self.drafts.load(form_id, record_id)
+        if draft is None:
+            self.push_screen(FormScreen(form_id, record=record), callback)
+            return
+
+        def answered(answer: str | None) -> None:
+            if answer == "resume":
+                self.push_screen(FormScreen(form_id, record=record, values=draft.values), callback)
+                self.notify(text.DRAFT_RESTORED)
+            elif answer == "discard":
+                self.drafts.discard(form_id, record_id)
+                self.push_screen(FormScreen(form_id, record=record), callback)
+
+        self.push_screen(
+            ChoiceDialog(
+                text.DRAFT_TITLE,
+                text.DRAFT_BODY.format(form=form.label, at=text.short_time(draft.saved_at)),
+                [
+                    Answer("resume", text.DRAFT_RESUME, "", "primary"),
+                    Answer("discard", text.DRAFT_DISCARD, "x", "warning"),
+                ],
+            ),
+            answered,
+        )
+
+    def open_records(self, form_id: str) -> None:
+        from fieldkit.tui.records import RecordsScreen
+
+        self.push_screen(RecordsScreen(form_id))
+
+    def action_help(self) -> None:
+        from fieldkit.tui.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_home(self) -> None:
+        from fieldkit.tui.home import HomeScreen
+
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, HomeScreen):
+            self.pop_screen()
+
+    def action_identity(self) -> None:
+        from fieldkit.tui.identity import IdentityScreen
+
+        self.push_screen(IdentityScreen(first_run=False))
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
+
+    def action_help_quit(self) -> None:
+        self.notify(text.KEY_CTRL_C)
+
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(
+                CommandPalette(placeholder=text.PALETTE_PLACEHOLDER, id="--command-palette")
+            )
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The command palette: every main action, in Chinese (Textual's own are replaced)."""
+        if self.ready and self.ws.identity is not None:
+            for form in self.ws.forms:
+                yield SystemCommand(
+                    text.CMD_NEW.format(form=form.label),
+                    text.CMD_NEW_HELP.format(form=form.label),
+                    lambda f=form.id: self.open_form(f),
+                )
+                yield SystemCommand(
+                    text.CMD_RECORDS.format(form=form.label),
+                    text.CMD_RECORDS_HELP.format(form=form.label),
+                    lambda f=form.id: self.open_records(f),
+                )
+            from fieldkit.tui.home import more_actions
+
+            for action in more_actions():
+                yield SystemCommand(action.label, action.help, lambda a=action: a.run(self))
+            yield SystemCommand(text.CMD_IDENTITY, text.CMD_IDENTITY_HELP, self.action_identity)
+        yield SystemCommand(text.CMD_HOME, text.CMD_HOME_HELP, self.action_home)
+        yield SystemCommand(text.CMD_HELP, text.CMD_HELP_HELP, self.action_help)
+        yield SystemCommand(text.CMD_THEME, text.CMD_THEME_HELP, self.action_toggle_theme)
+        yield SystemCommand(text.CMD_QUIT, text.CMD_QUIT_HELP, self.action_quit)
+
+    # -- errors ------------------------------------------------------------------------------
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Show an error as a notification instead of ending the app with a traceback."""
+        cause = error.error if isinstance(error, WorkerFailed) else error
+        if not self.is_running or self._exit_renderables or not self.screen_stack:
+            super()._handle_exception(error)
+            return
+        if isinstance(cause, FieldkitError):
+            self.notify(str(cause), severity="error", timeout=10, markup=False)
+            return
+        self.errors.append(cause)
+        logfile = locations.log_file(self.root)
+        try:
+            logfile.parent.mkdir(parents=True, exist_ok=True)
+            with logfile.open("a", encoding="utf-8") as fh:
+                fh.write("".join(traceback.format_exception(cause)))
+        except OSError:
+            pass
+        message = text.INTERNAL_ERROR.format(error=f"{type(cause).__name__}: {cause}", log=logfile)
+        self.notify(message, title=text.ERROR_TITLE, severity="error", timeout=20, markup=False)
 
 
 def run(root: Path, *, demo: bool = False) -> int:
-    FieldkitApp(root, demo=demo).run()
-    return 0
+    """Run the app on a data dir; returns the exit status."""
+    app = FieldkitApp(root, demo=demo)
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,195 @@
+"""The home screen: who is working, each form with this month's and this year's counts, and
+the other things the app can do.
+
+Other parts of the app hook in through `more_actions()`: one HomeAction per feature (a key, a
+label, and what it opens). They appear as buttons here and in the command palette.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, DataTable, Footer, Header, Label, Static
+
+from fieldkit.tui import text
+from fieldkit.tui.app import WorkspaceReady
+
+if TYPE_CHECKING:
+    from fieldkit.tui.app import FieldkitApp
+
+
+@dataclass(frozen=True)
+class HomeAction:
+    """One thing the home screen offers besides the forms."""
+
+    id: str  # stable; also names the button (#action-<id>)
+    label: str
+    help: str  # one line, shown in the command palette and as the button's tooltip
+    key: str  # a key on the home screen ("" for none)
+    run: Callable[[FieldkitApp], object]
+
+
+def more_actions() -> list[HomeAction]:
+    """What the home screen offers besides the forms, in order.
+
+    Add one entry per feature; import its screen inside `run` so start-up stays fast.
+    """
+    return [
+        HomeAction(
+            "identity",
+            text.CMD_IDENTITY,
+            text.CMD_IDENTITY_HELP,
+            "i",
+            lambda app: app.action_identity(),
+        ),
+        HomeAction("help", text.CMD_HELP, text.CMD_HELP_HELP, "f1", lambda app: app.action_help()),
+    ]
+
+
+class HomeScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "new", text.KEY_NEW, id="home.new", tooltip=text.KEY_NEW_TIP),
+        Binding("r", "records", text.KEY_RECORDS, id="home.records", tooltip=text.KEY_RECORDS_TIP),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="home")
+        self.form_ids: list[str] = []
+        self.seen_version = -1
+
+    @property
+    def fk(self) -> FieldkitApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="home-body"):
+            yield Static(text.OPENING, id="who", markup=False)
+            yield Label(text.HOME_FORMS, classes="section-title")
+            table: DataTable = DataTable(id="forms", cursor_type="row", zebra_stripes=True)
+            table.add_column("", key="n", width=2)
+            table.add_column(text.COL_FORM, key="form", width=16)
+            table.add_column(text.COL_MONTH, key="month", width=6)
+            table.add_column(text.COL_YEAR, key="year", width=6)
+            table.add_column(text.COL_DRAFT, key="draft", width=8)
+            yield table
+            with Horizontal(classes="button-bar"):
+                yield Button(f"{text.BTN_NEW}（Enter）", id="btn-new", variant="primary")
+                yield Button(f"{text.BTN_RECORDS}（R）", id="btn-records")
+            yield Label(text.HOME_MORE, classes="section-title")
+            with Horizontal(classes="button-bar", id="more"):
+                for action in more_actions():
+                    key = f"（{action.key.upper()}）" if action.key else ""
+                    button = Button(action.label + key, id=f"action-{action.id}")
+                    button.tooltip = action.help
+                    yield button
+            yield Static(text.HOME_HINT, id="home-hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#forms", DataTable).focus()
+        if self.fk.ready:
+            self.fill()
+
+    @on(WorkspaceReady)
+    def fill(self) -> None:
+        if not self.fk.ready:
+            self.query_one("#who", Static).update(self.fk.open_error or "")
+            return
+        ws = self.fk.ws
+        self.update_who()
+        table = self.query_one("#forms", DataTable)
+        if not self.form_ids:
+            drafts = self.fk.drafts.forms_with_drafts()
+            for i, form in enumerate(ws.forms, start=1):
+                mark = text.DRAFT_MARK if form.id in drafts else ""
+                table.add_row(str(i), form.label, "…", "…", mark, key=form.id)
+                self.form_ids.append(form.id)
+        self.load_counts()
+
+    def update_who(self) -> None:
+        ident = self.fk.ws.identity
+        day = text.long_date(self.fk.today())
+        if ident is None:
+            self.query_one("#who", Static).update(day)
+            return
+        org = f" · {ident.org}" if ident.org else ""
+        who = text.HOME_WHO.format(worker=ident.worker, grid=ident.grid, org=org)
+        self.query_one("#who", Static).update(f"{who}　　{day}")
+
+    @work(thread=True, exclusive=True, group="home-counts")
+    def load_counts(self) -> None:
+        version = self.fk.data_version
+        counts = self.fk.counts()
+        self.app.call_from_thread(self._show_counts, counts, version)
+
+    def _show_counts(self, counts: dict[str, tuple[int, int]], version: int) -> None:
+        table = self.query_one("#forms", DataTable)
+        drafts = self.fk.drafts.forms_with_drafts()
+        for form_id in self.form_ids:
+            month, year = counts.get(form_id, (0, 0))
+            table.update_cell(form_id, "month", str(month))
+            table.update_cell(form_id, "year", str(year))
+            table.update_cell(form_id, "draft", text.DRAFT_MARK if form_id in drafts else "")
+        self.seen_version = version
+
+    def on_screen_resume(self) -> None:
+        if self.fk.ready and self.form_ids:
+            self.update_who()
+            self.load_counts()
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def _highlighted(self) -> str | None:
+        table = self.query_one("#forms", DataTable)
+        if not self.form_ids:
+            return None
+        return self.form_ids[min(table.cursor_row, len(self.form_ids) - 1)]
+
+    def action_new(self) -> None:
+        form_id = self._highlighted()
+        if form_id:
+            self.fk.open_form(form_id)
+
+    def action_records(self) -> None:
+        form_id = self._highlighted()
+        if form_id:
+            self.fk.open_records(form_id)
+
+    @on(DataTable.RowSelected, "#forms")
+    def row_chosen(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_new()
+
+    @on(Button.Pressed)
+    def pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        bid = event.button.id or ""
+        if bid == "btn-new":
+            self.action_new()
+        elif bid == "btn-records":
+            self.action_records()
+        elif bid.startswith("action-"):
+            for action in more_actions():
+                if action.id == bid.removeprefix("action-"):
+                    action.run(self.fk)
+
+    def on_key(self, event) -> None:
+        key = event.key
+        if key.isdigit() and 1 <= int(key) <= len(self.form_ids):
+            event.stop()
+            self.query_one("#forms", DataTable).move_cursor(row=int(key) - 1)
+            self.fk.open_form(self.form_ids[int(key) - 1])
+            return
+        for action in more_actions():
+            if action.key and action.key == key and action.key != "f1":
+                event.stop()
+                action.run(self.fk)
+                return

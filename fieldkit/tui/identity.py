@@ -1,0 +1,128 @@
+"""Who records on this laptop: asked on first run, changeable later."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Input, Label, Static
+
+from fieldkit.errors import FieldkitError
+from fieldkit.tui import text
+from fieldkit.workspace import read_public_key
+
+if TYPE_CHECKING:
+    from fieldkit.tui.app import FieldkitApp
+
+FIELDS = (
+    # id, label, placeholder, hint, required
+    ("worker", text.ID_WORKER, text.ID_PLACEHOLDER_WORKER, "", True),
+    ("grid", text.ID_GRID, text.ID_PLACEHOLDER_GRID, "", True),
+    ("org", text.ID_ORG, text.ID_PLACEHOLDER_ORG, "", False),
+    ("abbr", text.ID_ABBR, "", text.ID_ABBR_HINT, False),
+    ("key", text.ID_KEY, text.ID_PLACEHOLDER_KEY, text.ID_KEY_HINT, False),
+)
+
+
+class IdentityScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "ctrl+s", "save", text.KEY_SAVE, priority=True, id="identity.save", tooltip=text.ID_SAVE
+        ),
+        Binding("escape", "back", text.KEY_BACK, id="identity.back", tooltip=text.KEY_BACK_TIP),
+    ]
+
+    def __init__(self, *, first_run: bool):
+        super().__init__(id="identity")
+        self.first_run = first_run
+
+    @property
+    def fk(self) -> FieldkitApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        self.sub_title = text.IDENTITY_TITLE
+        ident = self.fk.ws.identity
+        values = {
+            "worker": ident.worker if ident else "",
+            "grid": ident.grid if ident else "",
+            "org": ident.org if ident else "",
+            "abbr": ident.abbr if ident else "",
+            "key": "",
+        }
+        yield Header()
+        with VerticalScroll(id="identity-body"):
+            intro = text.IDENTITY_INTRO if self.first_run else text.IDENTITY_EDIT_INTRO
+            yield Static(intro, classes="intro", markup=False)
+            for fid, label, placeholder, hint, required in FIELDS:
+                if fid == "key" and ident and ident.office_key:
+                    hint = text.ID_KEY_KEEP
+                with Vertical(classes="field-row", id=f"row-{fid}"):
+                    with Horizontal(classes="field-line"):
+                        mark = text.REQUIRED_MARK if required else ""
+                        yield Label(label + mark, classes="field-label")
+                        yield Input(
+                            values[fid], placeholder=placeholder, id=f"id-{fid}", compact=True
+                        )
+                    yield Static(hint, classes="field-note -shown -info" if hint else "field-note")
+            with Horizontal(classes="button-bar"):
+                yield Button(f"{text.ID_SAVE}（Ctrl+S）", id="identity-save", variant="primary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#id-worker", Input).focus()
+
+    @on(Input.Submitted)
+    def next_field(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id == "id-key":
+            self.action_save()
+        else:
+            self.focus_next()
+
+    @on(Button.Pressed, "#identity-save")
+    def pressed(self) -> None:
+        self.action_save()
+
+    def _value(self, fid: str) -> str:
+        return self.query_one(f"#id-{fid}", Input).value.strip()
+
+    def _note(self, fid: str, message: str) -> None:
+        note = self.query_one(f"#row-{fid} .field-note", Static)
+        note.update(message)
+        note.set_class(True, "-shown", "-error")
+
+    def action_save(self) -> None:
+        missing = [fid for fid in ("worker", "grid") if not self._value(fid)]
+        for fid in missing:
+            self._note(fid, text.ID_REQUIRED)
+        if missing:
+            self.query_one(f"#id-{missing[0]}", Input).focus()
+            return
+        key = None
+        if self._value("key"):
+            try:
+                key = read_public_key(Path(self._value("key")))
+            except FieldkitError as exc:
+                self._note("key", str(exc))
+                self.query_one("#id-key", Input).focus()
+                return
+        with self.fk.ws_lock:
+            self.fk.ws.set_identity(
+                worker=self._value("worker"),
+                grid=self._value("grid"),
+                org=self._value("org"),
+                abbr=self._value("abbr"),
+                office_key=key,
+            )
+        self.notify(text.ID_SAVED)
+        self.dismiss(None)
+
+    def action_back(self) -> None:
+        if not self.first_run:
+            self.dismiss(None)

@@ -1,0 +1,278 @@
+"""The records of one form: newest first, filtered as you type, by year and by month.
+
+The list can hold tens of thousands of records; the table only ever holds the first pages of
+the matches and grows as the cursor nears its end. Searching runs in a thread worker over the
+prepared search text of the form's RecordIndex.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.coordinate import Coordinate
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+
+from fieldkit.tui import text
+from fieldkit.tui.dialogs import Answer, ChoiceDialog
+from fieldkit.tui.index import Entry, RecordIndex
+
+if TYPE_CHECKING:
+    from fieldkit.tui.app import FieldkitApp
+
+PAGE = 100  # rows added to the table at a time
+
+
+class RecordsScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", text.KEY_BACK, id="records.back", tooltip=text.KEY_BACK_TIP),
+        Binding("n", "new", text.KEY_NEW, id="records.new", tooltip=text.KEY_NEW_TIP),
+        Binding("e", "edit", text.KEY_EDIT, id="records.edit", tooltip=text.KEY_EDIT_TIP),
+        Binding(
+            "h", "history", text.KEY_HISTORY, id="records.history", tooltip=text.KEY_HISTORY_TIP
+        ),
+        Binding("d", "delete", text.KEY_DELETE, id="records.delete", tooltip=text.KEY_DELETE_TIP),
+        Binding("/", "search", text.KEY_SEARCH, id="records.search", tooltip=text.KEY_SEARCH_TIP),
+    ]
+
+    def __init__(self, form_id: str):
+        super().__init__(classes="records-screen")
+        self.form_id = form_id
+        self.index: RecordIndex | None = None
+        self.hits: list[Entry] = []
+        self.shown = 0
+        self.seen_version = -1
+        self.generation = 0  # bumps per search; a late result of an older one is dropped
+        self.updated_at = 0.0  # perf_counter when the table last changed (benchmarks read it)
+
+    @property
+    def fk(self) -> FieldkitApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        self.form = self.fk.ws.form(self.form_id)
+        self.sub_title = text.RECORDS_TITLE.format(form=self.form.label)
+        yield Header()
+        with Horizontal(id="filters"):
+            yield Input(placeholder=text.SEARCH_PLACEHOLDER, id="search", compact=True)
+            yield Select[int]([], prompt=text.ALL_YEARS, id="year", compact=True)
+            yield Select[int](
+                [(text.MONTH.format(m=m), m) for m in range(1, 13)],
+                prompt=text.ALL_MONTHS,
+                id="month",
+                compact=True,
+            )
+        yield Static(text.LOADING, id="count")
+        table: DataTable = DataTable(id="table", cursor_type="row", zebra_stripes=True)
+        for column in self.form.list_columns:
+            table.add_column(self.form.field(column).label, key=column)
+        yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#table", DataTable).focus()
+        self.load()
+
+    @work(thread=True, exclusive=True, group="records-load")
+    def load(self) -> None:
+        index = self.fk.record_index(self.form_id)
+        self.app.call_from_thread(self._loaded, index)
+
+    def _loaded(self, index: RecordIndex) -> None:
+        self.index = index
+        self.seen_version = self.fk.data_version
+        years = self.query_one("#year", Select)
+        years.set_options([(text.YEAR.format(y=y), y) for y in index.years()])
+        self.refilter()
+
+    def on_screen_resume(self) -> None:
+        if self.index is not None and self.seen_version != self.fk.data_version:
+            self.seen_version = self.fk.data_version
+            if self.fk.indexes.get(self.form_id) is not self.index:
+                self.load()  # dropped (a record it shows was renamed): rebuild
+            else:
+                self.refilter(keep=self.current_id())
+
+    # -- filtering -------------------------------------------------------------------------
+
+    def _filters(self) -> tuple[str, int | None, int | None]:
+        year = self.query_one("#year", Select).value
+        month = self.query_one("#month", Select).value
+        return (
+            self.query_one("#search", Input).value,
+            year if isinstance(year, int) else None,
+            month if isinstance(month, int) else None,
+        )
+
+    @on(Input.Changed, "#search")
+    @on(Select.Changed, "#year")
+    @on(Select.Changed, "#month")
+    def filters_changed(self) -> None:
+        self.refilter()
+
+    def refilter(self, keep: str | None = None) -> None:
+        if self.index is None:
+            return
+        self.generation += 1
+        self.search(self.index, *self._filters(), self.generation, keep)
+
+    @work(thread=True, exclusive=True, group="records-search")
+    def search(
+        self,
+        index: RecordIndex,
+        query: str,
+        year: int | None,
+        month: int | None,
+        generation: int,
+        keep: str | None,
+    ) -> None:
+        hits = index.matches(query, year, month)
+        self.app.call_from_thread(self._show, hits, generation, keep)
+
+    def _show(self, hits: list[Entry], generation: int, keep: str | None) -> None:
+        if generation != self.generation:
+            return
+        self.hits = hits
+        self.shown = 0
+        table = self.query_one("#table", DataTable)
+        table.clear()
+        self._add_page()
+        if keep:
+            at = next((i for i, e in enumerate(self.hits) if e.id == keep), None)
+            if at is not None:
+                while self.shown <= at:
+                    self._add_page()
+                table.move_cursor(row=at)
+        self._count()
+        self.updated_at = time.perf_counter()
+
+    def _add_page(self) -> None:
+        table = self.query_one("#table", DataTable)
+        ws = self.fk.ws
+        form = self.form
+        fields = [form.field(c) for c in form.list_columns]
+        for entry in self.hits[self.shown : self.shown + PAGE]:
+            data = entry.record["data"]
+            table.add_row(*(ws.display(form, f, data) for f in fields), key=entry.id)
+        self.shown = min(len(self.hits), self.shown + PAGE)
+
+    def _count(self) -> None:
+        total = len(self.hits)
+        if not total:
+            label = text.COUNT_NONE
+        elif self.shown < total:
+            label = text.COUNT_WINDOW.format(total=total, shown=self.shown)
+        else:
+            label = text.COUNT.format(total=total)
+        self.query_one("#count", Static).update(label)
+
+    @on(DataTable.RowHighlighted, "#table")
+    def near_end(self, event: DataTable.RowHighlighted) -> None:
+        if self.shown < len(self.hits) and event.cursor_row >= self.shown - 10:
+            self._add_page()
+            self._count()
+
+    # -- typing goes to the search box -------------------------------------------------------
+
+    def on_key(self, event) -> None:
+        search = self.query_one("#search", Input)
+        if search.has_focus or not event.is_printable or not event.character:
+            if search.has_focus and event.key == "down":
+                event.stop()
+                self.query_one("#table", DataTable).focus()
+            return
+        if event.key in self.active_bindings:
+            return  # one of this screen's keys (n, e, d, h …)
+        event.stop()
+        search.focus()
+        search.insert_text_at_cursor(event.character)
+
+    @on(Input.Submitted, "#search")
+    def search_done(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.query_one("#table", DataTable).focus()
+
+    def action_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    # -- the highlighted record ----------------------------------------------------------------
+
+    def current_id(self) -> str | None:
+        table = self.query_one("#table", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key
+        return key.value
+
+    def _current_or_warn(self) -> str | None:
+        record_id = self.current_id()
+        if record_id is None:
+            self.notify(text.NO_RECORD, severity="warning")
+        return record_id
+
+    @on(DataTable.RowSelected, "#table")
+    def open_detail(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        from fieldkit.tui.detail import DetailScreen
+
+        if event.row_key.value:
+            self.app.push_screen(DetailScreen(event.row_key.value))
+
+    def action_new(self) -> None:
+        self.fk.open_form(self.form_id)
+
+    def action_edit(self) -> None:
+        record_id = self._current_or_warn()
+        if record_id:
+            self.fk.open_form(self.form_id, self.fk.ws.get_live(record_id))
+
+    def action_history(self) -> None:
+        from fieldkit.tui.history import HistoryScreen
+
+        record_id = self._current_or_warn()
+        if record_id:
+            self.app.push_screen(HistoryScreen(record_id))
+
+    def action_delete(self) -> None:
+        record_id = self._current_or_warn()
+        if record_id:
+            confirm_delete(self.fk, record_id)
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+
+def confirm_delete(app: FieldkitApp, record_id: str, done=None) -> None:
+    """Ask, then delete (a tombstone version); `done()` runs after a deletion."""
+    ws = app.ws
+    record = ws.get_live(record_id)
+    form = ws.form(record["form"])
+
+    def answered(answer: str | None) -> None:
+        if answer != "delete":
+            return
+        with app.ws_lock:
+            tombstone = ws.delete(record_id)
+        app.record_saved(tombstone)
+        app.notify(text.DELETED)
+        if done is not None:
+            done()
+
+    app.push_screen(
+        ChoiceDialog(
+            text.DELETE_TITLE,
+            text.DELETE_BODY.format(title=app.describe(form, record)),
+            [
+                Answer("delete", text.DELETE_YES, "y", "error"),
+                Answer("cancel", text.DELETE_NO, "", "default"),
+            ],
+            cancel="cancel",
+            danger=True,
+        ),
+        answered,
+    )

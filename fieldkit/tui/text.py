@@ -1,0 +1,233 @@
+"""Every word the app shows a user, in Chinese, in one place.
+
+Code and comments stay English; anything on screen comes from here (or from the form
+definitions), so wording is reviewed and changed without touching the screens.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+APP_TITLE = "fieldkit 基层法治工作台"
+DEMO_SUFFIX = "（演示数据）"
+
+WEEKDAYS = "一二三四五六日"
+
+
+def long_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日 星期{WEEKDAYS[day.weekday()]}"
+
+
+def short_time(iso: str) -> str:
+    """'2026-11-24T14:30:05+08:00' -> '2026-11-24 14:30'."""
+    return iso[:16].replace("T", " ") if iso else ""
+
+
+# -- keys (footer, help) --------------------------------------------------------------------
+KEY_QUIT = "退出"
+KEY_QUIT_TIP = "关闭程序（已保存的记录和草稿都在）"
+KEY_HELP = "帮助"
+KEY_HELP_TIP = "按键说明和使用指南"
+KEY_PALETTE = "命令"
+KEY_PALETTE_TIP = "搜索并执行命令"
+KEY_BACK = "返回"
+KEY_BACK_TIP = "回到上一个界面"
+KEY_NEW = "新建"
+KEY_NEW_TIP = "新建一条记录"
+KEY_RECORDS = "记录"
+KEY_RECORDS_TIP = "查看、查找这张表的记录"
+KEY_SAVE = "保存"
+KEY_SAVE_TIP = "检查并保存这条记录"
+KEY_OPEN = "打开"
+KEY_OPEN_TIP = "查看这条记录的全部内容"
+KEY_EDIT = "修改"
+KEY_EDIT_TIP = "修改这条记录（保存为新版本）"
+KEY_DELETE = "删除"
+KEY_DELETE_TIP = "删除这条记录（需确认，历史保留）"
+KEY_HISTORY = "历史"
+KEY_HISTORY_TIP = "查看这条记录的修改历史"
+KEY_SEARCH = "搜索"
+KEY_SEARCH_TIP = "输入文字筛选记录"
+KEY_TODAY = "今天"
+KEY_TODAY_TIP = "填入今天（日期时间填入现在）"
+KEY_DAY_UP = "后一天"
+KEY_DAY_DOWN = "前一天"
+KEY_MONTH_UP = "后一月"
+KEY_MONTH_DOWN = "前一月"
+KEY_MULTI_MOVE = "在选项之间移动"
+KEY_TOGGLE = "勾选"
+KEY_TOGGLE_TIP = "勾选或取消高亮的选项"
+KEY_CTRL_C = "按 Ctrl+Q 退出程序"
+KEY_LEAVE_TIP = "离开这张表（未保存的内容会先询问）"
+KEY_CLOSE = "关闭"
+KEY_CLOSE_TIP = "关闭对话框"
+KEY_PREV_BUTTON = "上一个按钮"
+KEY_NEXT_BUTTON = "下一个按钮"
+
+# -- loading and errors ---------------------------------------------------------------------
+OPENING = "正在打开数据目录……"
+OPEN_FAILED = "无法打开数据目录：{error}"
+LOADING = "正在加载……"
+INTERNAL_ERROR = "程序出错：{error}。屏幕上的内容没有丢失；详细信息已记录到 {log}"
+ERROR_TITLE = "出错了"
+NOT_READY = "数据还在加载，请稍候再试"
+
+# -- identity -------------------------------------------------------------------------------
+IDENTITY_TITLE = "设置网格员信息"
+IDENTITY_INTRO = (
+    "第一次使用，请先填写您的信息。记录会标明是谁录入的；导出给街道的文件也会带上这些信息。"
+)
+IDENTITY_EDIT_INTRO = "修改网格员信息。已有记录的录入人不会改变。"
+ID_WORKER = "网格员姓名"
+ID_GRID = "所属网格"
+ID_ORG = "所属街道（单位）"
+ID_ABBR = "单位简称"
+ID_ABBR_HINT = "用于调解案件编号，如“东”；不填取单位名称第一个字"
+ID_KEY = "街道公钥文件"
+ID_KEY_HINT = "可不填；填写后导出的数据文件会加密，只有街道能打开"
+ID_KEY_KEEP = "已配置街道公钥；不填则保持不变"
+ID_PLACEHOLDER_WORKER = "如：李娜"
+ID_PLACEHOLDER_GRID = "如：第一网格"
+ID_PLACEHOLDER_ORG = "如：东城街道办事处"
+ID_PLACEHOLDER_KEY = "如：/media/u盘/office_public.pem"
+ID_SAVE = "保存并开始"
+ID_SAVED = "已保存网格员信息"
+ID_REQUIRED = "必填"
+
+# -- home -----------------------------------------------------------------------------------
+HOME_WHO = "{worker} · {grid}{org}"
+HOME_FORMS = "录入与查询"
+HOME_MORE = "其他功能"
+COL_FORM = "表单"
+COL_MONTH = "本月"
+COL_YEAR = "本年"
+COL_DRAFT = "草稿"
+DRAFT_MARK = "有草稿"
+HOME_HINT = "数字键 1–6 或 Enter 新建，R 查看记录，F1 帮助"
+BTN_NEW = "新建记录"
+BTN_RECORDS = "查看记录"
+BTN_HELP = "帮助"
+CMD_NEW = "新建：{form}"
+CMD_NEW_HELP = "录入一条新的「{form}」记录"
+CMD_RECORDS = "记录：{form}"
+CMD_RECORDS_HELP = "查看、查找、修改「{form}」记录"
+CMD_HOME = "回到首页"
+CMD_HOME_HELP = "回到首页"
+CMD_IDENTITY = "网格员信息"
+CMD_IDENTITY_HELP = "修改网格员姓名、网格、单位和街道公钥"
+CMD_HELP = "帮助"
+CMD_HELP_HELP = "按键说明和使用指南"
+CMD_THEME = "切换配色"
+CMD_THEME_HELP = "在深色和浅色界面之间切换"
+CMD_QUIT = "退出"
+CMD_QUIT_HELP = "关闭程序"
+PALETTE_PLACEHOLDER = "输入命令，如：新建、记录、帮助……"
+
+# -- form entry -----------------------------------------------------------------------------
+FORM_NEW = "新建 · {form}"
+FORM_EDIT = "修改 · {form}"
+REQUIRED_MARK = " *"
+PROMPT_SELECT = "请选择"
+PLACEHOLDER_DATE = "如 2026-03-05，↑↓ 加减一天，T 今天"
+PLACEHOLDER_DATETIME = "如 2026-03-05 14:30，↑↓ 加减一天，T 现在"
+PLACEHOLDER_INTEGER = "整数"
+PLACEHOLDER_DECIMAL = "数字，可带小数"
+PLACEHOLDER_ID = "18位身份证号"
+PLACEHOLDER_PHONE = "手机或座机号"
+HELP_DATE = "日期：可输入 2026-03-05、2026/3/5 或 20260305；↑↓ 加减一天，PgUp/PgDn 加减一月，T 今天"
+HELP_DATETIME = "日期时间：如 2026-03-05 14:30；↑↓ 加减一天，T 现在"
+HELP_SELECT = "单选：Enter 或空格展开选项，↑↓ 选择，Enter 确定"
+HELP_MULTI = "多选：←→ 移动，空格勾选或取消，可选多项"
+HELP_MULTILINE = "多行文字：Enter 换行，Tab 到下一项"
+HELP_REFERENCE = "Enter 或直接输入姓名、身份证号查找"
+HELP_TEXT = "Enter 或 Tab 到下一项"
+HELP_SAVE = "Ctrl+S 保存，Esc 离开"
+REF_NONE = "（未选择）按 Enter 查找"
+ID_INFO = "{gender}，{birth} 出生"
+PROBLEMS = "有 {n} 处需要修改："
+SAVED = "已保存"
+SAVED_EDIT = "已保存修改"
+SAVED_TITLE = "已保存「{form}」记录"
+SAVED_BODY = "{title}"
+SAVED_AGAIN = "再录一条"
+SAVED_DONE = "完成"
+NO_CHANGE = "内容没有变化，未生成新版本"
+LEAVE_TITLE = "这张表还没有保存"
+LEAVE_BODY = "已填写的内容会保留为草稿，下次打开时可以继续填写。"
+LEAVE_KEEP = "保留草稿并离开"
+LEAVE_DISCARD = "放弃已填内容"
+LEAVE_STAY = "继续填写"
+DRAFT_TITLE = "有上次没填完的草稿"
+DRAFT_BODY = "「{form}」的草稿保存于 {at}。"
+DRAFT_RESUME = "继续填写草稿"
+DRAFT_DISCARD = "丢弃草稿，重新填写"
+DRAFT_RESTORED = "已恢复草稿"
+
+# -- picking a referenced record -------------------------------------------------------------
+PICK_TITLE = "选择{form}"
+PICK_PLACEHOLDER = "输入姓名或身份证号"
+PICK_CHOOSE = "选定"
+PICK_CHOOSE_TIP = "选定高亮的一条"
+PICK_CANCEL_TIP = "不选择，返回"
+PICK_MOVE_TIP = "上下移动"
+PICK_NONE = "没有找到。可换个写法，或先在「特殊人群」中登记此人"
+PICK_COUNT = "找到 {total} 条"
+PICK_MANY = "找到 {total} 条，显示前 {shown} 条；多输入几个字可缩小范围"
+
+# -- records --------------------------------------------------------------------------------
+RECORDS_TITLE = "记录 · {form}"
+SEARCH_PLACEHOLDER = "搜索：输入文字筛选（名称、地点、当事人、姓名、身份证号……）"
+ALL_YEARS = "全部年份"
+ALL_MONTHS = "全部月份"
+YEAR = "{y}年"
+MONTH = "{m}月"
+COUNT = "共 {total} 条"
+COUNT_WINDOW = "共 {total} 条，已显示 {shown} 条（向下翻页显示更多）"
+COUNT_NONE = "没有符合条件的记录"
+COL_ID = "编号"
+DELETE_TITLE = "删除这条记录？"
+DELETE_BODY = "{title}\n删除后在列表中不再显示；修改历史会保留，并随数据导出同步给街道。"
+DELETE_YES = "删除"
+DELETE_NO = "取消"
+DELETED = "已删除"
+NO_RECORD = "请先选中一条记录"
+
+# -- detail and history ---------------------------------------------------------------------
+DETAIL_TITLE = "{form} · 详情"
+META_CREATED = "录入：{by}，{at}"
+META_UPDATED = "最后修改：{by}，{at}"
+META_VERSIONS = "共 {n} 个版本"
+META_ID = "记录编号：{id}"
+EMPTY_VALUE = "—"
+ID_DERIVED = "（{gender}，{age}岁）"
+HISTORY_TITLE = "{form} · 修改历史"
+HISTORY_VERSION = "第 {n} 版"
+HISTORY_CREATED = "新建"
+HISTORY_DELETED = "删除"
+HISTORY_NO_DIFF = "内容无变化"
+HISTORY_MISSING = "（此前的 {n} 个版本不在本机）"
+HISTORY_CHANGE = "{label}：{old} → {new}"
+HISTORY_BLANK = "（空）"
+
+# -- dialogs --------------------------------------------------------------------------------
+YES = "确定"
+CANCEL = "取消"
+
+# -- help -----------------------------------------------------------------------------------
+HELP_TITLE = "帮助"
+HELP_KEYS = "本界面的按键"
+HELP_GLOBAL = "随时可用"
+HELP_GUIDE = """\
+使用指南
+
+· 首页列出各类表单和本月、本年已录入的条数。按数字键或 Enter 新建记录，按 R 查看记录。
+· 录入时用 Tab / Enter 到下一项，Shift+Tab 回上一项。带 * 的是必填项。
+  日期可输入 20260305、2026/3/5 等，↑↓ 加减一天，T 填入今天。
+  单选项按 Enter 展开；多选项用空格勾选；随访对象直接输入姓名或身份证号查找。
+· Ctrl+S 保存。有错误时会列出全部问题，光标跳到第一处。
+· 没填完就离开，内容会保存为草稿，下次打开同一张表时可以继续。
+· 记录列表里直接输入文字即可筛选，可按年份、月份过滤；Enter 打开详情，
+  E 修改（保存为新版本），H 查看修改历史，D 删除（需确认）。
+· 列表中身份证号只显示部分，详情里才显示完整号码。
+· Ctrl+P 打开命令面板，可以搜索所有功能。所有数据只保存在本机，不需要网络。
+"""
