@@ -299,6 +299,53 @@ def _fill_demo(ws: Workspace, *, year: int, seed: int, records: int) -> dict[str
     return demo.fill(ws, year=year, seed=seed, records=records)
 
 
+def _check_year(year: int) -> int:
+    if not 2000 <= year <= 2100:
+        raise FieldkitError(f"年份 {year} 不合理，请写四位年份，如 --year {date.today().year}")
+    return year
+
+
+def _note_ungridded(ws: Workspace, figs) -> None:
+    if figs.grid and figs.ungridded:
+        left_out = "、".join(f"{ws.forms[k].label} {n} 条" for k, n in figs.ungridded.items())
+        err.print(f"注意：以下记录没有网格信息，未计入“{figs.grid}”：{left_out}。", markup=False)
+
+
+def cmd_report(root: Path, args) -> int:
+    from fieldkit import report  # python-docx loads only when a draft is made
+
+    year = _check_year(args.year)
+    with Workspace(root) as ws:
+        path, figs = report.write_report(
+            ws, year, grid=args.grid, output=args.output, exact=args.exact
+        )
+        _note_ungridded(ws, figs)
+    if not figs.total_records:
+        err.print(f"注意：{year} 年没有任何记录，草稿中的数字都需要人工补写。")
+    out.print(str(path), markup=False)
+    err.print(
+        f"已生成 {year} 年法治政府建设年度报告草稿。黄色底纹的【待补充】处需要人工补写，"
+        "数字来自记录，请核对。",
+        markup=False,
+    )
+    return 0
+
+
+def cmd_ledger(root: Path, args) -> int:
+    from fieldkit import ledger
+
+    year = _check_year(args.year)
+    with Workspace(root) as ws:
+        path, counts = ledger.write_ledger(
+            ws, year, output=args.output, mask=args.mask, grid=args.grid
+        )
+    out.print(str(path), markup=False)
+    detail = "，".join(f"{name} {n} 条" for name, n in counts.items())
+    masked = "身份证号已脱敏" if args.mask else "身份证号为完整号码，请妥善保管"
+    err.print(f"已生成 {year} 年台账：{detail}（{masked}）。", markup=False)
+    return 0
+
+
 COMMANDS = {
     "init": cmd_init,
     "forms": cmd_forms,
@@ -308,6 +355,8 @@ COMMANDS = {
     "list": cmd_list,
     "due": cmd_due,
     "demo": cmd_demo,
+    "report": cmd_report,
+    "ledger": cmd_ledger,
 }
 
 if __name__ == "__main__":

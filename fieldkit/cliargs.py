@@ -113,4 +113,28 @@ def build_parser() -> ChineseParser:
     s.add_argument(
         "--records", type=int, default=3000, metavar="条数", help="记录总数（默认 3000）"
     )
+
+    s = sub.add_parser("report", help="生成年度法治政府建设报告草稿（.docx）")
+    s.add_argument("--year", type=int, required=True, metavar="年份", help="报告年度")
+    s.add_argument("--grid", metavar="网格", help="只统计该网格")
+    s.add_argument(
+        "-o",
+        "--output",
+        metavar="文件",
+        help="输出的 .docx 文件或目录（默认：数据目录下 exports/）",
+    )
+    s.add_argument(
+        "--exact", action="store_true", help="数字照实写，不写成“2万余”（覆盖模板中的取整方式）"
+    )
+
+    s = sub.add_parser("ledger", help="生成年度台账（.xlsx，每个表单一个工作表，另有汇总表）")
+    s.add_argument("--year", type=int, required=True, metavar="年份", help="台账年度")
+    s.add_argument("--grid", metavar="网格", help="只列出该网格")
+    s.add_argument(
+        "-o",
+        "--output",
+        metavar="文件",
+        help="输出的 .xlsx 文件或目录（默认：数据目录下 exports/）",
+    )
+    s.add_argument("--mask", action="store_true", help="身份证号脱敏（默认完整显示，供内部使用）")
     return p
