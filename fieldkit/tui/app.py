@@ -264,9 +264,9 @@ class FieldkitApp(App[None]):
 
             for action in more_actions():
                 yield SystemCommand(action.label, action.help, lambda a=action: a.run(self))
-            yield SystemCommand(text.CMD_IDENTITY, text.CMD_IDENTITY_HELP, self.action_identity)
+        else:
+            yield SystemCommand(text.CMD_HELP, text.CMD_HELP_HELP, self.action_help)
         yield SystemCommand(text.CMD_HOME, text.CMD_HOME_HELP, self.action_home)
-        yield SystemCommand(text.CMD_HELP, text.CMD_HELP_HELP, self.action_help)
         yield SystemCommand(text.CMD_THEME, text.CMD_THEME_HELP, self.action_toggle_theme)
         yield SystemCommand(text.CMD_QUIT, text.CMD_QUIT_HELP, self.action_quit)
 

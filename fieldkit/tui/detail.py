@@ -6,14 +6,17 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Label, Static
+from textual.widgets import Header, Label, Static
 
 from fieldkit import idnumber
 from fieldkit.tui import text
+from fieldkit.tui.footer import KeyFooter
 from fieldkit.validation import is_relevant
 
 if TYPE_CHECKING:
@@ -51,33 +54,36 @@ class DetailScreen(Screen[None]):
                 target = ws.store.get(str(data[f.id]))
                 if target is not None:
                     refs[f.id] = target
+        # One table in one widget: a record opens in a few milliseconds however long it is.
+        table = Table(box=None, show_header=False, padding=(0, 2, 0, 0), expand=True)
+        table.add_column(style="dim", no_wrap=True, width=16)
+        table.add_column(ratio=1)
+        for f in form.fields:
+            if not is_relevant(f, data, refs):
+                continue
+            value = ws.display(form, f, data, masked=False) or text.EMPTY_VALUE
+            if f.type == "id_number" and data.get(f.id):
+                value += self._id_extra(str(data[f.id]), ws.today())
+            if f.type == "reference" and f.id in refs:
+                value = self.fk.reference_label(f, data[f.id])
+            table.add_row(Text(f.label), Text(value))
+        versions = len(record.get("ancestors", [])) + 1
+        meta = [
+            text.META_CREATED.format(
+                by=record["created_by"], at=text.short_time(record["created_at"])
+            ),
+            text.META_UPDATED.format(
+                by=record["updated_by"], at=text.short_time(record["updated_at"])
+            ),
+            text.META_VERSIONS.format(n=versions),
+            text.META_ID.format(id=record["id"]),
+        ]
         yield Header()
         with VerticalScroll(id="detail-body"):
             yield Label(self.fk.describe(form, record), classes="detail-title", markup=False)
-            for f in form.fields:
-                if not is_relevant(f, data, refs):
-                    continue
-                value = ws.display(form, f, data, masked=False) or text.EMPTY_VALUE
-                if f.type == "id_number" and data.get(f.id):
-                    value += self._id_extra(str(data[f.id]), ws.today())
-                if f.type == "reference" and f.id in refs:
-                    value = self.fk.reference_label(f, data[f.id])
-                with Horizontal(classes="detail-row"):
-                    yield Label(f.label, classes="detail-label")
-                    yield Static(value, classes="detail-value", markup=False)
-            versions = len(record.get("ancestors", [])) + 1
-            meta = [
-                text.META_CREATED.format(
-                    by=record["created_by"], at=text.short_time(record["created_at"])
-                ),
-                text.META_UPDATED.format(
-                    by=record["updated_by"], at=text.short_time(record["updated_at"])
-                ),
-                text.META_VERSIONS.format(n=versions),
-                text.META_ID.format(id=record["id"]),
-            ]
+            yield Static(table, id="detail-fields")
             yield Static("\n".join(meta), classes="detail-meta", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     @staticmethod
     def _id_extra(value: str, today: date) -> str:

@@ -18,11 +18,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Input, Select, Static, TextArea
+from textual.widgets import Header, Input, Select, Static, TextArea
 
 from fieldkit.tui import text
 from fieldkit.tui.dialogs import Answer, ChoiceDialog
 from fieldkit.tui.fields import FieldRow, MultiEditor, ReferenceEditor, as_raw, make_editor
+from fieldkit.tui.footer import KeyFooter
 from fieldkit.validation import Outcome, Problem, is_relevant, is_required
 from fieldkit.workspace import ValidationFailed
 
@@ -100,7 +101,7 @@ class FormScreen(Screen[None]):
                 self.rows[f.id] = row
                 yield row
         yield Static(text.HELP_SAVE, id="field-help", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.refresh_form()
@@ -241,7 +242,9 @@ class FormScreen(Screen[None]):
         if row is None or row is self.current_row:
             return
         previous, self.current_row = self.current_row, row
-        self.query_one("#field-help", Static).update(row.help_line + "　" + text.HELP_SAVE)
+        self.query_one("#field-help", Static).update(
+            row.help_line + "　" + text.HELP_SAVE, layout=False
+        )
         if previous is not None and not previous.touched:
             previous.touched = True
             if self.outcome is not None:

@@ -463,6 +463,7 @@ class FieldRow(Vertical):
         self.editor = editor
         self.required = required
         self.touched = False
+        self._note: tuple[str, str] = ("", "")
         editor.tooltip = field.hint or None
 
     def compose(self):
@@ -481,6 +482,9 @@ class FieldRow(Vertical):
 
     def set_note(self, message: str = "", kind: str = "") -> None:
         """Show an error, a warning or information under the field ('' hides the note)."""
+        if (message, kind) == self._note:
+            return  # unchanged: restyling every row on each keystroke would be slow
+        self._note = (message, kind)
         note = self.query_one(".field-note", Static)
         note.update(message)
         note.set_class(bool(message), "-shown")

@@ -27,7 +27,7 @@ class HelpScreen(ModalScreen[None]):
         seen = set()
         for key, active in under.active_bindings.items():
             binding = active.binding
-            if not binding.description or (binding.action in seen and key not in ALWAYS):
+            if not (binding.id and binding.description) or binding.action in seen:
                 continue
             seen.add(binding.action)
             shown = self.app.get_key_display(binding)

@@ -8,9 +8,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from fieldkit.tui import text
+from fieldkit.tui.footer import KeyFooter
 
 if TYPE_CHECKING:
     from fieldkit.tui.app import FieldkitApp
@@ -69,7 +70,7 @@ class HistoryScreen(Screen[None]):
                 classes = "history-version" + (" -current" if version is current else "")
                 yield Static("\n".join(lines), classes=classes, markup=False)
                 previous = version
-        yield Footer()
+        yield KeyFooter()
 
     def action_back(self) -> None:
         self.dismiss(None)

@@ -16,10 +16,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Header, Label, Static
+from textual.widgets import Button, DataTable, Header, Label, Static
 
 from fieldkit.tui import text
 from fieldkit.tui.app import WorkspaceReady
+from fieldkit.tui.footer import KeyFooter
 
 if TYPE_CHECKING:
     from fieldkit.tui.app import FieldkitApp
@@ -91,7 +92,7 @@ class HomeScreen(Screen[None]):
                     button.tooltip = action.help
                     yield button
             yield Static(text.HOME_HINT, id="home-hint")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#forms", DataTable).focus()

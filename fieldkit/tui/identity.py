@@ -10,10 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, Label, Static
+from textual.widgets import Button, Header, Input, Label, Static
 
 from fieldkit.errors import FieldkitError
 from fieldkit.tui import text
+from fieldkit.tui.footer import KeyFooter
 from fieldkit.workspace import read_public_key
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ class IdentityScreen(Screen[None]):
                     yield Static(hint, classes="field-note -shown -info" if hint else "field-note")
             with Horizontal(classes="button-bar"):
                 yield Button(f"{text.ID_SAVE}（Ctrl+S）", id="identity-save", variant="primary")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#id-worker", Input).focus()

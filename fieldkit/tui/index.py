@@ -11,21 +11,35 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from fieldkit.records import record_day
+from fieldkit.forms import Form
 from fieldkit.workspace import Workspace
 
 
 @dataclass(slots=True)
 class Entry:
     id: str
-    day: str  # the form's date field, ISO
-    stamp: str  # updated_at: orders records of the same day
+    when: str  # the form's date field as stored: a date, or a date and time
+    stamp: str  # updated_at: orders records of the same moment
     key: str  # lower-case search text
     record: dict[str, Any]
 
     @property
+    def day(self) -> str:
+        return self.when[:10]
+
+    @property
     def order(self) -> tuple[str, str]:
-        return (self.day, self.stamp)
+        return (self.when, self.stamp)
+
+
+def _entry(ws: Workspace, form: Form, record: dict[str, Any], titles=None) -> Entry:
+    return Entry(
+        record["id"],
+        str(record["data"].get(form.date_field) or ""),
+        record["updated_at"],
+        ws.search_text(form, record["data"], titles),
+        record,
+    )
 
 
 class RecordIndex:
@@ -45,16 +59,9 @@ class RecordIndex:
             titles: dict[str, str] = {}
             for ref_form in {f.ref_form for f in form.fields if f.type == "reference"}:
                 titles.update(ws.titles(ref_form or ""))
-        entries = [
-            Entry(
-                r["id"],
-                record_day(r, form.date_field),
-                r["updated_at"],
-                ws.search_text(form, r["data"], titles),
-                r,
-            )
-            for r in rows
-        ]
+        entries = [_entry(ws, form, r, titles) for r in rows]
+        # Newest first by the full date field: visits of one day by their time.
+        entries.sort(key=lambda e: e.order, reverse=True)
         return cls(form_id, entries)
 
     def __len__(self) -> int:
@@ -67,15 +74,15 @@ class RecordIndex:
     def matches(
         self, query: str = "", year: int | None = None, month: int | None = None
     ) -> list[Entry]:
-        """Entries whose text holds every word of `query`, filed in `year` (and `month`)."""
-        words = query.lower().split()
-        prefix = ""
+        """Entries whose text holds every word of `query`, filed in `year` and/or `month`."""
+        entries = self.entries
         if year:
             prefix = f"{year:04d}-{month:02d}" if month else f"{year:04d}"
-        entries = self.entries
-        if prefix:
-            entries = [e for e in entries if e.day.startswith(prefix)]
-        for word in words:
+            entries = [e for e in entries if e.when.startswith(prefix)]
+        elif month:
+            mm = f"-{month:02d}-"
+            entries = [e for e in entries if e.when[4:8] == mm]
+        for word in query.lower().split():
             entries = [e for e in entries if word in e.key]
         return entries
 
@@ -87,14 +94,7 @@ class RecordIndex:
         self.remove(record["id"])
         if record.get("deleted"):
             return
-        form = ws.form(self.form_id)
-        entry = Entry(
-            record["id"],
-            record_day(record, form.date_field),
-            record["updated_at"],
-            ws.search_text(form, record["data"]),
-            record,
-        )
+        entry = _entry(ws, ws.form(self.form_id), record)
         at = next(
             (i for i, e in enumerate(self.entries) if e.order < entry.order), len(self.entries)
         )

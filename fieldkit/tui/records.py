@@ -16,10 +16,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.coordinate import Coordinate
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import DataTable, Header, Input, Select, Static
 
 from fieldkit.tui import text
 from fieldkit.tui.dialogs import Answer, ChoiceDialog
+from fieldkit.tui.footer import KeyFooter
 from fieldkit.tui.index import Entry, RecordIndex
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ class RecordsScreen(Screen[None]):
         for column in self.form.list_columns:
             table.add_column(self.form.field(column).label, key=column)
         yield table
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#table", DataTable).focus()

@@ -1,0 +1,121 @@
+"""Helpers for driving the app with real key presses (Pilot) on a fixed day."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from fieldkit.records import new_record
+from fieldkit.tui.app import FieldkitApp
+from fieldkit.workspace import Workspace
+
+TODAY = date(2026, 11, 24)
+SIZE = (100, 30)
+PERSON_ID = "11010519491231002X"  # a valid ID number (domain.md)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function):
+    """Run `async def` tests in a fresh event loop (no asyncio plugin needed)."""
+    if not inspect.iscoroutinefunction(pyfuncitem.obj):
+        return None
+    args = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
+    asyncio.run(pyfuncitem.obj(**args))
+    return True
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    """A data dir with an identity and no records."""
+    data = tmp_path / "data"
+    with Workspace(data, today=TODAY) as ws:
+        ws.set_identity(worker="李娜", grid="第一网格", org="东城街道办事处", abbr="东")
+    return data
+
+
+def make_app(root: Path) -> FieldkitApp:
+    return FieldkitApp(root, today=TODAY)
+
+
+async def ready(pilot: Pilot) -> None:
+    """Wait until the data dir is open and the home screen has its counts."""
+    app: FieldkitApp = pilot.app  # type: ignore[assignment]
+    for _ in range(200):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if app.ready and app.screen.id == "home" and not app.workers._workers:
+            break
+    await settle(pilot)
+
+
+async def settle(pilot: Pilot) -> None:
+    """Let thread workers finish and their results reach the screen."""
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def type_text(pilot: Pilot, value: str) -> None:
+    await pilot.press(*(("space" if ch == " " else ch) for ch in value))
+
+
+async def focus_field(pilot: Pilot, field_id: str, limit: int = 40) -> None:
+    """Press Tab until the editor of `field_id` has focus (what a keyboard user does)."""
+    for _ in range(limit):
+        focused = pilot.app.focused
+        if focused is not None and focused.id == f"edit-{field_id}":
+            return
+        await pilot.press("tab")
+    raise AssertionError(f"could not reach field {field_id} with Tab")
+
+
+async def choose(pilot: Pilot, field_id: str, label: str) -> None:
+    """Pick a choice of a single-choice field with the keyboard (Enter, arrows, Enter)."""
+    await focus_field(pilot, field_id)
+    select = pilot.app.focused
+    labels = [str(prompt) for prompt, _ in select._options]  # type: ignore[union-attr]
+    current = select.selection  # type: ignore[union-attr]
+    start = next((i for i, (_, v) in enumerate(select._options) if v == current), 0)  # type: ignore[union-attr]
+    target = labels.index(label)
+    await pilot.press("enter")
+    step = "down" if target >= start else "up"
+    await pilot.press(*([step] * abs(target - start)))
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def fill(pilot: Pilot, field_id: str, value: str) -> None:
+    """Tab to a text field, clear it and type."""
+    await focus_field(pilot, field_id)
+    if isinstance(pilot.app.focused, Input):
+        await pilot.press("home", "shift+end", "backspace")
+    await type_text(pilot, value)
+
+
+def no_errors(app: FieldkitApp) -> None:
+    assert app.errors == [], app.errors
+
+
+def seed(root: Path, form_id: str, data: dict[str, Any], *, at: str, record_id: str) -> dict:
+    """A record with a fixed time and id (stable snapshots), saved through the store."""
+    with Workspace(root, today=TODAY) as ws:
+        form = ws.form(form_id)
+        outcome = ws.check(form_id, {**ws.defaults(form_id, data), **data})
+        assert outcome.ok, outcome.errors
+        rec = new_record(
+            form_id, form.version, outcome.data, author="李娜", device="dev1", at=at, record_id=record_id
+        )
+        ws.store.save([rec])
+        return rec
+
+
+def stored(root: Path, form_id: str) -> list[dict]:
+    with Workspace(root, today=TODAY) as ws:
+        return ws.records(form_id)
