@@ -560,8 +560,11 @@ class _Generator:
         rules: dict[str, Any],
         abbr: str,
         today: date,
+        history: bool = False,
     ):
         self.year, self.seed, self.total = year, seed, max(0, int(total))
+        self.keep_history = history
+        self.earlier: list[dict[str, Any]] = []  # replaced versions, when keep_history
         self.worker, self.grid, self.device, self.abbr = worker, grid, device, abbr
         self.forms, self.rules = forms, rules
         self.jan1 = date(year, 1, 1)
@@ -665,7 +668,11 @@ class _Generator:
         new = next_version(
             prev, data, author=self.worker, device=self.device, at=at, deleted=deleted
         )
-        return new or prev
+        if new is None:
+            return prev
+        if self.keep_history:
+            self.earlier.append(prev)
+        return new
 
     def name(self, gender: str | None = None) -> tuple[str, str]:
         """A plausible name and its gender."""
@@ -733,7 +740,7 @@ class _Generator:
         out += self.mediations(counts["mediation"])
         out += self.consultations(counts["consultation"])
         out += self.meetings(counts["meeting"])
-        return out
+        return self.earlier + out
 
     # -- persons ----------------------------------------------------------------------------
 
@@ -1279,6 +1286,7 @@ def generate(
     rules: dict[str, Any],
     abbr: str = DEMO_ABBR,
     today: date | None = None,
+    history: bool = False,
 ) -> list[dict[str, Any]]:
     """About `records` complete records of one grid's `year`, deterministic in (year, seed,
     records, today). Persons come first, so a follow-up's person is always before it.
@@ -1286,6 +1294,10 @@ def generate(
     `today` (default: the real today) ends the data when the year is not over yet; nothing is
     dated after it. A few records are later versions (a mediation closed after acceptance, a
     person discharged) and a few outreach duplicates are tombstones (deleted=True).
+
+    With `history`, the versions those replaced come first in the list (same id, older
+    version), so that saving the list in order leaves them readable in the store's history;
+    then the list is longer than `records`. Without it, there is one dict per record id.
     """
     gen = _Generator(
         year,
@@ -1298,12 +1310,16 @@ def generate(
         rules=rules,
         abbr=abbr,
         today=today or date.today(),
+        history=history,
     )
     return gen.run()
 
 
 def fill(ws: Workspace, year: int, seed: int = 1, records: int = 3000) -> dict[str, int]:
     """Generate a demo year into a workspace in one save; live records per form id.
+
+    Earlier versions of edited records (a mediation when accepted, a person before discharge)
+    are saved too, so the store's history shows them.
 
     Without an identity the workspace gets the demo one for the seed (第一网格 for seed 1).
     """
@@ -1322,7 +1338,9 @@ def fill(ws: Workspace, year: int, seed: int = 1, records: int = 3000) -> dict[s
         rules=ws.forms.rules,
         abbr=ident.abbr or DEMO_ABBR,
         today=ws.today(),
+        history=True,
     )
     ws.store.save(recs)
-    counts = Counter(r["form"] for r in recs if not r["deleted"])
+    current = {r["id"]: r for r in recs}  # the last version of each id is its current one
+    counts = Counter(r["form"] for r in current.values() if not r["deleted"])
     return {f.id: counts.get(f.id, 0) for f in ws.forms}

@@ -16,7 +16,7 @@ TODAY = date(2026, 11, 24)
 YEAR = 2025  # a whole year before TODAY
 
 
-def make(year=YEAR, seed=1, records=3000, today=TODAY):
+def make(year=YEAR, seed=1, records=3000, today=TODAY, history=False):
     worker, grid = demo.demo_identity(seed)
     return demo.generate(
         year,
@@ -28,6 +28,7 @@ def make(year=YEAR, seed=1, records=3000, today=TODAY):
         forms=FORMS,
         rules=RULES,
         today=today,
+        history=history,
     )
 
 
@@ -106,6 +107,17 @@ def test_every_record_passes_its_form_and_is_already_clean(year, today):
             assert moment.utcoffset() == timedelta(hours=8)
             assert moment.date() <= cutoff
         assert r["created_at"] <= r["updated_at"]
+
+
+def test_history_lists_replaced_versions_before_their_successors(year3000):
+    records = make(history=True)
+    current = {r["id"]: r for r in records}
+    assert current == {r["id"]: r for r in year3000}  # the same records, plus earlier versions
+    seen: dict[str, list[str]] = defaultdict(list)
+    for r in records:
+        assert r["ancestors"] == seen[r["id"]]  # each version follows the one it replaced
+        seen[r["id"]].append(r["version"])
+    assert len(records) - len(year3000) == sum(len(r["ancestors"]) for r in year3000)
 
 
 def test_records_are_complete_versions(year3000):
@@ -356,8 +368,12 @@ def test_fill_saves_a_demo_year_in_one_transaction(tmp_path):
         person = ws.store.current("person")[0]
         assert ws.resolve("person", person["data"]["id_number"])["id"] == person["id"]
         assert any(d.overdue for d in ws.due())
-        history = [r for r in ws.store.current("mediation") if len(r["ancestors"]) == 2]
-        assert history
+        edited = [r for r in ws.store.current("mediation") if len(r["ancestors"]) == 2]
+        assert edited
+        versions = ws.store.history(edited[0]["id"])  # earlier versions are readable
+        assert versions[0]["data"]["result"] == "ongoing"
+        assert [v["version"] for v in versions] == [*edited[0]["ancestors"], edited[0]["version"]]
+        assert versions[0]["updated_at"] < versions[1]["updated_at"] < versions[2]["updated_at"]
     with Workspace(tmp_path / "demo", today=TODAY) as ws:  # durable
         assert sum(len(ws.store.current(f.id)) for f in ws.forms) == sum(counts.values())
 
