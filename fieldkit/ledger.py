@@ -8,7 +8,7 @@ an internal document; `mask=True` masks them for copies that leave the office.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from fieldkit import idnumber, xlsx
 from fieldkit.forms import Field, Form, FormSet
 from fieldkit.outfiles import output_path, safe_name, write_atomically
 from fieldkit.report import load_template, stat_tables
+from fieldkit.storage import gc_paused
 from fieldkit.workspace import Workspace
 
 SUMMARY_SHEET = "汇总"
@@ -61,133 +62,98 @@ def ledger_rows(
         else:
             rows = picker.of_year(form.id)
         key = form.date_field
-        rows.sort(key=lambda r, key=key: (str(r["data"].get(key) or ""), r.get("created_at", "")))
+        rows.sort(key=lambda r, key=key: str(r["data"].get(key) or ""))  # stable: store order
         out[form.id] = rows
     return out
 
 
-class _Columns:
-    """How each field of a form becomes one or more cells."""
+class _Sheet:
+    """A form's sheet, column by column: each field becomes one column (a person reference
+    two: name and ID number), computed for all rows at once with a list comprehension."""
 
     def __init__(self, form: Form, persons: dict[str, dict[str, Any]], mask: bool):
         self.form = form
         self.persons = persons
         self.mask = mask
-        self.columns: list[xlsx.Column] = [xlsx.Column("序号", 6)]
-        self.cells: list[Callable[[dict[str, Any]], Any]] = []
-        for f in form.fields:
-            self._add(f)
-        self.columns += [xlsx.Column("录入人", 10), xlsx.Column("记录编号", 38)]
 
-    def _add(self, f: Field) -> None:
+    def build(self, records: list[dict[str, Any]]) -> tuple[list[xlsx.Column], list[list[Any]]]:
+        datas = [r["data"] for r in records]
+        columns = [xlsx.Column("序号", 6, kind=xlsx.NUMBER)]
+        data: list[list[Any]] = [list(range(1, len(records) + 1))]
+        for f in self.form.fields:
+            for column, values in self._field(f, datas):
+                columns.append(column)
+                data.append(values)
+        columns += [
+            xlsx.Column("录入人", 10, kind=xlsx.TEXT),
+            xlsx.Column("记录编号", 38, kind=xlsx.TEXT),
+        ]
+        data += [[r.get("created_by") for r in records], [r["id"] for r in records]]
+        return columns, data
+
+    def _field(self, f: Field, datas: list[dict[str, Any]]):
         fid = f.id
-        width = _TYPE_WIDTH.get(f.type) or max(xlsx.display_width(f.label) + 4, 12)
-        if f.type == "text" and f.max_length:
-            width = min(max(width, f.max_length // 2), 30)
+        raw = [d.get(fid) for d in datas]
+        label_width = xlsx.display_width(f.label) + 4
         if f.is_choice:
             labels = {c.code: c.label for c in f.all_choices()}
-            by_key = {(key, c.code): c.label for key, cs in f.choice_sets.items() for c in cs}
-            width = max(
-                [
-                    xlsx.display_width(f.label) + 4,
-                    *(xlsx.display_width(x) + 2 for x in labels.values()),
+            width = max([label_width, *(xlsx.display_width(x) + 2 for x in labels.values())])
+            if f.choices_by:
+                by_key = {(k, c.code): c.label for k, cs in f.choice_sets.items() for c in cs}
+                keys = [str(d.get(f.choices_by) or "") for d in datas]
+                values = [
+                    None if v in (None, "") else by_key.get((k, v)) or labels.get(v) or str(v)
+                    for k, v in zip(keys, raw, strict=True)
                 ]
-            )
-            if f.type == "select_multiple":
+            elif f.type == "select_multiple":
                 width = min(width * 2, 40)
-
-            def cell(d: dict[str, Any], fid=fid, labels=labels, by_key=by_key, f=f) -> Any:
-                value = d.get(fid)
-                if value in (None, "", []):
-                    return None
-                values = value if isinstance(value, list) else [value]
-                key = str(d.get(f.choices_by) or "") if f.choices_by else None
-                return "、".join(by_key.get((key, v)) or labels.get(v) or str(v) for v in values)
-
+                # Few distinct combinations: label each once.
+                keys = [tuple(v) if type(v) is list else v for v in raw]
+                joined = {
+                    k: "、".join(labels.get(x) or str(x) for x in k) if type(k) is tuple else k
+                    for k in set(keys)
+                }
+                values = [joined[k] or None for k in keys]
+            else:
+                values = _labels(raw, labels)
+            yield xlsx.Column(f.label, width, kind=xlsx.TEXT), values
         elif f.type == "reference":
-            self.columns.append(xlsx.Column(f.label, 10))
-            self.cells.append(self._ref_name(fid))
-            self.columns.append(xlsx.Column("身份证号", 21))
-            self.cells.append(self._ref_id_number(fid))
-            return
+            people = [self.persons.get(str(v)) if v else None for v in raw]
+            names = [p["data"].get("name") if p else v for p, v in zip(people, raw, strict=True)]
+            ids = [self._id(p["data"].get("id_number")) if p else None for p in people]
+            yield xlsx.Column(f.label, 10, kind=xlsx.TEXT), names
+            yield xlsx.Column("身份证号", 21, kind=xlsx.TEXT), ids
         elif f.type == "id_number":
-
-            def cell(d: dict[str, Any], fid=fid) -> Any:
-                value = d.get(fid)
-                return self._id(value) if value else None
-
+            yield xlsx.Column(f.label, 21, kind=xlsx.TEXT), [self._id(v) for v in raw]
         elif f.type == "date":
-            cell = _date_cell(fid)
+            yield xlsx.Column(f.label, 12, kind=xlsx.ISO_DATE), raw
         elif f.type == "datetime":
-            cell = _datetime_cell(fid)
-        elif f.type in ("integer", "decimal"):
-
-            def cell(d: dict[str, Any], fid=fid, decimal=f.type == "decimal") -> Any:
-                value = d.get(fid)
-                if isinstance(value, bool) or not isinstance(value, int | float):
-                    return None
-                return (float(value), xlsx.DECIMAL) if decimal else value
-
+            yield xlsx.Column(f.label, 17, kind=xlsx.ISO_DATETIME), raw
+        elif f.type == "integer":
+            yield xlsx.Column(f.label, max(label_width, 10), kind=xlsx.NUMBER), raw
+        elif f.type == "decimal":
+            values = [float(v) if type(v) is int else v for v in raw]
+            column = xlsx.Column(f.label, max(label_width, 14), xlsx.DECIMAL, kind=xlsx.NUMBER)
+            yield column, values
         else:
+            width = _TYPE_WIDTH.get(f.type) or label_width
+            if f.type == "text" and f.max_length:
+                width = min(max(width, f.max_length // 2, 12), 30)
+            yield xlsx.Column(f.label, width, kind=xlsx.TEXT), raw
 
-            def cell(d: dict[str, Any], fid=fid) -> Any:
-                value = d.get(fid)
-                return None if value in (None, "") else str(value)
-
-        self.columns.append(xlsx.Column(f.label, width))
-        self.cells.append(cell)
-
-    def _id(self, value: Any) -> str:
+    def _id(self, value: Any) -> str | None:
+        if not value:
+            return None
         return idnumber.mask(str(value)) if self.mask else str(value)
 
-    def _ref_name(self, fid: str):
-        def cell(d: dict[str, Any]) -> Any:
-            person = self.persons.get(str(d.get(fid, "")))
-            if person is None:
-                return d.get(fid)
-            return person["data"].get("name")
 
-        return cell
-
-    def _ref_id_number(self, fid: str):
-        def cell(d: dict[str, Any]) -> Any:
-            person = self.persons.get(str(d.get(fid, "")))
-            value = person["data"].get("id_number") if person else None
-            return self._id(value) if value else None
-
-        return cell
-
-    def rows(self, records: list[dict[str, Any]]):
-        cells = self.cells
-        for n, r in enumerate(records, start=1):
-            d = r["data"]
-            yield [n, *(c(d) for c in cells), r.get("created_by"), r["id"]]
-
-
-def _date_cell(fid: str):
-    def cell(d: dict[str, Any]) -> Any:
-        value = d.get(fid)
-        if not value:
-            return None
-        try:
-            return date.fromisoformat(str(value)[:10])
-        except ValueError:
-            return str(value)
-
-    return cell
-
-
-def _datetime_cell(fid: str):
-    def cell(d: dict[str, Any]) -> Any:
-        value = d.get(fid)
-        if not value:
-            return None
-        try:
-            return datetime.fromisoformat(str(value))
-        except ValueError:
-            return str(value)
-
-    return cell
+def _labels(raw: list[Any], labels: dict[str, str]) -> list[Any]:
+    """Codes to labels; an unknown code shows as itself (an older form's choice)."""
+    lookup: dict[Any, Any] = {**labels, None: None, "": None}
+    try:
+        return [lookup.get(v, v) for v in raw]
+    except TypeError:  # an unhashable value in a choice field: show it as text
+        return [lookup.get(v, v) if isinstance(v, str | None) else str(v) for v in raw]
 
 
 def _summary_rows(figs: F.Figures, forms: FormSet, org: str, today: date):
@@ -207,7 +173,7 @@ def _summary_rows(figs: F.Figures, forms: FormSet, org: str, today: date):
             if row.kind == "group":
                 rows.append([(row.label, xlsx.BOLD), None])
             elif row.kind == "item":
-                rows.append([f"    {row.label}", row.value])
+                rows.append([f"　　{row.label}", row.value])
             elif row.kind == "rate":
                 rows.append([row.label, None if row.value is None else (row.value, xlsx.PERCENT)])
             elif row.kind == "money":
@@ -251,10 +217,8 @@ def write_workbook(
         )
         for form in forms:
             say(f"正在写入“{form.label}”……")
-            columns = _Columns(form, persons, mask)
-            counts[form.label] = book.add_sheet(
-                form.label, columns.columns, columns.rows(per_form[form.id])
-            )
+            columns, data = _Sheet(form, persons, mask).build(per_form[form.id])
+            counts[form.label] = book.add_columns(form.label, columns, data)
     return counts
 
 
@@ -280,19 +244,20 @@ def write_ledger(
     counts: dict[str, int] = {}
 
     def write(temp: Path) -> None:
-        counts.update(
-            write_workbook(
-                temp,
-                records,
-                ws.forms,
-                year,
-                org=org,
-                grid=grid,
-                mask=mask,
-                today=ws.today(),
-                progress=progress,
+        with gc_paused():  # millions of short-lived objects, no cycles: skip the collector
+            counts.update(
+                write_workbook(
+                    temp,
+                    records,
+                    ws.forms,
+                    year,
+                    org=org,
+                    grid=grid,
+                    mask=mask,
+                    today=ws.today(),
+                    progress=progress,
+                )
             )
-        )
 
     write_atomically(path, write)
     return path, counts

@@ -25,6 +25,7 @@ from fieldkit import figures as F
 from fieldkit.errors import FieldkitError
 from fieldkit.forms import FormSet
 from fieldkit.outfiles import output_path, safe_name, write_atomically
+from fieldkit.storage import gc_paused
 from fieldkit.workspace import Workspace
 
 PLACEHOLDER = re.compile(r"【待补充：[^】]*】")
@@ -222,10 +223,16 @@ def _list_text(
         if not isinstance(source, dict):
             raise TemplateError(f"报告模板错误：{where} 的 from 应为分类统计的名字")
         skip = set(spec.get("skip", []))
+        rename = spec.get("rename", {})
         items = [(label, n) for label, n in source.items() if n and label not in skip]
+        by_count = sorted(items, key=lambda kv: -kv[1])
         if "top" in spec:
-            items = sorted(items, key=lambda kv: -kv[1])[: int(spec["top"])]
+            chosen = {label for label, _ in by_count[: int(spec["top"])]}
+            items = [kv for kv in items if kv[0] in chosen]
+        if spec.get("order", "count" if "top" in spec else "choices") == "count":
+            items = sorted(items, key=lambda kv: -kv[1])
         for label, n in items:
+            label = rename.get(label, label)
             if spec.get("quote_days"):
                 label = _DAY.sub(r"“\1”", label)
             try:
@@ -242,7 +249,7 @@ def _list_text(
             fmt.get_field(figure, (), {})  # the name must exist
             n = values[figure]
             if n:
-                parts.append(str(text).replace("{n}", fmt.format_field(n, "")))
+                parts.append(fmt.fill(str(text).replace("{n}", fmt.format_field(n, ""))))
     return sep.join(parts)
 
 
@@ -550,7 +557,8 @@ def write_report(
     exact: bool = False,
 ) -> tuple[Path, F.Figures]:
     """Write the draft (atomically) to `output` or exports/; return its path and the figures."""
-    doc, figs = build(ws, year, grid=grid, exact=exact)
+    with gc_paused():  # a 100k-record year makes many short-lived objects and no cycles
+        doc, figs = build(ws, year, grid=grid, exact=exact)
     ident = ws.identity
     path = output_path(
         output, ws.root, default_name(ident.org if ident else "", year, grid), ".docx"

@@ -101,8 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         profile = f"-env:UserInstallation={(work / 'profile').as_uri()}"
         source = work / "draft.docx"  # an ASCII name: fewer surprises in converters
         shutil.copyfile(args.docx, source)
-        convert = [soffice, profile, "--headless", "--outdir", tmp, "--convert-to"]
-        run([*convert, "pdf", str(source)], env)
+        convert = [soffice, profile, "--headless", "--convert-to"]
+        run([*convert, "pdf", "--outdir", tmp, str(source)], env)
         pdf = out / f"{args.docx.stem}.pdf"
         shutil.copyfile(work / "draft.pdf", pdf)
         print(f"PDF：{pdf}")
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             pages = sorted(work.glob("page-*.png"))
         else:
             print("未找到 pdftoppm（poppler-utils），只用 LibreOffice 渲染第 1 页。")
-            run([*convert, "png", str(source)], env)
+            run([*convert, "png", "--outdir", tmp, str(source)], env)
             pages = [work / "draft.png"]
         for n, page in enumerate(pages, start=1):
             target = out / f"{args.docx.stem}-第{n}页.png"
