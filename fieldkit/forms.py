@@ -6,10 +6,10 @@ names the file and the field, never as a traceback.
 
 from __future__ import annotations
 
+import importlib.util
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -166,11 +166,12 @@ class FormSet:
 
 def builtin_dir() -> Path:
     """The definitions shipped with fieldkit (the repository's forms/ folder)."""
-    try:
-        return Path(str(files("fieldkit.formdefs")))
-    except ModuleNotFoundError:
-        # An editable install or a source checkout maps no package onto forms/: read it in place.
-        return Path(__file__).resolve().parent.parent / "forms"
+    # Installed, forms/ is the data-only package fieldkit.formdefs (see pyproject.toml).
+    spec = importlib.util.find_spec("fieldkit.formdefs")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    # An editable install or a source checkout maps no package onto forms/: read it in place.
+    return Path(__file__).resolve().parent.parent / "forms"
 
 
 def load_forms(override_dir: Path | None = None) -> FormSet:
