@@ -83,13 +83,9 @@ def cmd_init(root: Path, args) -> int:
 
 
 def _read_public_key(path: Path) -> str:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FieldkitError(f"无法读取公钥文件 {path}：{exc}") from None
-    if "PUBLIC KEY" not in text:
-        raise FieldkitError(f"{path} 不是公钥文件（应为 fieldkit keygen 生成的 .pem 文件）")
-    return text
+    from fieldkit import keys
+
+    return keys.read_public_key_file(path)
 
 
 def cmd_forms(root: Path, args) -> int:
@@ -346,6 +342,103 @@ def cmd_ledger(root: Path, args) -> int:
     return 0
 
 
+def cmd_export(root: Path, args) -> int:
+    from fieldkit import export, outfiles
+
+    folder = Path(args.output).expanduser() if args.output else outfiles.exports_dir(root)
+    with Workspace(root) as ws:
+        result = export.export(ws, folder, everything=args.all)
+        labels = {f.id: f.label for f in ws.forms}
+    info = result.preview
+    if result.path is None:
+        err.print("自上次导出以来没有新的变化，未生成文件。要导出全部记录，请加 --all。")
+        return 0
+    out.print(str(result.path), markup=False)
+    detail = "，".join(f"{labels.get(k, k)} {n}" for k, n in info.by_form.items())
+    what = "全部记录" if info.everything else "新的变化"
+    err.print(f"已导出{what} {info.records} 条：{detail}。", markup=False)
+    if info.versions > info.records:
+        err.print(f"其中含待处理冲突的另一版本 {info.versions - info.records} 个。")
+    if result.manifest and result.manifest.encrypted:
+        err.print("文件已加密，只有街道的电脑能打开。")
+    else:
+        err.print(
+            "注意：文件未加密（本机未配置街道公钥），请妥善保管 U 盘。"
+            "配置方法：fieldkit init ... --office-key 街道公钥文件"
+        )
+    return 0
+
+
+IMPORT_COUNTS = (
+    ("new", "新增"),
+    ("updated", "更新"),
+    ("unchanged", "未变"),
+    ("conflicts", "冲突"),
+    ("rejected", "未通过检查"),
+)
+
+
+def _counts_text(counts: dict[str, int]) -> str:
+    return "，".join(f"{label} {counts[key]}" for key, label in IMPORT_COUNTS)
+
+
+def cmd_import(root: Path, args) -> int:
+    from fieldkit import merge, review
+
+    with Workspace(root) as ws:
+        report = merge.import_files(
+            ws, [Path(b).expanduser() for b in args.bundles], dry_run=args.dry_run
+        )
+        if not report.files:
+            raise FieldkitError("没有找到要导入的 .fkb 文件")
+        open_items = {
+            "conflicts": len(review.conflicts(ws)),
+            "duplicates": len(review.duplicates(ws)),
+            "rejected": len(review.rejected(ws)),
+        }
+    for f in report.refused:
+        err.print(f"错误：无法导入 {f.path}：{f.error}", markup=False)
+    if args.json:
+        out.print(json.dumps(report.as_json(), ensure_ascii=False), markup=False)
+    else:
+        for f in report.files:
+            if f.error is None:
+                m = f.manifest
+                who = f"（{m.worker}，{m.grid}）" if m else ""
+                out.print(f"{f.path.name}{who}：{_counts_text(f.counts.as_dict())}", markup=False)
+        total = report.totals.as_dict()
+        ok = len(report.files) - len(report.refused)
+        head = "试导入（未修改数据）" if args.dry_run else "已导入"
+        if ok:
+            out.print(f"{head} {ok} 个文件，合计：{_counts_text(total)}", markup=False)
+        notes = []
+        if open_items["conflicts"]:
+            notes.append(f"{open_items['conflicts']} 条记录有冲突待处理")
+        if open_items["duplicates"]:
+            notes.append(f"{open_items['duplicates']} 组疑似重复人员待合并")
+        if open_items["rejected"]:
+            notes.append(f"{open_items['rejected']} 条记录未通过检查（已保留，未合并）")
+        if notes and not args.dry_run:
+            err.print("；".join(notes) + "。请在程序的“同步”页查看处理。", markup=False)
+    return 1 if report.refused else 0
+
+
+def cmd_keygen(root: Path, args) -> int:
+    from fieldkit import keys, outfiles
+
+    folder = Path(args.output).expanduser() if args.output else outfiles.exports_dir(root)
+    pair = keys.generate(root, folder)
+    out.print(str(pair.public_path), markup=False)
+    err.print(
+        f"已生成街道密钥（编号 {pair.key_id}）。\n"
+        f"私钥：{pair.private_path}（只在本机，勿外传；备份数据目录时一并备份，丢失后加密文件无法打开）\n"
+        f"公钥：{pair.public_path}（复制到每台笔记本电脑，运行 "
+        f"fieldkit init --worker 姓名 --grid 网格 --office-key {pair.public_path.name}）",
+        markup=False,
+    )
+    return 0
+
+
 COMMANDS = {
     "init": cmd_init,
     "forms": cmd_forms,
@@ -357,6 +450,9 @@ COMMANDS = {
     "demo": cmd_demo,
     "report": cmd_report,
     "ledger": cmd_ledger,
+    "export": cmd_export,
+    "import": cmd_import,
+    "keygen": cmd_keygen,
 }
 
 if __name__ == "__main__":

@@ -137,4 +137,22 @@ def build_parser() -> ChineseParser:
         help="输出的 .xlsx 文件或目录（默认：数据目录下 exports/）",
     )
     s.add_argument("--mask", action="store_true", help="身份证号脱敏（默认完整显示，供内部使用）")
+
+    s = sub.add_parser("export", help="导出自上次导出以来的变化（交给街道汇总）")
+    s.add_argument(
+        "-o", "--output", metavar="目录", help="导出到该目录，如 U 盘（默认：数据目录下 exports/）"
+    )
+    s.add_argument("--all", action="store_true", help="导出全部记录，而不只是新的变化")
+
+    s = sub.add_parser("import", help="导入导出文件（.fkb），合并到本机数据")
+    s.add_argument(
+        "bundles", nargs="+", metavar="文件", help="一个或多个 .fkb 文件；写目录表示其中全部 .fkb"
+    )
+    s.add_argument("--dry-run", action="store_true", help="只统计会有哪些变化，不修改数据")
+    s.add_argument("--json", action="store_true", help="以一个 JSON 对象输出统计")
+
+    s = sub.add_parser("keygen", help="生成街道密钥（私钥留在本机，公钥发给各笔记本电脑）")
+    s.add_argument(
+        "-o", "--output", metavar="目录", help="公钥文件的保存目录（默认：数据目录下 exports/）"
+    )
     return p
