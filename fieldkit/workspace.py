@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from fieldkit import idnumber, schedule
 from fieldkit.errors import FieldkitError
-from fieldkit.forms import Field, Form, FormSet, load_forms
+from fieldkit.forms import CHOICE_TYPES, Field, Form, FormSet, load_forms
 from fieldkit.locations import forms_dir, store_dir
 from fieldkit.records import new_record, next_version, record_day
 from fieldkit.store import Store
@@ -52,6 +52,7 @@ class Workspace:
         self.forms: FormSet = load_forms(forms_dir(self.root))
         self.store = Store(store_dir(self.root))
         self._today = today
+        self._label_cache: dict[tuple[str, int, str], dict[str, str]] = {}
 
     def close(self) -> None:
         self.store.close()
@@ -410,19 +411,34 @@ class Workspace:
         self, form: Form, data: dict[str, Any], titles: dict[str, str] | None = None
     ) -> str:
         """Lower-case text a search matches: text, numbers as typed, dates, choice labels and
-        the titles of referenced records (`titles`, from `titles()`, saves a lookup each)."""
+        the titles of referenced records (`titles`, from `titles()`, saves a lookup each).
+
+        Called once per record when a list of tens of thousands is prepared: choice labels
+        come from a per-field table instead of `display()`."""
         parts: list[str] = []
         for f in form.fields:
             value = data.get(f.id)
-            if value in (None, "", []) or f.type in ("integer", "decimal"):
+            if value is None or value == "" or value == [] or f.type in _UNSEARCHED:
                 continue
-            if f.type == "reference" and titles is not None:
-                parts.append(titles.get(str(value), ""))
-            elif f.is_choice or f.type == "reference":
-                parts.append(self.display(form, f, data))
+            if f.type in CHOICE_TYPES:
+                labels = self._labels(form, f)
+                for v in value if isinstance(value, list) else (value,):
+                    parts.append(labels.get(v) or str(v))
+            elif f.type == "reference":
+                if titles is not None:
+                    parts.append(titles.get(str(value), ""))
+                else:
+                    parts.append(self.display(form, f, data))
             else:
                 parts.append(str(value))
         return "\n".join(parts).lower()
+
+    def _labels(self, form: Form, f: Field) -> dict[str, str]:
+        key = (form.id, form.version, f.id)
+        labels = self._label_cache.get(key)
+        if labels is None:
+            labels = self._label_cache[key] = {c.code: c.label for c in f.all_choices()}
+        return labels
 
     def describe_changes(
         self, form: Form, old: dict[str, Any], new: dict[str, Any]
@@ -438,6 +454,9 @@ class Workspace:
             if old.get(key) != new.get(key):
                 out.append((key, _plain(old.get(key)), _plain(new.get(key))))
         return out
+
+
+_UNSEARCHED = frozenset({"integer", "decimal"})
 
 
 def _plain(value: Any) -> str:

@@ -78,10 +78,10 @@ class TextEditor(Input):
     def set_raw(self, value: Any) -> None:
         self.value = self._show(value)
 
-    def _on_blur(self, event: events.Blur) -> None:
+    def on_blur(self) -> None:
+        # (Input's own blur handler runs as well: Textual calls each class's handler.)
         if self.field.type == "id_number" and self.value != self.value.upper():
             self.value = self.value.upper()
-        super()._on_blur(event)
 
 
 class DateEditor(Input):
@@ -180,12 +180,11 @@ class DateEditor(Input):
         day = min(current.day, calendar.monthrange(year, month + 1)[1])
         self._put(current.replace(year=year, month=month + 1, day=day))
 
-    def _on_blur(self, event: events.Blur) -> None:
+    def on_blur(self) -> None:
         # Show what was understood (20260305 -> 2026-03-05), so a typo is seen at once.
         current = self._current()
         if current is not None and self.value.strip():
             self._put(current)
-        super()._on_blur(event)
 
 
 class ChoiceEditor(Select[str]):

@@ -20,7 +20,7 @@ class Entry:
     id: str
     when: str  # the form's date field as stored: a date, or a date and time
     stamp: str  # updated_at: orders records of the same moment
-    key: str  # lower-case search text
+    key: str | None  # lower-case search text (None until prepared)
     record: dict[str, Any]
 
     @property
@@ -32,37 +32,52 @@ class Entry:
         return (self.when, self.stamp)
 
 
-def _entry(ws: Workspace, form: Form, record: dict[str, Any], titles=None) -> Entry:
-    return Entry(
-        record["id"],
-        str(record["data"].get(form.date_field) or ""),
-        record["updated_at"],
-        ws.search_text(form, record["data"], titles),
-        record,
-    )
+def _entry(form: Form, record: dict[str, Any], key: str | None = None) -> Entry:
+    when = str(record["data"].get(form.date_field) or "")
+    return Entry(record["id"], when, record["updated_at"], key, record)
 
 
 class RecordIndex:
-    """The live records of one form, newest first."""
+    """The live records of one form, newest first.
 
-    def __init__(self, form_id: str, entries: list[Entry]):
+    Built in two steps, both in a thread worker: the ordered list first (enough to show the
+    first page at once), then the search text of every record (`prepare`), which `matches`
+    waits for when it has words to look for.
+    """
+
+    def __init__(self, ws: Workspace, form_id: str, entries: list[Entry], titles: dict[str, str]):
+        self.ws = ws
         self.form_id = form_id
         self.entries = entries
+        self._titles = titles
+        self._prepared = threading.Lock()
+        self.ready = False
 
     @classmethod
     def build(cls, ws: Workspace, form_id: str, lock: threading.RLock) -> RecordIndex:
-        """Read the records under `lock` (the store may be written meanwhile), then prepare
-        the search text without holding it."""
+        """Read the records under `lock` (the store may be written meanwhile)."""
         form = ws.form(form_id)
         with lock:
-            rows = ws.records(form_id)
+            rows = ws.store.current(form_id)
             titles: dict[str, str] = {}
             for ref_form in {f.ref_form for f in form.fields if f.type == "reference"}:
                 titles.update(ws.titles(ref_form or ""))
-        entries = [_entry(ws, form, r, titles) for r in rows]
+        entries = [_entry(form, r) for r in rows]
         # Newest first by the full date field: visits of one day by their time.
         entries.sort(key=lambda e: e.order, reverse=True)
-        return cls(form_id, entries)
+        return cls(ws, form_id, entries, titles)
+
+    def prepare(self) -> None:
+        """Compute the search text of every record (once; blocks while another thread does)."""
+        with self._prepared:
+            if self.ready:
+                return
+            form = self.ws.form(self.form_id)
+            search_text, titles = self.ws.search_text, self._titles
+            for e in list(self.entries):
+                if e.key is None:
+                    e.key = search_text(form, e.record["data"], titles)
+            self.ready = True
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -82,8 +97,11 @@ class RecordIndex:
         elif month:
             mm = f"-{month:02d}-"
             entries = [e for e in entries if e.when[4:8] == mm]
-        for word in query.lower().split():
-            entries = [e for e in entries if word in e.key]
+        words = query.lower().split()
+        if words:
+            self.prepare()
+        for word in words:
+            entries = [e for e in entries if word in e.key]  # type: ignore[operator]
         return entries
 
     def remove(self, record_id: str) -> None:
@@ -94,7 +112,8 @@ class RecordIndex:
         self.remove(record["id"])
         if record.get("deleted"):
             return
-        entry = _entry(ws, ws.form(self.form_id), record)
+        form = ws.form(self.form_id)
+        entry = _entry(form, record, ws.search_text(form, record["data"]))
         at = next(
             (i for i, e in enumerate(self.entries) if e.order < entry.order), len(self.entries)
         )

@@ -64,6 +64,7 @@ class RecordPicker(ModalScreen[str | None]):
     @work(thread=True, exclusive=True, group="picker-load")
     def load(self) -> None:
         index = self.fk.record_index(self.form_id)
+        index.prepare()
         self.app.call_from_thread(self._loaded, index)
 
     def _loaded(self, index: RecordIndex) -> None:

@@ -83,6 +83,7 @@ class RecordsScreen(Screen[None]):
     def load(self) -> None:
         index = self.fk.record_index(self.form_id)
         self.app.call_from_thread(self._loaded, index)
+        index.prepare()  # the search text, while the user reads the first page
 
     def _loaded(self, index: RecordIndex) -> None:
         self.index = index

@@ -47,11 +47,13 @@ def make_app(root: Path) -> FieldkitApp:
 async def ready(pilot: Pilot) -> None:
     """Wait until the data dir is open and the home screen has its counts."""
     app: FieldkitApp = pilot.app  # type: ignore[assignment]
-    for _ in range(200):
+    for _ in range(500):
         await app.workers.wait_for_complete()
         await pilot.pause()
-        if app.ready and app.screen.id == "home" and not app.workers._workers:
+        if app.ready and app.screen.id == "home" and app.screen.seen_version >= 0:
             break
+    else:
+        raise AssertionError("the home screen never showed its counts")
     await settle(pilot)
 
 
@@ -110,7 +112,13 @@ def seed(root: Path, form_id: str, data: dict[str, Any], *, at: str, record_id: 
         outcome = ws.check(form_id, {**ws.defaults(form_id, data), **data})
         assert outcome.ok, outcome.errors
         rec = new_record(
-            form_id, form.version, outcome.data, author="李娜", device="dev1", at=at, record_id=record_id
+            form_id,
+            form.version,
+            outcome.data,
+            author="李娜",
+            device="dev1",
+            at=at,
+            record_id=record_id,
         )
         ws.store.save([rec])
         return rec

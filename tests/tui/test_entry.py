@@ -379,4 +379,9 @@ async def test_first_run_writes_identity(tmp_path: Path):
         no_errors(app)
     with Workspace(root) as ws:
         ident = ws.identity
-    assert (ident.worker, ident.grid, ident.org, ident.abbr) == ("赵敏", "第三网格", "西城街道办事处", "西")
+    assert (ident.worker, ident.grid, ident.org, ident.abbr) == (
+        "赵敏",
+        "第三网格",
+        "西城街道办事处",
+        "西",
+    )

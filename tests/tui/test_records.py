@@ -1,0 +1,194 @@
+"""Finding, reading, editing and deleting records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, Static
+
+from fieldkit.tui.detail import DetailScreen
+from fieldkit.tui.entry import FormScreen
+from fieldkit.tui.history import HistoryScreen
+from fieldkit.tui.records import RecordsScreen
+from fieldkit.workspace import Workspace
+
+from .conftest import (
+    PERSON_ID,
+    SIZE,
+    TODAY,
+    choose,
+    fill,
+    make_app,
+    no_errors,
+    ready,
+    seed,
+    settle,
+    type_text,
+)
+
+EVENTS = [
+    ("2026-11-20", "宪法宣传周进社区", "community"),
+    ("2026-03-15", "消费者权益日咨询", "estate"),
+    ("2025-12-04", "国家宪法日集中宣传", "school"),
+]
+
+
+@pytest.fixture
+def events(root: Path) -> Path:
+    for i, (day, title, venue) in enumerate(EVENTS):
+        seed(
+            root,
+            "outreach",
+            {"date": day, "title": title, "venue_type": venue, "participants": 10 * (i + 1)},
+            at=f"{day}T10:00:00+08:00",
+            record_id=f"o-{i}",
+        )
+    return root
+
+
+async def open_records(pilot, row: int = 0) -> DataTable:
+    app = pilot.app
+    app.screen.query_one("#forms", DataTable).move_cursor(row=row)
+    await pilot.press("r")
+    await settle(pilot)
+    assert isinstance(app.screen, RecordsScreen)
+    return app.screen.query_one("#table", DataTable)
+
+
+def titles(table: DataTable) -> list[str]:
+    return [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+
+
+async def test_list_is_newest_first_and_filters_as_you_type(events: Path):
+    app = make_app(events)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        table = await open_records(pilot)
+        assert titles(table) == [t for _, t, _ in EVENTS]
+        await type_text(pilot, "宪法")  # typing goes to the search box
+        await settle(pilot)
+        assert titles(table) == ["宪法宣传周进社区", "国家宪法日集中宣传"]
+        assert app.screen.query_one("#count", Static).render().plain == "共 2 条"
+        await type_text(pilot, " 社区")  # every word must match
+        await settle(pilot)
+        assert titles(table) == ["宪法宣传周进社区"]
+        await pilot.press("ctrl+u")  # clear the search: Input's own key
+        await settle(pilot)
+        # Year filter, with the keyboard.
+        app.screen.query_one("#year").focus()
+        await pilot.press("enter", "down", "down", "enter")  # 全部年份 -> 2026 -> 2025
+        await settle(pilot)
+        assert titles(table) == ["国家宪法日集中宣传"]
+        no_errors(app)
+
+
+async def test_id_numbers_masked_in_list_full_in_detail(root: Path):
+    seed(
+        root,
+        "person",
+        {"category": "cult", "name": "钱明", "id_number": PERSON_ID, "level": "general"},
+        at="2026-05-01T09:00:00+08:00",
+        record_id="p-1",
+    )
+    app = make_app(root)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        table = await open_records(pilot, row=1)
+        cells = [str(c) for c in table.get_row_at(0)]
+        assert "110105********002X" in cells
+        assert PERSON_ID not in cells
+        # The full number is searchable even though it is shown masked.
+        await type_text(pilot, PERSON_ID[-6:])
+        await settle(pilot)
+        assert table.row_count == 1
+        await pilot.press("enter")  # to the table
+        await pilot.press("enter")  # open
+        await pilot.pause()
+        assert isinstance(app.screen, DetailScreen)
+        text = screen_text(app)
+        assert PERSON_ID in text
+        assert "涉邪教人员" in text and "一般" in text  # labels, not codes
+        assert "女" in text or "男" in text
+        no_errors(app)
+
+
+def screen_text(app) -> str:
+    """What the screen shows, as plain text."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+async def test_edit_makes_a_new_version_seen_in_history(events: Path):
+    app = make_app(events)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        table = await open_records(pilot)
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, FormScreen)
+        assert app.screen.query_one("#edit-title").value == "宪法宣传周进社区"
+        await fill(pilot, "title", "宪法宣传周进社区第二场")
+        await choose(pilot, "venue_type", "进小区")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, RecordsScreen)
+        assert titles(table)[0] == "宪法宣传周进社区第二场"
+        await pilot.press("h")
+        await pilot.pause()
+        assert isinstance(app.screen, HistoryScreen)
+        text = screen_text(app)
+        assert "第 1 版" in text and "第 2 版" in text
+        assert "活动名称：宪法宣传周进社区 → 宪法宣传周进社区第二场" in text
+        assert "宣传场所：进社区 → 进小区" in text
+        no_errors(app)
+    with Workspace(events, today=TODAY) as ws:
+        versions = ws.store.history("o-0")
+        assert [v["data"]["title"] for v in versions] == [
+            "宪法宣传周进社区",
+            "宪法宣传周进社区第二场",
+        ]
+
+
+async def test_delete_asks_then_hides(events: Path):
+    app = make_app(events)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        table = await open_records(pilot)
+        await pilot.press("d")
+        await pilot.pause()
+        assert app.screen.query_one(".dialog-title").render().plain == "删除这条记录？"
+        await pilot.press("enter")  # the focused answer is 取消: Enter alone never deletes
+        await settle(pilot)
+        assert len(titles(table)) == 3
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        assert titles(table) == ["消费者权益日咨询", "国家宪法日集中宣传"]
+        no_errors(app)
+    with Workspace(events, today=TODAY) as ws:
+        assert ws.store.get("o-0")["deleted"] is True
+        assert [r["id"] for r in ws.records("outreach")] == ["o-1", "o-2"]
+
+
+async def test_home_counts_this_month_and_year(events: Path):
+    app = make_app(events)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        row = [str(c) for c in app.screen.query_one("#forms", DataTable).get_row_at(0)]
+        assert row[1:4] == ["普法宣传活动", "1", "2"]
+        no_errors(app)
+
+
+async def test_store_in_use_is_explained_not_a_crash(root: Path):
+    with Workspace(root, today=TODAY):  # another program holds the data dir
+        app = make_app(root)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert "正被另一个 fieldkit 程序使用" in app.open_error
+            assert "无法打开数据目录" in app.screen.query_one("#who").render().plain
+            await pilot.press("1")  # nothing to open: no crash, nothing happens
+            await pilot.press("f1")
+            await pilot.pause()
+            assert app.is_running
+            no_errors(app)

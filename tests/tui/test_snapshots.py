@@ -1,0 +1,103 @@
+"""What the main screens look like at 100×30 (fixed day, fixed records, no cursor blink).
+
+Update after an intended change with: pytest tests/tui/test_snapshots.py --snapshot-update
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input, TextArea
+
+from .conftest import PERSON_ID, SIZE, make_app, ready, seed, settle
+
+
+@pytest.fixture
+def data(root: Path) -> Path:
+    seed(
+        root,
+        "person",
+        {
+            "category": "mental",
+            "name": "陈静",
+            "id_number": PERSON_ID,
+            "phone": "13800138000",
+            "level": "2",
+            "guardian": "陈父（父亲）13900139000",
+            "start_date": "2025-06-01",
+        },
+        at="2025-06-01T09:00:00+08:00",
+        record_id="00000000-0000-4000-8000-000000000001",
+    )
+    for i, (day, title, venue, theme, people) in enumerate(
+        [
+            ("2026-11-20", "宪法宣传周进社区集中宣传", "community", "constitution_week", 120),
+            ("2026-11-06", "防范电信诈骗进小区", "estate", "daily", 60),
+            ("2026-06-26", "国际禁毒日主题宣传", "school", "drugs_0626", 300),
+            ("2026-03-15", "消费者权益日现场咨询", "enterprise", "consumer_0315", 85),
+        ]
+    ):
+        seed(
+            root,
+            "outreach",
+            {
+                "date": day,
+                "title": title,
+                "venue_type": venue,
+                "theme": theme,
+                "participants": people,
+            },
+            at=f"{day}T15:00:00+08:00",
+            record_id=f"00000000-0000-4000-8000-00000000010{i}",
+        )
+    return root
+
+
+def still(pilot) -> None:
+    """No blinking cursors: the same screen every time."""
+    for widget in pilot.app.screen.query("Input, TextArea"):
+        if isinstance(widget, Input | TextArea):
+            widget.cursor_blink = False
+
+
+def test_home(snap_compare, data: Path):
+    async def run_before(pilot):
+        await ready(pilot)
+
+    assert snap_compare(make_app(data), terminal_size=SIZE, run_before=run_before)
+
+
+def test_form_with_error(snap_compare, data: Path):
+    async def run_before(pilot):
+        await ready(pilot)
+        await pilot.press("1")
+        await pilot.pause()
+        still(pilot)
+        await pilot.press("ctrl+s")  # nothing filled in: the problems are listed
+        await pilot.pause()
+        pilot.app.clear_notifications()
+        still(pilot)
+
+    assert snap_compare(make_app(data), terminal_size=SIZE, run_before=run_before)
+
+
+def test_records_list(snap_compare, data: Path):
+    async def run_before(pilot):
+        await ready(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        still(pilot)
+
+    assert snap_compare(make_app(data), terminal_size=SIZE, run_before=run_before)
+
+
+def test_detail(snap_compare, data: Path):
+    async def run_before(pilot):
+        await ready(pilot)
+        await pilot.press("down", "r")  # 特殊人群
+        await settle(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+
+    assert snap_compare(make_app(data), terminal_size=SIZE, run_before=run_before)
