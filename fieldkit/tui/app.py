@@ -160,6 +160,14 @@ class FieldkitApp(App[None]):
             from fieldkit.tui.identity import IdentityScreen
 
             self.push_screen(IdentityScreen(first_run=True))
+        self.warm_up()
+
+    @work(thread=True, group="warm-up")
+    def warm_up(self) -> None:
+        """Import the screens now, so the first form or record opens as fast as the next."""
+        import fieldkit.tui.detail
+        import fieldkit.tui.entry
+        import fieldkit.tui.records  # noqa: F401
 
     def on_unmount(self) -> None:
         self._ws = None
@@ -217,8 +225,16 @@ class FieldkitApp(App[None]):
 
     # -- navigation used by several screens ----------------------------------------------------
 
-    def open_form(self, form_id: str, record: dict[str, Any] | None = None, callback=None) -> None:
-        """A new entry (or an edit of `record`), offering a kept draft back first."""
+    def open_form(
+        self,
+        form_id: str,
+        record: dict[str, Any] | None = None,
+        callback=None,
+        *,
+        prefill: dict[str, Any] | None = None,
+    ) -> None:
+        """A new entry (or an edit of `record`), offering a kept draft back first. `prefill`
+        gives some answers of a new entry (e.g. the person, for a follow-up)."""
         from fieldkit.tui.dialogs import Answer, ChoiceDialog
         from fieldkit.tui.entry import FormScreen
 
@@ -226,16 +242,17 @@ class FieldkitApp(App[None]):
         record_id = record["id"] if record else None
         draft = self.drafts.load(form_id, record_id)
         if draft is None:
-            self.push_screen(FormScreen(form_id, record=record), callback)
+            self.push_screen(FormScreen(form_id, record=record, prefill=prefill), callback)
             return
 
         def answered(answer: str | None) -> None:
             if answer == "resume":
-                self.push_screen(FormScreen(form_id, record=record, values=draft.values), callback)
+                screen = FormScreen(form_id, record=record, values=draft.values, prefill=prefill)
+                self.push_screen(screen, callback)
                 self.notify(text.DRAFT_RESTORED)
             elif answer == "discard":
                 self.drafts.discard(form_id, record_id)
-                self.push_screen(FormScreen(form_id, record=record), callback)
+                self.push_screen(FormScreen(form_id, record=record, prefill=prefill), callback)
 
         self.push_screen(
             ChoiceDialog(
@@ -278,10 +295,10 @@ class FieldkitApp(App[None]):
         self.notify(text.KEY_CTRL_C)
 
     def action_command_palette(self) -> None:
+        from fieldkit.tui.palette import Palette
+
         if self.use_command_palette and not CommandPalette.is_open(self):
-            self.push_screen(
-                CommandPalette(placeholder=text.PALETTE_PLACEHOLDER, id="--command-palette")
-            )
+            self.push_screen(Palette(placeholder=text.PALETTE_PLACEHOLDER, id="--command-palette"))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The command palette: every main action, in Chinese (Textual's own are replaced)."""

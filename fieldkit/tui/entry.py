@@ -32,7 +32,10 @@ if TYPE_CHECKING:
 
 
 class FormScreen(Screen[None]):
-    """A new record of `form_id`, or a new version of `record` (its current version)."""
+    """A new record of `form_id`, or a new version of `record` (its current version).
+
+    `prefill` starts a new record with some answers given (e.g. the person of a follow-up);
+    `values` are the answers of a kept draft."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -52,10 +55,12 @@ class FormScreen(Screen[None]):
         *,
         record: dict[str, Any] | None = None,
         values: dict[str, Any] | None = None,
+        prefill: dict[str, Any] | None = None,
     ):
         super().__init__(classes="form-screen")
         self.form_id = form_id
         self.record = record
+        self.prefill = dict(prefill or {})
         self.restored = values
         self.rows: dict[str, FieldRow] = {}
         self.pristine: dict[str, Any] = {}
@@ -83,8 +88,12 @@ class FormScreen(Screen[None]):
         if self.record is not None:
             opened = self.record["data"]
         else:
-            opened = ws.defaults(self.form_id)
-            self.auto = {f.id: opened.get(f.id) for f in self.form.fields if ws.default_inputs(f)}
+            opened = {**ws.defaults(self.form_id, self.prefill), **self.prefill}
+            self.auto = {
+                f.id: opened.get(f.id)
+                for f in self.form.fields
+                if ws.default_inputs(f) and f.id not in self.prefill
+            }
         self.pristine = {f.id: as_raw(f, opened.get(f.id)) for f in self.form.fields}
         start = {**self.pristine, **(self.restored or {})}
         self.draft_on_disk = self.restored is not None
@@ -276,6 +285,7 @@ class FormScreen(Screen[None]):
             raise
         self.fk.drafts.discard(self.form_id, self.record_id)
         self.fk.record_saved(saved)
+        self.app.clear_notifications()  # an earlier "N problems" no longer applies
         if self.record is None:
             self.notify(text.SAVED)
             self._ask_again(saved)

@@ -187,6 +187,16 @@ class DateEditor(Input):
             self._put(current)
 
 
+class DateTimeEditor(DateEditor):
+    """A date and a time; T puts in the present moment."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "t", "today", text.KEY_NOW, priority=True, id="datetime.now", tooltip=text.KEY_TODAY_TIP
+        ),
+    ]
+
+
 class ChoiceEditor(Select[str]):
     """One choice from a list (choices may depend on another answer)."""
 
@@ -430,7 +440,9 @@ Editor = TextEditor | DateEditor | ChoiceEditor | MultiEditor | MultilineEditor 
 def make_editor(field: Field, value: Any, data: dict[str, Any]) -> Editor:
     """The editor for a field's type, showing `value`; `data` decides dependent choices."""
     eid = f"edit-{field.id}"
-    if field.type in ("date", "datetime"):
+    if field.type == "datetime":
+        return DateTimeEditor(field, value, id=eid)
+    if field.type == "date":
         return DateEditor(field, value, id=eid)
     if field.type == "select_one":
         return ChoiceEditor(field, value, field.choices_for(data), id=eid)

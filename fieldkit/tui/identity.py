@@ -124,6 +124,10 @@ class IdentityScreen(Screen[None]):
         self.notify(text.ID_SAVED)
         self.dismiss(None)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # On first run there is nowhere to go back to: the key is not offered.
+        return not (action == "back" and self.first_run)
+
     def action_back(self) -> None:
         if not self.first_run:
             self.dismiss(None)
