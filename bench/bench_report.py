@@ -88,6 +88,24 @@ def main() -> int:
     build(root, args.records, args.year)
     out = Path(tempfile.mkdtemp(prefix="fieldkit-bench-out-"))
     rows: list[tuple[str, list[float], str]] = []
+    cli_rows: list[tuple[str, list[float], str]] = []
+
+    # The commands first: a child forked from a process holding the store would report the
+    # parent's memory as its own peak.
+    rss: dict[str, float] = {}
+    for label, cmd in (
+        (
+            "`fieldkit report` (whole command)",
+            ["report", "--year", str(args.year), "-o", str(out / "c.docx")],
+        ),
+        (
+            "`fieldkit ledger` (whole command)",
+            ["ledger", "--year", str(args.year), "-o", str(out / "c.xlsx")],
+        ),
+    ):
+        results = [run_cli(root, *cmd) for _ in range(args.runs)]
+        cli_rows.append((label, [t for t, _ in results], f"≤ {TARGET_SECONDS:g} s"))
+        rss[label] = max(m for _, m in results)
 
     opened = time.perf_counter()
     with Workspace(root) as ws:
@@ -116,21 +134,7 @@ def main() -> int:
             )
         )
 
-    rss: dict[str, float] = {}
-    for label, cmd in (
-        (
-            "`fieldkit report` (whole command)",
-            ["report", "--year", str(args.year), "-o", str(out / "c.docx")],
-        ),
-        (
-            "`fieldkit ledger` (whole command)",
-            ["ledger", "--year", str(args.year), "-o", str(out / "c.xlsx")],
-        ),
-    ):
-        results = [run_cli(root, *cmd) for _ in range(args.runs)]
-        rows.append((label, [t for t, _ in results], f"≤ {TARGET_SECONDS:g} s"))
-        rss[label] = max(m for _, m in results)
-
+    rows += cli_rows
     size_docx = (out / "c.docx").stat().st_size / 1024
     size_xlsx = (out / "c.xlsx").stat().st_size / 2**20
     print(
@@ -146,7 +150,7 @@ def main() -> int:
     over = [
         label
         for label, times, target in rows
-        if target.startswith("≤ 3") and statistics.median(times) > TARGET_SECONDS
+        if target.startswith(f"≤ {TARGET_SECONDS:g}") and statistics.median(times) > TARGET_SECONDS
     ]
     over += [label for label, m in rss.items() if m > TARGET_RSS_MB]
     if over:

@@ -202,9 +202,29 @@ def for_workspace(ws: Workspace, year: int, *, grid: str | None = None) -> Figur
     return compute(workspace_records(ws), ws.forms, year, grid=grid, today=ws.today())
 
 
-def workspace_records(ws: Workspace) -> dict[str, list[dict[str, Any]]]:
-    """Current, non-deleted records of every form, by form id."""
-    return {f.id: ws.store.current(f.id) for f in ws.forms}
+class StoreRecords(Mapping[str, list[dict[str, Any]]]):
+    """A data dir's current records by form id, fetched from the store on each access and not
+    kept: a 100k-record year then holds one form's copies at a time, not all of them."""
+
+    def __init__(self, ws: Workspace, *, include_deleted: bool = False):
+        self.ws = ws
+        self.include_deleted = include_deleted
+
+    def __getitem__(self, form_id: str) -> list[dict[str, Any]]:
+        if self.ws.forms.get(form_id) is None:
+            raise KeyError(form_id)
+        return self.ws.store.current(form_id, include_deleted=self.include_deleted)
+
+    def __iter__(self):
+        return (f.id for f in self.ws.forms)
+
+    def __len__(self) -> int:
+        return len(self.ws.forms.forms)
+
+
+def workspace_records(ws: Workspace, *, include_deleted: bool = False) -> StoreRecords:
+    """Current records of every form, by form id (tombstones only when asked)."""
+    return StoreRecords(ws, include_deleted=include_deleted)
 
 
 def grids(records: Records) -> list[str]:

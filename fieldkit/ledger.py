@@ -38,15 +38,19 @@ _TYPE_WIDTH = {
 def ledger_rows(
     records: F.Records, forms: FormSet, year: int, *, grid: str | None = None
 ) -> dict[str, list[dict[str, Any]]]:
-    """The records each sheet lists, oldest first.
+    """The records each sheet lists, oldest first, by form id."""
+    selection = F.Selection(records, forms, year, grid)
+    return {form.id: sheet_rows(selection, form, year) for form in forms}
+
+
+def sheet_rows(selection: F.Selection, form: Form, year: int) -> list[dict[str, Any]]:
+    """One sheet's records, oldest first.
 
     A form's records of the year; for persons, everyone under management at some time in the
     year (纳入管理 before its end, 期满 not before its start), whatever the year they came in.
     A person no longer under management with no end date is taken to have left when the record
     last changed (the status change), so that they drop out of later years' ledgers.
     """
-    picker = F.Selection(records, forms, year, grid)
-    out: dict[str, list[dict[str, Any]]] = {}
     first, last = f"{year:04d}-01-01", f"{year:04d}-12-31"
 
     def overlaps(p: dict[str, Any]) -> bool:
@@ -56,15 +60,13 @@ def ledger_rows(
             end = str(p.get("updated_at") or "")[:10] or None
         return str(d.get("start_date") or "") <= last and str(end or "9999") >= first
 
-    for form in forms:
-        if form.id == "person":
-            rows = [p for p in picker.all_persons() if overlaps(p)]
-        else:
-            rows = picker.of_year(form.id)
-        key = form.date_field
-        rows.sort(key=lambda r, key=key: str(r["data"].get(key) or ""))  # stable: store order
-        out[form.id] = rows
-    return out
+    if form.id == "person":
+        rows = [p for p in selection.all_persons() if overlaps(p)]
+    else:
+        rows = selection.of_year(form.id)
+    key = form.date_field
+    rows.sort(key=lambda r: str(r["data"].get(key) or ""))  # stable: store order
+    return rows
 
 
 class _Sheet:
@@ -86,7 +88,7 @@ class _Sheet:
                 data.append(values)
         columns += [
             xlsx.Column("录入人", 10, kind=xlsx.TEXT),
-            xlsx.Column("记录编号", 38, kind=xlsx.TEXT),
+            xlsx.Column("记录编号", 38, kind=xlsx.UNIQUE_TEXT),
         ]
         data += [[r.get("created_by") for r in records], [r["id"] for r in records]]
         return columns, data
@@ -200,7 +202,7 @@ def write_workbook(
     say = progress or (lambda _msg: None)
     say("正在统计……")
     figs = F.compute(records, forms, year, grid=grid, today=today)
-    per_form = ledger_rows(records, forms, year, grid=grid)
+    selection = F.Selection(records, forms, year, grid)
     # Person names for references: deleted persons too, so an old visit still shows a name.
     persons = {r["id"]: r for r in records.get("person", ())}
     counts: dict[str, int] = {}
@@ -217,8 +219,10 @@ def write_workbook(
         )
         for form in forms:
             say(f"正在写入“{form.label}”……")
-            columns, data = _Sheet(form, persons, mask).build(per_form[form.id])
+            # One form at a time: with records fetched lazily, only its copies are alive.
+            columns, data = _Sheet(form, persons, mask).build(sheet_rows(selection, form, year))
             counts[form.label] = book.add_columns(form.label, columns, data)
+            del columns, data
     return counts
 
 
@@ -235,12 +239,18 @@ def write_ledger(
     mask: bool = False,
     grid: str | None = None,
     progress: Progress | None = None,
+    records: F.Records | None = None,
 ) -> tuple[Path, dict[str, int]]:
-    """Write a data dir's ledgers of `year` (atomically); return the path and rows per sheet."""
+    """Write a data dir's ledgers of `year` (atomically); return the path and rows per sheet.
+
+    `records` (by form id, tombstones included) replaces reading the store, e.g. a copy taken
+    under a lock.
+    """
     ident = ws.identity
     org = ident.org if ident else ""
     path = output_path(output, ws.root, default_name(org, year, grid, mask), ".xlsx")
-    records = {f.id: ws.store.current(f.id, include_deleted=True) for f in ws.forms}
+    if records is None:
+        records = F.workspace_records(ws, include_deleted=True)
     counts: dict[str, int] = {}
 
     def write(temp: Path) -> None:
@@ -260,4 +270,6 @@ def write_ledger(
             )
 
     write_atomically(path, write)
+    if progress:
+        progress("已保存。")
     return path, counts

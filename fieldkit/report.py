@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -536,13 +536,26 @@ def default_name(org: str, year: int, grid: str | None) -> str:
 
 
 def build(
-    ws: Workspace, year: int, *, grid: str | None = None, exact: bool = False
+    ws: Workspace,
+    year: int,
+    *,
+    grid: str | None = None,
+    exact: bool = False,
+    records: F.Records | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[Any, F.Figures]:
-    """The draft document of a data dir's year, and the figures it states."""
+    """The draft document of a data dir's year, and the figures it states.
+
+    `records` (by form id) replaces reading the store, e.g. a copy taken under a lock.
+    """
+    say = progress or (lambda _msg: None)
     template = load_template(ws.forms)
-    figs = F.for_workspace(ws, year, grid=grid)
+    say("正在统计……")
+    source = F.workspace_records(ws) if records is None else records
+    figs = F.compute(source, ws.forms, year, grid=grid, today=ws.today())
     ident = ws.identity
     org = ident.org if ident else ""
+    say("正在排版……")
     blocks = compose(figs, template, org=org, today=ws.today(), exact=exact)
     doc = render(blocks, title=blocks[0].text, author=org)
     return doc, figs
@@ -555,13 +568,17 @@ def write_report(
     grid: str | None = None,
     output: str | Path | None = None,
     exact: bool = False,
+    records: F.Records | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[Path, F.Figures]:
     """Write the draft (atomically) to `output` or exports/; return its path and the figures."""
     with gc_paused():  # a 100k-record year makes many short-lived objects and no cycles
-        doc, figs = build(ws, year, grid=grid, exact=exact)
+        doc, figs = build(ws, year, grid=grid, exact=exact, records=records, progress=progress)
     ident = ws.identity
     path = output_path(
         output, ws.root, default_name(ident.org if ident else "", year, grid), ".docx"
     )
+    if progress:
+        progress("正在保存……")
     write_atomically(path, lambda temp: doc.save(str(temp)))
     return path, figs

@@ -69,6 +69,8 @@ def display_width(text: str) -> int:
 
 # Column kinds for column-major data (`Workbook.add_columns`): how its values are encoded.
 TEXT, NUMBER, ISO_DATE, ISO_DATETIME, AUTO = "text", "number", "iso_date", "iso_datetime", "auto"
+# Text that never repeats (record ids): written in the cell, not in the shared-string table.
+UNIQUE_TEXT = "unique_text"
 
 
 @dataclass
@@ -76,7 +78,7 @@ class Column:
     header: str
     width: float = 12
     style: int = PLAIN  # the style of the column's cells when the value does not set one
-    kind: str = AUTO  # for add_columns: TEXT, NUMBER, ISO_DATE ("2026-03-15"), ISO_DATETIME
+    kind: str = AUTO  # for add_columns: TEXT, UNIQUE_TEXT, NUMBER, ISO_DATE, ISO_DATETIME
 
 
 class Workbook:
@@ -147,20 +149,20 @@ class Workbook:
         comprehensions rather than a million function calls. Returns the number of rows.
         """
         n = max((len(values) for values in data), default=0)
-        encoded = [self._encode(values, c) for values, c in zip(data, columns, strict=True)]
-        # Rows without their optional r="…" are all alike: a block of rows is one join over
-        # the columns interleaved with row tags, no Python work per row; blocks keep memory low.
-        starts, ends = ["<row>"] * _BLOCK, ["</row>"] * _BLOCK
-        blocks = (
-            "".join(
-                chain.from_iterable(
-                    zip(starts, *(col[i : i + _BLOCK] for col in encoded), ends, strict=False)
-                )
-            )
-            for i in range(0, n, _BLOCK)
-        )
+        pairs = list(zip(data, columns, strict=True))
+
+        def blocks():
+            # Rows without their optional r="…" are all alike: a block of rows is one join
+            # over its columns interleaved with row tags, no Python work per row. Encoding a
+            # block at a time keeps only that block's XML in memory.
+            for i in range(0, n, _BLOCK):
+                size = min(_BLOCK, n - i)
+                encoded = [self._encode(values[i : i + _BLOCK], c) for values, c in pairs]
+                tags = (["<row>"] * size, *encoded, ["</row>"] * size)
+                yield "".join(chain.from_iterable(zip(*tags, strict=True)))
+
         return self._add_encoded(
-            name, columns, blocks, n, freeze=freeze, autofilter=autofilter, raw=True
+            name, columns, blocks(), n, freeze=freeze, autofilter=autofilter, raw=True
         )
 
     def _encode(self, values: Sequence[Any], column: Column) -> list[str]:
@@ -179,6 +181,9 @@ class Workbook:
             return "<c/>"
         if kind == TEXT:
             return self._cell(value if type(value) is str else str(value), column.style)
+        if kind == UNIQUE_TEXT:
+            s = f' s="{column.style}"' if column.style else ""
+            return f'<c{s} t="inlineStr"><is><t>{_escape(str(value))}</t></is></c>'
         if kind == NUMBER:
             if type(value) is int or type(value) is float:
                 return self._cell(value, column.style)

@@ -11,6 +11,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from report_support import ORG, SECRETS, TODAY, YEAR, load_into
 
+from fieldkit import demo
 from fieldkit import report as R
 from fieldkit.errors import FieldkitError
 from fieldkit.forms import builtin_dir, load_forms
@@ -334,3 +335,36 @@ def test_a_failed_write_leaves_no_file(ws, tmp_path, monkeypatch):
         R.write_report(ws, YEAR, output=target)
     assert "磁盘空间不足" in str(info.value)
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_no_name_from_a_demo_year_reaches_the_draft(ws, tmp_path):
+    """Every name in a generated year (persons, guardians, parties, mediators, visitors,
+    advisers, the worker) and every ID number stays out of the document."""
+    demo.fill(ws, YEAR, seed=3, records=800)
+    path, figs = R.write_report(ws, YEAR, output=tmp_path / "demo.docx")
+    assert figs.population.visits > 100 and figs.mediation.accepted > 20
+
+    def names(text, strip=("司法所", "民警", "精防医生")):
+        for token in re.split(r"[、，,]", str(text or "")):
+            token = token.split("（")[0].strip()
+            for prefix in strip:
+                token = token.removeprefix(prefix)
+            if token:
+                yield token
+                yield token.removesuffix("律师")
+
+    secrets = {ws.identity.worker}
+    for form, fields in {
+        "person": ("name", "id_number", "guardian"),
+        "mediation": ("parties", "mediators"),
+        "followup": ("visitors",),
+        "consultation": ("advisor",),
+    }.items():
+        for r in ws.store.current(form):
+            for f in fields:
+                secrets.update(names(r["data"].get(f)))
+    secrets = {s for s in secrets if len(s) >= 2}
+    assert len(secrets) > 100
+    with zipfile.ZipFile(path) as z:
+        xml = "".join(z.read(n).decode("utf-8", "ignore") for n in z.namelist())
+    assert not sorted(s for s in secrets if s in xml)

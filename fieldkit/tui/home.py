@@ -50,8 +50,21 @@ def more_actions() -> list[HomeAction]:
             "i",
             lambda app: app.action_identity(),
         ),
+        HomeAction(
+            "report",
+            "年度报告和台账",
+            "查看全年统计数字，生成年度报告草稿（.docx）和台账（.xlsx）",
+            "y",
+            lambda app: _open_report(app),
+        ),
         HomeAction("help", text.CMD_HELP, text.CMD_HELP_HELP, "f1", lambda app: app.action_help()),
     ]
+
+
+def _open_report(app: FieldkitApp) -> None:
+    from fieldkit.tui.report_screen import open_report
+
+    open_report(app)
 
 
 class HomeScreen(Screen[None]):

@@ -1,0 +1,311 @@
+"""The report screen: pick a year (and a grid), see the year's figures, and write the annual
+report draft and the ledgers, with progress and the paths they were written to.
+
+Reading the store and writing the files run in thread workers; the records are copied under
+the app's `ws_lock` first, so a long generation never holds up a save.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Checkbox, DataTable, Header, Label, ProgressBar, Select, Static
+
+from fieldkit import figures as F
+from fieldkit.tui.footer import KeyFooter
+
+if TYPE_CHECKING:
+    from fieldkit.tui.app import FieldkitApp
+
+TITLE = "年度报告和台账"
+HELP = "查看全年统计数字，生成《法治政府建设年度报告》草稿（.docx）和台账（.xlsx）"
+ALL_GRIDS = "全部网格"
+LOADING = "正在统计……"
+EMPTY_YEAR = "{year}年没有任何记录：草稿中的数字都需要人工补写。"
+SUMMARY = (
+    "{year}年：普法活动 {events} 场次，随访 {visits} 次（联合随访 {joint} 次），"
+    "异常情况 {incidents} 起，受理纠纷 {mediations} 件（成功率 {rate}），法律顾问服务 {adviser} 次"
+)
+UNGRIDDED = "注意：{detail} 没有网格信息，未计入“{grid}”。"
+WRITTEN = "已写入：{path}"
+DONE_REPORT = "报告草稿已生成。黄色底纹的【待补充】处需要人工补写。"
+DONE_LEDGER = "台账已生成（{masked}）。"
+MASKED = "身份证号已脱敏"
+UNMASKED = "身份证号为完整号码，请妥善保管"
+BUSY = "正在生成，请稍候……"
+COL_ITEM, COL_VALUE = "项目", "数量"
+BTN_REPORT, BTN_LEDGER, BTN_BOTH = "生成报告草稿（D）", "生成台账（L）", "全部生成（G）"
+MASK_LABEL = "台账中的身份证号脱敏"
+EXACT_LABEL = "报告中数字照实写（不写“2万余”）"
+
+DEFAULT_CSS_TEXT = """
+ReportScreen #report-body { padding: 0 2; }
+ReportScreen .pickers { height: auto; margin: 1 0 0 0; }
+ReportScreen .pickers Label { padding: 1 1 0 0; }
+ReportScreen #year { width: 16; }
+ReportScreen #grid { width: 24; }
+ReportScreen #summary { margin: 1 0 0 0; }
+ReportScreen #ungridded { color: $warning; }
+ReportScreen #figures { height: 1fr; min-height: 6; width: auto; max-width: 100%; }
+ReportScreen .options { height: auto; }
+ReportScreen #progress-row { height: auto; margin: 1 0 0 0; }
+ReportScreen #progress { width: 40; }
+ReportScreen #status { padding: 0 0 0 2; }
+ReportScreen #written { color: $success; height: auto; }
+"""
+
+
+@dataclass(frozen=True)
+class Job:
+    report: bool
+    ledger: bool
+
+    @property
+    def steps(self) -> int:
+        # Progress messages: report 3 (统计, 排版, 保存); ledgers 2 + one per form.
+        return (3 if self.report else 0) + (8 if self.ledger else 0)
+
+
+class ReportScreen(Screen[None]):
+    DEFAULT_CSS = DEFAULT_CSS_TEXT
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "返回", id="report.back", tooltip="回到上一个界面"),
+        Binding("d", "generate('report')", "报告草稿", id="report.draft", tooltip=HELP),
+        Binding("l", "generate('ledger')", "台账", id="report.ledger", tooltip="生成全年台账"),
+        Binding("g", "generate('both')", "全部生成", id="report.both", tooltip="报告和台账"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="report")
+        self.busy = False
+        self.figures: F.Figures | None = None
+        self.written: list[Path] = []
+
+    @property
+    def fk(self) -> FieldkitApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="report-body"):
+            yield Label(TITLE, classes="section-title")
+            with Horizontal(classes="pickers"):
+                yield Label("年度")
+                yield Select([], id="year", allow_blank=True, prompt="年度")
+                yield Label("网格")
+                yield Select([], id="grid", allow_blank=True, prompt=ALL_GRIDS)
+            yield Static(LOADING, id="summary", markup=False)
+            yield Static("", id="ungridded", markup=False)
+            table: DataTable = DataTable(id="figures", cursor_type="row", zebra_stripes=True)
+            table.add_column(COL_ITEM, key="item", width=42)
+            table.add_column(COL_VALUE, key="value", width=12)
+            yield table
+            with Horizontal(classes="options"):
+                yield Checkbox(MASK_LABEL, id="mask")
+                yield Checkbox(EXACT_LABEL, id="exact")
+            with Horizontal(classes="button-bar"):
+                yield Button(BTN_REPORT, id="btn-report", variant="primary")
+                yield Button(BTN_LEDGER, id="btn-ledger")
+                yield Button(BTN_BOTH, id="btn-both")
+            with Horizontal(id="progress-row"):
+                yield ProgressBar(id="progress", show_eta=False)
+                yield Static("", id="status", markup=False)
+            yield Static("", id="written", markup=False)
+        yield KeyFooter()
+
+    def on_mount(self) -> None:
+        self.query_one("#progress", ProgressBar).display = False
+        self.load_choices()
+
+    # -- year and grid ---------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="report-choices")
+    def load_choices(self) -> None:
+        app = self.fk
+        with app.ws_lock:
+            records = _copy(app)
+        years = F.years(records, app.ws.forms)
+        this_year = app.today().year
+        if this_year not in years:
+            years = sorted({this_year, *years}, reverse=True)
+        grids = F.grids(records)
+        app.call_from_thread(self._show_choices, years, grids)
+
+    def _show_choices(self, years: list[int], grids: list[str]) -> None:
+        year_select = self.query_one("#year", Select)
+        year_select.set_options([(f"{y}年", y) for y in years])
+        this_year = self.fk.today().year
+        # Reports are written in the first quarter, about the year before.
+        early = self.fk.today().month <= 3 and this_year - 1 in years
+        self.query_one("#grid", Select).set_options([(g, g) for g in grids])
+        year_select.value = this_year - 1 if early else this_year  # Changed: figures load
+
+    @on(Select.Changed)
+    def choice_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        if self.year is not None:
+            self.load_figures()
+
+    @property
+    def year(self) -> int | None:
+        value = self.query_one("#year", Select).value
+        return value if isinstance(value, int) else None
+
+    @property
+    def grid(self) -> str | None:
+        value = self.query_one("#grid", Select).value
+        return value if isinstance(value, str) and value else None
+
+    # -- the figures -----------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="report-figures")
+    def load_figures(self) -> None:
+        app = self.fk
+        year, grid = self.year, self.grid
+        if year is None:
+            return
+        with app.ws_lock:
+            records = _copy(app)
+        figs = F.compute(records, app.ws.forms, year, grid=grid, today=app.today())
+        from fieldkit.report import load_template, stat_tables
+
+        tables = stat_tables(figs, load_template(app.ws.forms))
+        app.call_from_thread(self._show_figures, figs, tables)
+
+    def _show_figures(self, figs: F.Figures, tables: list[Any]) -> None:
+        from fieldkit.report import percent, stat_value_text
+
+        if (figs.year, figs.grid) != (self.year, self.grid):
+            return  # an older choice's figures, overtaken by the current one
+        self.figures = figs
+        m, p = figs.mediation, figs.population
+        summary = SUMMARY.format(
+            year=figs.year,
+            events=figs.outreach.events,
+            visits=p.visits,
+            joint=p.joint_visits,
+            incidents=p.incidents,
+            mediations=m.accepted,
+            rate=percent(m.success_rate),
+            adviser=figs.adviser.total,
+        )
+        if not figs.total_records:
+            summary = EMPTY_YEAR.format(year=figs.year)
+        self.query_one("#summary", Static).update(summary)
+        left_out = ""
+        if figs.grid and figs.ungridded:
+            forms = self.fk.ws.forms
+            detail = "、".join(f"{forms[k].label} {n} 条" for k, n in figs.ungridded.items())
+            left_out = UNGRIDDED.format(detail=detail, grid=figs.grid)
+        self.query_one("#ungridded", Static).update(left_out)
+        table = self.query_one("#figures", DataTable)
+        table.clear()
+        for t in tables:
+            table.add_row(t.title, "")
+            for row in t.rows:
+                label = f"　　{row.label}" if row.kind == "item" else f"  {row.label}"
+                table.add_row(label, stat_value_text(row))
+
+    # -- generating ------------------------------------------------------------------------
+
+    @on(Button.Pressed)
+    def pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        what = {"btn-report": "report", "btn-ledger": "ledger", "btn-both": "both"}
+        if event.button.id in what:
+            self.action_generate(what[event.button.id])
+
+    def action_generate(self, what: str) -> None:
+        if self.busy:
+            self.notify(BUSY)
+            return
+        year = self.year
+        if year is None:
+            return
+        job = Job(report=what in ("report", "both"), ledger=what in ("ledger", "both"))
+        self.busy = True
+        bar = self.query_one("#progress", ProgressBar)
+        bar.update(total=job.steps, progress=0)
+        bar.display = True
+        self.query_one("#written", Static).update("")
+        self.generate(
+            job,
+            year,
+            self.grid,
+            mask=self.query_one("#mask", Checkbox).value,
+            exact=self.query_one("#exact", Checkbox).value,
+        )
+
+    # Errors reach the app's handler: a FieldkitError shows as its message, the app goes on.
+    @work(thread=True, exclusive=True, group="report-generate")
+    def generate(self, job: Job, year: int, grid: str | None, *, mask: bool, exact: bool) -> None:
+        from fieldkit import ledger, report
+
+        app = self.fk
+
+        def say(message: str) -> None:
+            app.call_from_thread(self._step, message)
+
+        try:
+            with app.ws_lock:
+                records = _copy(app)
+            written: list[tuple[Path, str]] = []
+            if job.report:
+                path, _ = report.write_report(
+                    app.ws, year, grid=grid, exact=exact, records=records, progress=say
+                )
+                written.append((path, DONE_REPORT))
+            if job.ledger:
+                path, _ = ledger.write_ledger(
+                    app.ws, year, grid=grid, mask=mask, records=records, progress=say
+                )
+                written.append((path, DONE_LEDGER.format(masked=MASKED if mask else UNMASKED)))
+            app.call_from_thread(self._done, written)
+        finally:
+            app.call_from_thread(self._idle)
+
+    def _step(self, message: str) -> None:
+        self.query_one("#progress", ProgressBar).advance(1)
+        self.query_one("#status", Static).update(message)
+
+    def _done(self, written: list[tuple[Path, str]]) -> None:
+        self.written = [path for path, _ in written]
+        lines = [WRITTEN.format(path=path) for path, _ in written]
+        self.query_one("#written", Static).update("\n".join(lines))
+        self.query_one("#status", Static).update(" ".join(done for _, done in written))
+        for path, done in written:
+            self.notify(f"{done}\n{path}", timeout=10, markup=False)
+
+    def _idle(self) -> None:
+        self.busy = False
+        bar = self.query_one("#progress", ProgressBar)
+        bar.display = bar.progress > 0 and bar.progress >= (bar.total or 0)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+
+def _copy(app: FieldkitApp) -> dict[str, list[dict[str, Any]]]:
+    """Every form's current records and tombstones (shallow copies), taken under ws_lock."""
+    ws = app.ws
+    return {f.id: ws.store.current(f.id, include_deleted=True) for f in ws.forms}
+
+
+def open_report(app: FieldkitApp) -> None:
+    """Push the report screen (the home screen's action)."""
+    app.push_screen(ReportScreen())
+
+
+def monthly_series(app: FieldkitApp, year: int, grid: str | None = None) -> dict[str, list[int]]:
+    """Month-by-month figures for the dashboard (see figures.MONTHLY_SERIES); call from a
+    thread worker."""
+    with app.ws_lock:
+        records = _copy(app)
+    return F.monthly(records, app.ws.forms, year, grid=grid)

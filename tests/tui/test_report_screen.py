@@ -1,0 +1,120 @@
+"""The report screen, driven with keys: figures of the year, then the draft and the ledgers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import docx
+import openpyxl
+import pytest
+from report_support import IDS, load_into
+from textual.widgets import Checkbox, DataTable, ProgressBar, Select, Static
+
+from fieldkit.tui.report_screen import ReportScreen, monthly_series
+from fieldkit.workspace import Workspace
+
+from .conftest import TODAY, make_app, no_errors, ready, settle
+
+
+@pytest.fixture
+def data(root: Path) -> Path:
+    with Workspace(root, today=TODAY) as ws:
+        load_into(ws)
+    return root
+
+
+async def open_report(pilot) -> ReportScreen:
+    await ready(pilot)
+    await pilot.press("y")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, ReportScreen)
+    for _ in range(50):  # choices, then the figures, each from a thread worker
+        await settle(pilot)
+        if screen.figures is not None:
+            break
+    return screen
+
+
+def text_of(screen, selector: str) -> str:
+    return str(screen.query_one(selector, Static).content)
+
+
+async def wait_idle(pilot, screen: ReportScreen) -> None:
+    for _ in range(100):
+        await settle(pilot)
+        if not screen.busy:
+            return
+    raise AssertionError("generation did not finish")
+
+
+async def test_the_years_figures_are_shown(data: Path):
+    app = make_app(data)
+    async with app.run_test(size=(110, 40)) as pilot:
+        screen = await open_report(pilot)
+        assert screen.query_one("#year", Select).value == 2026
+        summary = text_of(screen, "#summary")
+        assert "普法活动 3 场次" in summary and "随访 5 次（联合随访 2 次）" in summary
+        assert "受理纠纷 5 件（成功率 60%）" in summary
+        table = screen.query_one("#figures", DataTable)
+        rows = {
+            str(table.get_row_at(i)[0]).strip(): table.get_row_at(i)[1]
+            for i in range(table.row_count)
+        }
+        assert rows["活动场次"] == "3" and rows["在册管理（人）"] == "3"
+        no_errors(app)
+
+
+async def test_a_grid_shows_its_figures_and_what_was_left_out(data: Path):
+    app = make_app(data)
+    async with app.run_test(size=(110, 40)) as pilot:
+        screen = await open_report(pilot)
+        screen.query_one("#grid", Select).value = "第一网格"
+        for _ in range(50):
+            await settle(pilot)
+            if screen.figures is not None and screen.figures.grid == "第一网格":
+                break
+        assert "随访 3 次" in text_of(screen, "#summary")
+        assert "没有网格信息，未计入“第一网格”" in text_of(screen, "#ungridded")
+        no_errors(app)
+
+
+async def test_generate_both_with_progress_and_paths(data: Path):
+    app = make_app(data)
+    async with app.run_test(size=(110, 40)) as pilot:
+        screen = await open_report(pilot)
+        screen.query_one("#mask", Checkbox).value = True
+        await pilot.press("g")
+        await wait_idle(pilot, screen)
+        bar = screen.query_one("#progress", ProgressBar)
+        assert bar.progress == bar.total == 11
+        assert len(screen.written) == 2
+        draft, ledger = screen.written
+        assert draft.parent == data / "exports" and draft.suffix == ".docx"
+        assert str(draft) in text_of(screen, "#written") and str(ledger) in text_of(
+            screen, "#written"
+        )
+        text = "\n".join(p.text for p in docx.Document(str(draft)).paragraphs)
+        assert "全年受理各类矛盾纠纷5件" in text
+        sheet = openpyxl.load_workbook(ledger)["特殊人群"]
+        assert IDS[0] not in [c.value for c in sheet["D"]]  # masked, as ticked
+        no_errors(app)
+
+
+async def test_back_to_home_with_escape(data: Path):
+    app = make_app(data)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await open_report(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen.id == "home"
+        no_errors(app)
+
+
+async def test_monthly_series_for_the_dashboard(data: Path):
+    app = make_app(data)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await ready(pilot)
+        series = monthly_series(app, 2026)
+        assert sum(series["visits"]) == 5 and series["mediations"][1] == 1
+        no_errors(app)
