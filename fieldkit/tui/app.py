@@ -32,6 +32,7 @@ from fieldkit.forms import Field, Form
 from fieldkit.tui import text
 from fieldkit.tui.drafts import Drafts
 from fieldkit.tui.index import RecordIndex
+from fieldkit.tui.safety import guarded
 from fieldkit.workspace import Workspace
 
 
@@ -96,6 +97,7 @@ class FieldkitApp(App[None]):
     def today(self) -> date:
         return self._ws.today() if self._ws else (self._today or date.today())
 
+    @guarded
     def on_mount(self) -> None:
         self.theme = "textual-dark"
         from fieldkit.tui.home import HomeScreen
@@ -169,6 +171,7 @@ class FieldkitApp(App[None]):
         import fieldkit.tui.entry
         import fieldkit.tui.records  # noqa: F401
 
+    @guarded
     def on_unmount(self) -> None:
         self._ws = None
         self._store_closing.set()
@@ -271,29 +274,35 @@ class FieldkitApp(App[None]):
 
         self.push_screen(RecordsScreen(form_id))
 
+    @guarded
     def action_help(self) -> None:
         from fieldkit.tui.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
+    @guarded
     def action_home(self) -> None:
         from fieldkit.tui.home import HomeScreen
 
         while len(self.screen_stack) > 2 and not isinstance(self.screen, HomeScreen):
             self.pop_screen()
 
+    @guarded
     def action_identity(self) -> None:
         from fieldkit.tui.identity import IdentityScreen
 
         self.push_screen(IdentityScreen(first_run=False))
 
+    @guarded
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
 
+    @guarded
     def action_help_quit(self) -> None:
         self.notify(text.KEY_CTRL_C)
 
+    @guarded
     def action_command_palette(self) -> None:
         from fieldkit.tui.palette import Palette
 
@@ -337,19 +346,23 @@ class FieldkitApp(App[None]):
             pass
         return logfile
 
+    def report_error(self, error: BaseException) -> None:
+        """Tell the user in one Chinese line; log anything unexpected with its traceback."""
+        if isinstance(error, FieldkitError):
+            self.notify(str(error), severity="error", timeout=10, markup=False)
+            return
+        self.errors.append(error)
+        logfile = self._log_error(error)
+        message = text.INTERNAL_ERROR.format(error=f"{type(error).__name__}: {error}", log=logfile)
+        self.notify(message, title=text.ERROR_TITLE, severity="error", timeout=20, markup=False)
+
     def _handle_exception(self, error: Exception) -> None:
-        """Show an error as a notification instead of ending the app with a traceback."""
-        cause = error.error if isinstance(error, WorkerFailed) else error
+        """The last line of defence (handlers are `guarded`; workers and timers end here):
+        a notification instead of ending the app with a traceback."""
         if not self.is_running or self._exit_renderables or not self.screen_stack:
             super()._handle_exception(error)
             return
-        if isinstance(cause, FieldkitError):
-            self.notify(str(cause), severity="error", timeout=10, markup=False)
-            return
-        self.errors.append(cause)
-        logfile = self._log_error(cause)
-        message = text.INTERNAL_ERROR.format(error=f"{type(cause).__name__}: {cause}", log=logfile)
-        self.notify(message, title=text.ERROR_TITLE, severity="error", timeout=20, markup=False)
+        self.report_error(error.error if isinstance(error, WorkerFailed) else error)
 
 
 def run(root: Path, *, demo: bool = False) -> int:

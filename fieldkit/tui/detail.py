@@ -17,6 +17,7 @@ from textual.widgets import Header, Label, Static
 from fieldkit import idnumber
 from fieldkit.tui import text
 from fieldkit.tui.footer import KeyFooter
+from fieldkit.tui.safety import guarded
 from fieldkit.validation import is_relevant
 
 if TYPE_CHECKING:
@@ -92,18 +93,22 @@ class DetailScreen(Screen[None]):
             return ""
         return text.ID_DERIVED.format(gender=idnumber.gender(value), age=age)
 
+    @guarded
     def action_back(self) -> None:
         self.dismiss(None)
 
+    @guarded
     def action_edit(self) -> None:
         record = self.fk.ws.get_live(self.record_id)
         self.fk.open_form(self.form_id, record, callback=lambda _: self.refresh(recompose=True))
 
+    @guarded
     def action_history(self) -> None:
         from fieldkit.tui.history import HistoryScreen
 
         self.app.push_screen(HistoryScreen(self.record_id))
 
+    @guarded
     def action_delete(self) -> None:
         from fieldkit.tui.records import confirm_delete
 

@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from fieldkit.tui import text
+from fieldkit.tui.safety import guarded
 
 
 @dataclass(frozen=True)
@@ -67,11 +68,13 @@ class ChoiceDialog(ModalScreen[str | None]):
                     label = f"{a.label}（{a.key.upper()}）" if a.key else a.label
                     yield Button(label, id=f"answer-{a.id}", variant=a.variant)  # type: ignore[arg-type]
 
+    @guarded
     def on_mount(self) -> None:
         # A dangerous question starts on the harmless answer: Enter alone never deletes.
         buttons = self.query(Button)
         (buttons.last() if self.danger else buttons.first()).focus()
 
+    @guarded
     def on_key(self, event) -> None:
         for a in self.answers:
             if a.key and event.key == a.key:
@@ -80,9 +83,11 @@ class ChoiceDialog(ModalScreen[str | None]):
                 return
 
     @on(Button.Pressed)
+    @guarded
     def answered(self, event: Button.Pressed) -> None:
         event.stop()
         self.dismiss((event.button.id or "").removeprefix("answer-"))
 
+    @guarded
     def action_cancel(self) -> None:
         self.dismiss(self.cancel)

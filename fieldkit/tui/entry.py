@@ -24,6 +24,7 @@ from fieldkit.tui import text
 from fieldkit.tui.dialogs import Answer, ChoiceDialog
 from fieldkit.tui.fields import FieldRow, MultiEditor, ReferenceEditor, as_raw, make_editor
 from fieldkit.tui.footer import KeyFooter
+from fieldkit.tui.safety import guarded
 from fieldkit.validation import Outcome, Problem, is_relevant, is_required
 from fieldkit.workspace import ValidationFailed
 
@@ -112,6 +113,7 @@ class FormScreen(Screen[None]):
         yield Static(text.HELP_SAVE, id="field-help", markup=False)
         yield KeyFooter()
 
+    @guarded
     def on_mount(self) -> None:
         self.refresh_form()
         first = next((r for r in self.rows.values() if r.display), None)
@@ -155,6 +157,7 @@ class FormScreen(Screen[None]):
     @on(MultiEditor.Changed)
     @on(TextArea.Changed)
     @on(ReferenceEditor.Changed)
+    @guarded
     def changed(self, event) -> None:
         if self.is_mounted:
             self.refresh_form()
@@ -246,6 +249,7 @@ class FormScreen(Screen[None]):
             node = node.parent  # type: ignore[assignment]
         return node
 
+    @guarded
     def on_descendant_focus(self, event) -> None:
         row = self._row_of(event.widget)
         if row is None or row is self.current_row:
@@ -260,12 +264,14 @@ class FormScreen(Screen[None]):
                 self._show_notes(self.outcome)
 
     @on(Input.Submitted)
+    @guarded
     def next_field(self, event: Input.Submitted) -> None:
         event.stop()
         self.focus_next()
 
     # -- saving and leaving ------------------------------------------------------------------
 
+    @guarded
     def action_save(self) -> None:
         ws = self.fk.ws
         raw = self.raw()
@@ -333,6 +339,7 @@ class FormScreen(Screen[None]):
             answered,
         )
 
+    @guarded
     def action_leave(self) -> None:
         if not self.dirty:
             self.fk.drafts.discard(self.form_id, self.record_id)
@@ -363,6 +370,7 @@ class FormScreen(Screen[None]):
             answered,
         )
 
+    @guarded
     def on_unmount(self) -> None:
         # Closing the app with the form open keeps what was typed.
         if not self.saving and self.dirty:

@@ -23,6 +23,7 @@ from textual.widgets import Input, Label, Select, Static, TextArea
 
 from fieldkit.forms import Choice, Field
 from fieldkit.tui import text
+from fieldkit.tui.safety import guarded
 from fieldkit.validation import Invalid, parse_date, parse_datetime
 
 if TYPE_CHECKING:
@@ -78,6 +79,7 @@ class TextEditor(Input):
     def set_raw(self, value: Any) -> None:
         self.value = self._show(value)
 
+    @guarded
     def on_blur(self) -> None:
         # (Input's own blur handler runs as well: Textual calls each class's handler.)
         if self.field.type == "id_number" and self.value != self.value.upper():
@@ -158,11 +160,13 @@ class DateEditor(Input):
             self.app_today, datetime.now().time().replace(second=0, microsecond=0)
         )
 
+    @guarded
     def action_today(self) -> None:
         self._put(
             self._now() if self.with_time else datetime.combine(self.app_today, datetime.min.time())
         )
 
+    @guarded
     def action_step(self, days: int) -> None:
         current = self._current()
         if current is None:
@@ -170,6 +174,7 @@ class DateEditor(Input):
             return
         self._put(current + timedelta(days=days))
 
+    @guarded
     def action_step_month(self, months: int) -> None:
         current = self._current()
         if current is None:
@@ -180,6 +185,7 @@ class DateEditor(Input):
         day = min(current.day, calendar.monthrange(year, month + 1)[1])
         self._put(current.replace(year=year, month=month + 1, day=day))
 
+    @guarded
     def on_blur(self) -> None:
         # Show what was understood (20260305 -> 2026-03-05), so a typo is seen at once.
         current = self._current()
@@ -307,11 +313,13 @@ class MultiEditor(Widget, can_focus=True):
             self.refresh(layout=True)
             self.post_message(self.Changed(self))
 
+    @guarded
     def action_move(self, step: int) -> None:
         if self.choices:
             self.cursor = max(0, min(len(self.choices) - 1, self.cursor + step))
             self.refresh()
 
+    @guarded
     def action_line(self, step: int) -> None:
         spans = self._spans or self._layout(max(self.size.width, 1))
         if not spans:
@@ -323,6 +331,7 @@ class MultiEditor(Widget, can_focus=True):
         self.cursor = min(candidates, key=lambda i: abs(spans[i][1] - x0))
         self.refresh()
 
+    @guarded
     def action_toggle(self) -> None:
         if not self.choices:
             return
@@ -331,6 +340,7 @@ class MultiEditor(Widget, can_focus=True):
         self.refresh(layout=True)
         self.post_message(self.Changed(self))
 
+    @guarded
     def on_click(self, event: events.Click) -> None:
         for i, (line, x0, x1) in enumerate(self._spans):
             if line == event.y and x0 <= event.x < x1:
@@ -338,9 +348,11 @@ class MultiEditor(Widget, can_focus=True):
                 self.action_toggle()
                 return
 
+    @guarded
     def on_focus(self) -> None:
         self.refresh()
 
+    @guarded
     def on_blur(self) -> None:
         self.refresh()
 
@@ -388,6 +400,7 @@ class ReferenceEditor(Widget, can_focus=True):
         self._value: str | None = value or None
         self._label = ""
 
+    @guarded
     def on_mount(self) -> None:
         self._relabel()
 
@@ -411,6 +424,7 @@ class ReferenceEditor(Widget, can_focus=True):
             self._relabel()
             self.post_message(self.Changed(self))
 
+    @guarded
     def action_pick(self, query: str = "") -> None:
         from fieldkit.tui.picker import RecordPicker
 
@@ -421,15 +435,18 @@ class ReferenceEditor(Widget, can_focus=True):
 
         self.app.push_screen(RecordPicker(self.field.ref_form or "", query), chosen)
 
+    @guarded
     def action_clear(self) -> None:
         self.set_raw(None)
 
+    @guarded
     def on_key(self, event: events.Key) -> None:
         if event.is_printable and event.character and event.character != " ":
             event.stop()
             event.prevent_default()
             self.action_pick(event.character)
 
+    @guarded
     def on_click(self) -> None:
         self.action_pick()
 

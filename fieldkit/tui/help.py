@@ -11,6 +11,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Label, Static
 
 from fieldkit.tui import text
+from fieldkit.tui.safety import guarded
 
 ALWAYS = ("f1", "ctrl+p", "ctrl+q")
 
@@ -45,6 +46,7 @@ class HelpScreen(ModalScreen[None]):
             yield Static(_table(self.always), markup=False)
             yield Static(text.HELP_GUIDE, classes="help-guide", markup=False)
 
+    @guarded
     def action_close(self) -> None:
         self.dismiss(None)
 

@@ -12,6 +12,7 @@ from textual.widgets import Header, Static
 
 from fieldkit.tui import text
 from fieldkit.tui.footer import KeyFooter
+from fieldkit.tui.safety import guarded
 
 if TYPE_CHECKING:
     from fieldkit.tui.app import FieldkitApp
@@ -72,5 +73,6 @@ class HistoryScreen(Screen[None]):
                 previous = version
         yield KeyFooter()
 
+    @guarded
     def action_back(self) -> None:
         self.dismiss(None)

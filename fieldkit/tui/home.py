@@ -21,6 +21,7 @@ from textual.widgets import Button, DataTable, Header, Label, Static
 from fieldkit.tui import text
 from fieldkit.tui.app import WorkspaceReady
 from fieldkit.tui.footer import KeyFooter
+from fieldkit.tui.safety import guarded
 
 if TYPE_CHECKING:
     from fieldkit.tui.app import FieldkitApp
@@ -107,12 +108,14 @@ class HomeScreen(Screen[None]):
             yield Static(text.HOME_HINT, id="home-hint")
         yield KeyFooter()
 
+    @guarded
     def on_mount(self) -> None:
         self.query_one("#forms", DataTable).focus()
         if self.fk.ready:
             self.fill()
 
     @on(WorkspaceReady)
+    @guarded
     def fill(self) -> None:
         if not self.fk.ready:
             self.query_one("#who", Static).update(self.fk.open_error or "")
@@ -154,6 +157,7 @@ class HomeScreen(Screen[None]):
             table.update_cell(form_id, "draft", text.DRAFT_MARK if form_id in drafts else "")
         self.seen_version = version
 
+    @guarded
     def on_screen_resume(self) -> None:
         if self.fk.ready and self.form_ids:
             self.update_who()
@@ -167,22 +171,26 @@ class HomeScreen(Screen[None]):
             return None
         return self.form_ids[min(table.cursor_row, len(self.form_ids) - 1)]
 
+    @guarded
     def action_new(self) -> None:
         form_id = self._highlighted()
         if form_id:
             self.fk.open_form(form_id)
 
+    @guarded
     def action_records(self) -> None:
         form_id = self._highlighted()
         if form_id:
             self.fk.open_records(form_id)
 
     @on(DataTable.RowSelected, "#forms")
+    @guarded
     def row_chosen(self, event: DataTable.RowSelected) -> None:
         event.stop()
         self.action_new()
 
     @on(Button.Pressed)
+    @guarded
     def pressed(self, event: Button.Pressed) -> None:
         event.stop()
         bid = event.button.id or ""
@@ -195,6 +203,7 @@ class HomeScreen(Screen[None]):
                 if action.id == bid.removeprefix("action-"):
                     action.run(self.fk)
 
+    @guarded
     def on_key(self, event) -> None:
         key = event.key
         if key.isdigit() and 1 <= int(key) <= len(self.form_ids):

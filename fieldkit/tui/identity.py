@@ -15,6 +15,7 @@ from textual.widgets import Button, Header, Input, Label, Static
 from fieldkit.errors import FieldkitError
 from fieldkit.tui import text
 from fieldkit.tui.footer import KeyFooter
+from fieldkit.tui.safety import guarded
 from fieldkit.workspace import read_public_key
 
 if TYPE_CHECKING:
@@ -75,10 +76,12 @@ class IdentityScreen(Screen[None]):
                 yield Button(f"{text.ID_SAVE}（Ctrl+S）", id="identity-save", variant="primary")
         yield KeyFooter()
 
+    @guarded
     def on_mount(self) -> None:
         self.query_one("#id-worker", Input).focus()
 
     @on(Input.Submitted)
+    @guarded
     def next_field(self, event: Input.Submitted) -> None:
         event.stop()
         if event.input.id == "id-key":
@@ -87,6 +90,7 @@ class IdentityScreen(Screen[None]):
             self.focus_next()
 
     @on(Button.Pressed, "#identity-save")
+    @guarded
     def pressed(self) -> None:
         self.action_save()
 
@@ -98,6 +102,7 @@ class IdentityScreen(Screen[None]):
         note.update(message)
         note.set_class(True, "-shown", "-error")
 
+    @guarded
     def action_save(self) -> None:
         missing = [fid for fid in ("worker", "grid") if not self._value(fid)]
         for fid in missing:
@@ -128,6 +133,7 @@ class IdentityScreen(Screen[None]):
         # On first run there is nowhere to go back to: the key is not offered.
         return not (action == "back" and self.first_run)
 
+    @guarded
     def action_back(self) -> None:
         if not self.first_run:
             self.dismiss(None)

@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 
 from fieldkit.tui import text
 from fieldkit.tui.index import RecordIndex
+from fieldkit.tui.safety import guarded
 
 if TYPE_CHECKING:
     from fieldkit.tui.app import FieldkitApp
@@ -57,6 +58,7 @@ class RecordPicker(ModalScreen[str | None]):
             yield Static(text.LOADING, id="picker-count")
             yield OptionList(id="picker-list", compact=True)
 
+    @guarded
     def on_mount(self) -> None:
         self.query_one("#picker-query", Input).focus()
         self.load()
@@ -72,6 +74,7 @@ class RecordPicker(ModalScreen[str | None]):
         self.refilter()
 
     @on(Input.Changed, "#picker-query")
+    @guarded
     def refilter(self) -> None:
         if self.index is None:
             return
@@ -92,12 +95,14 @@ class RecordPicker(ModalScreen[str | None]):
         else:
             count.update(text.PICK_COUNT.format(total=len(hits)))
 
+    @guarded
     def action_move(self, step: int) -> None:
         options = self.query_one("#picker-list", OptionList)
         if options.option_count:
             current = options.highlighted if options.highlighted is not None else -step
             options.highlighted = max(0, min(options.option_count - 1, current + step))
 
+    @guarded
     def action_choose(self) -> None:
         options = self.query_one("#picker-list", OptionList)
         if options.highlighted is None:
@@ -105,14 +110,17 @@ class RecordPicker(ModalScreen[str | None]):
         self.dismiss(options.get_option_at_index(options.highlighted).id)
 
     @on(Input.Submitted, "#picker-query")
+    @guarded
     def submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.action_choose()
 
     @on(OptionList.OptionSelected, "#picker-list")
+    @guarded
     def clicked(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         self.dismiss(event.option.id)
 
+    @guarded
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -22,6 +22,7 @@ from fieldkit.tui import text
 from fieldkit.tui.dialogs import Answer, ChoiceDialog
 from fieldkit.tui.footer import KeyFooter
 from fieldkit.tui.index import Entry, RecordIndex
+from fieldkit.tui.safety import guarded
 
 if TYPE_CHECKING:
     from fieldkit.tui.app import FieldkitApp
@@ -75,6 +76,7 @@ class RecordsScreen(Screen[None]):
         yield table
         yield KeyFooter()
 
+    @guarded
     def on_mount(self) -> None:
         self.query_one("#table", DataTable).focus()
         self.load()
@@ -92,6 +94,7 @@ class RecordsScreen(Screen[None]):
         years.set_options([(text.YEAR.format(y=y), y) for y in index.years()])
         self.refilter()
 
+    @guarded
     def on_screen_resume(self) -> None:
         if self.index is not None and self.seen_version != self.fk.data_version:
             self.seen_version = self.fk.data_version
@@ -114,6 +117,7 @@ class RecordsScreen(Screen[None]):
     @on(Input.Changed, "#search")
     @on(Select.Changed, "#year")
     @on(Select.Changed, "#month")
+    @guarded
     def filters_changed(self) -> None:
         self.refilter()
 
@@ -174,6 +178,7 @@ class RecordsScreen(Screen[None]):
         self.query_one("#count", Static).update(label)
 
     @on(DataTable.RowHighlighted, "#table")
+    @guarded
     def near_end(self, event: DataTable.RowHighlighted) -> None:
         if self.shown < len(self.hits) and event.cursor_row >= self.shown - 10:
             self._add_page()
@@ -181,6 +186,7 @@ class RecordsScreen(Screen[None]):
 
     # -- typing goes to the search box -------------------------------------------------------
 
+    @guarded
     def on_key(self, event) -> None:
         search = self.query_one("#search", Input)
         if search.has_focus or not event.is_printable or not event.character:
@@ -195,10 +201,12 @@ class RecordsScreen(Screen[None]):
         search.insert_text_at_cursor(event.character)
 
     @on(Input.Submitted, "#search")
+    @guarded
     def search_done(self, event: Input.Submitted) -> None:
         event.stop()
         self.query_one("#table", DataTable).focus()
 
+    @guarded
     def action_search(self) -> None:
         self.query_one("#search", Input).focus()
 
@@ -218,6 +226,7 @@ class RecordsScreen(Screen[None]):
         return record_id
 
     @on(DataTable.RowSelected, "#table")
+    @guarded
     def open_detail(self, event: DataTable.RowSelected) -> None:
         event.stop()
         from fieldkit.tui.detail import DetailScreen
@@ -225,14 +234,17 @@ class RecordsScreen(Screen[None]):
         if event.row_key.value:
             self.app.push_screen(DetailScreen(event.row_key.value))
 
+    @guarded
     def action_new(self) -> None:
         self.fk.open_form(self.form_id)
 
+    @guarded
     def action_edit(self) -> None:
         record_id = self._current_or_warn()
         if record_id:
             self.fk.open_form(self.form_id, self.fk.ws.get_live(record_id))
 
+    @guarded
     def action_history(self) -> None:
         from fieldkit.tui.history import HistoryScreen
 
@@ -240,11 +252,13 @@ class RecordsScreen(Screen[None]):
         if record_id:
             self.app.push_screen(HistoryScreen(record_id))
 
+    @guarded
     def action_delete(self) -> None:
         record_id = self._current_or_warn()
         if record_id:
             confirm_delete(self.fk, record_id)
 
+    @guarded
     def action_back(self) -> None:
         self.dismiss(None)
 

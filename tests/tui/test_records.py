@@ -192,3 +192,39 @@ async def test_store_in_use_is_explained_not_a_crash(root: Path):
             await pilot.pause()
             assert app.is_running
             no_errors(app)
+
+
+async def test_unexpected_error_is_a_notification_and_the_screen_stays(events: Path, monkeypatch):
+    def broken(self, record_id: str) -> None:
+        raise RuntimeError("模拟故障")
+
+    monkeypatch.setattr(HistoryScreen, "__init__", broken)  # a bug behind the H key
+    app = make_app(events)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        table = await open_records(pilot)
+        await pilot.press("h")
+        await pilot.pause()
+        assert app.is_running
+        assert isinstance(app.screen, RecordsScreen)
+        assert len(titles(table)) == 3
+        messages = [n.message for n in app._notifications]
+        assert any("程序出错" in m and "模拟故障" in m for m in messages), messages
+        assert [type(e) for e in app.errors] == [RuntimeError]
+        app.errors.clear()
+    assert "RuntimeError: 模拟故障" in (events / "fieldkit.log").read_text(encoding="utf-8")
+
+
+async def test_a_record_deleted_meanwhile_is_explained(events: Path):
+    app = make_app(events)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await open_records(pilot)
+        with app.ws_lock:
+            app.ws.delete("o-0")  # e.g. by an import in another part of the app
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, RecordsScreen)
+        messages = [n.message for n in app._notifications]
+        assert any("已删除" in m for m in messages), messages
+        no_errors(app)
