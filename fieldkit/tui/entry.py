@@ -98,6 +98,9 @@ class FormScreen(Screen[None]):
         self.pristine = {f.id: as_raw(f, opened.get(f.id)) for f in self.form.fields}
         start = {**self.pristine, **(self.restored or {})}
         self.draft_on_disk = self.restored is not None
+        if self.record is None:
+            # The proposals in `opened` were made from these inputs: no need to redo them.
+            self.rule_keys = self._rule_inputs({**opened, **(self.restored or {})})
         if self.restored:
             self.auto = {k: v for k, v in self.auto.items() if start.get(k) == v}
         title = text.FORM_EDIT if self.record else text.FORM_NEW
