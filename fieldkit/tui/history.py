@@ -54,7 +54,8 @@ class HistoryScreen(Screen[None]):
                 )
                 lines = [head]
                 if previous is None:
-                    lines.append("  " + text.HISTORY_CREATED)
+                    if missing <= 0:
+                        lines.append("  " + text.HISTORY_CREATED)
                 elif version.get("deleted"):
                     lines.append("  " + text.HISTORY_DELETED)
                 else:
