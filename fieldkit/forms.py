@@ -10,6 +10,7 @@ import importlib.util
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ FIELD_TYPES = frozenset(
     }
 )
 CHOICE_TYPES = frozenset({"select_one", "select_multiple"})
+_PARSE_KEYS: dict[tuple, int] = {}
 DEFAULT_KEYWORDS = {"date": {"today"}, "datetime": {"now"}}
 COMPARISONS = frozenset({">=", ">", "<=", "<"})
 FORM_ORDER = ("outreach", "person", "followup", "mediation", "consultation", "meeting")
@@ -93,6 +95,13 @@ class Field:
     required_when: Condition | None = None
     ref_form: str | None = None
 
+    @cached_property
+    def parse_key(self) -> int:
+        """A number for what the clean value of an answer depends on, apart from the answer
+        itself: fields defined alike share it (validation remembers clean values by it)."""
+        rule = (self.type, self.max_length, self.min, self.max, self.decimals, self.choices)
+        return _PARSE_KEYS.setdefault(rule, len(_PARSE_KEYS))
+
     @property
     def is_choice(self) -> bool:
         return self.type in CHOICE_TYPES
@@ -133,13 +142,31 @@ class Form:
     unique: str | None = None
 
     def field(self, field_id: str) -> Field:
-        for f in self.fields:
-            if f.id == field_id:
-                return f
-        raise KeyError(field_id)
+        return self._by_id[field_id]
 
     def has(self, field_id: str) -> bool:
-        return any(f.id == field_id for f in self.fields)
+        return field_id in self._by_id
+
+    # Looked up for every record checked (a 100k-record import checks them all), so computed
+    # once per form rather than scanned each time.
+
+    @cached_property
+    def _by_id(self) -> dict[str, Field]:
+        return {f.id: f for f in self.fields}
+
+    @cached_property
+    def conditional_fields(self) -> tuple[Field, ...]:
+        """Fields shown only under a condition (`relevant`)."""
+        return tuple(f for f in self.fields if f.relevant is not None)
+
+    @cached_property
+    def maybe_required_fields(self) -> tuple[Field, ...]:
+        """Fields that are required, always or under a condition (`required_when`)."""
+        return tuple(f for f in self.fields if f.required or f.required_when is not None)
+
+    @cached_property
+    def field_order(self) -> dict[str, int]:
+        return {f.id: i for i, f in enumerate(self.fields)}
 
 
 @dataclass(frozen=True)
