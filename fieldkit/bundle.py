@@ -410,20 +410,23 @@ def record_problem(rec: Any) -> str | None:
 
     Only the shape: content is checked against the form when the record is merged.
     """
-    if not isinstance(rec, dict):
+    if type(rec) is not dict:
         return "不是 JSON 对象"
+    get = rec.get
     for key in _STR_FIELDS:
-        if not isinstance(rec.get(key), str) or not rec[key]:
+        value = get(key)
+        if type(value) is not str or not value:
             return f"缺少 {key}"
-    if not isinstance(rec.get("data"), dict):
+    if type(get("data")) is not dict:
         return "缺少 data"
-    if type(rec.get("form_version")) is not int:
+    if type(get("form_version")) is not int:
         return "缺少 form_version"
-    if type(rec.get("deleted")) is not bool:
+    if type(get("deleted")) is not bool:
         return "缺少 deleted"
-    ancestors = rec.get("ancestors")
-    if not isinstance(ancestors, list) or not all(isinstance(a, str) for a in ancestors):
-        return "ancestors 应为版本号列表"
+    for key, default in (("ancestors", None), ("replaces", [])):
+        versions = get(key, default)
+        if type(versions) is not list or any(type(v) is not str for v in versions):
+            return f"{key} 应为版本号列表"
     try:
         datetime.fromisoformat(rec["updated_at"])
     except ValueError:

@@ -358,7 +358,7 @@ def cmd_export(root: Path, args) -> int:
     what = "全部记录" if info.everything else "新的变化"
     err.print(f"已导出{what} {info.records} 条：{detail}。", markup=False)
     if info.versions > info.records:
-        err.print(f"其中含待处理冲突的另一版本 {info.versions - info.records} 个。")
+        err.print(f"另含这些记录的历史版本和待处理冲突的版本 {info.versions - info.records} 个。")
     if result.manifest and result.manifest.encrypted:
         err.print("文件已加密，只有街道的电脑能打开。")
     else:

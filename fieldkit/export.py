@@ -1,18 +1,20 @@
 """Exporting: which versions leave this store in a bundle, and remembering what was sent.
 
-A bundle carries, for each record it includes, every head (the current version and the versions
-of its open conflicts), so a conflict travels until someone resolves it. Incremental exports
-send the records whose heads changed since this store's last export, whether the change was
+A bundle carries, for each record it includes, every version this store knows of it (current,
+open conflicts, history), so a conflict travels until someone resolves it and every store that
+imports the same files knows the same versions (fieldkit.versions). Incremental exports send the
+records whose known versions changed since this store's last export, whether the change was
 made here or arrived in an import; `everything` sends all records. Exporting twice, or importing
 both bundles, is harmless.
 
-What was sent is remembered per record as a short fingerprint of its heads (meta
+What was sent is remembered per record as a short fingerprint of its versions (meta
 ``export.sent``), not as a time: laptop clocks are often wrong, and a clock set back would
 otherwise hide edits from the next export.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,12 +22,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fieldkit import bundle as bundles
-from fieldkit.merge import CONFLICTS, settle
+from fieldkit.versions import CONFLICTS, REPLACES, Versions, knows, stored
 
 if TYPE_CHECKING:
     from fieldkit.workspace import Workspace
 
-SENT = "export.sent"  # meta: {record id: fingerprint of its heads at the last export}
+SENT = "export.sent"  # meta: {record id: fingerprint of its versions at the last export}
 LAST = "export.last"  # meta: {"file", "at", "records"} of the last export
 
 
@@ -34,7 +36,7 @@ class Preview:
     """What an export would include, for the app to show before writing."""
 
     records: int  # record ids
-    versions: int  # versions (a record in conflict travels with all its versions)
+    versions: int  # versions (a record travels with its history and conflicting versions)
     by_form: dict[str, int]
     encrypted: bool
     everything: bool
@@ -47,27 +49,34 @@ class ExportResult:
     preview: Preview
 
 
-def _fingerprint(heads: list[dict[str, Any]]) -> str:
-    if len(heads) == 1:
-        return heads[0]["version"][:16]
-    return "+".join(sorted(h["version"][:16] for h in heads))
+def _fingerprint(versions: Versions) -> str:
+    if len(versions) == 1:
+        return next(iter(versions))[:16]
+    # Known versions only ever grow, each by what it knows: number and count say it all.
+    text = ",".join(sorted(f"{v}:{len(knows(r))}" for v, r in versions.items()))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _outgoing(ws: Workspace, everything: bool):
-    """The heads to send, grouped by record, and the fingerprints to remember afterwards."""
+    """The versions to send, grouped by record (current first), and the fingerprints to
+    remember afterwards."""
     store = ws.store
-    others = {rid: doc["heads"] for rid, doc in store.table_docs(CONFLICTS).items()}
+    conflicted = set(store.table_docs(CONFLICTS))
     sent: dict[str, str] = {} if everything else store.get_meta(SENT, {})
     groups: list[list[dict[str, Any]]] = []
     fingerprints: dict[str, str] = dict(sent)
     for form in store.forms():
         for cur in store.current(form, include_deleted=True):
-            heads = settle([cur, *others[cur["id"]]]) if cur["id"] in others else [cur]
-            mark = _fingerprint(heads)
-            if sent.get(cur["id"]) == mark:
+            rid = cur["id"]
+            if cur["ancestors"] or REPLACES in cur or rid in conflicted:
+                versions = stored(store, cur)
+            else:
+                versions = {cur["version"]: cur}  # never edited: the common case, kept cheap
+            mark = _fingerprint(versions)
+            if sent.get(rid) == mark:
                 continue
-            fingerprints[cur["id"]] = mark
-            groups.append(heads)
+            fingerprints[rid] = mark
+            groups.append([cur, *(r for v, r in versions.items() if v != cur["version"])])
     return groups, fingerprints
 
 

@@ -1,24 +1,24 @@
 """Merging bundles into a store: per record, order-independent, all or nothing per file.
 
-For every record id the store knows a set of *heads*: versions that no other known version
-supersedes. The head that sorts last by (updated_at, device, version) is the current version
-(in the store's records tables); the others are the record's open conflicts, kept whole in the
-``conflicts`` table. An incoming version that is a head, or that a head supersedes, changes
-nothing; otherwise it joins the heads and pushes out the heads it supersedes. The result only
-depends on which versions have been seen, not on their order, so the same bundles imported in any
-order, any number of times, give the same store; and no version that reached the store is dropped
-unless a version that knew it replaced it.
+Each incoming version joins the record's set of known versions (fieldkit.versions); the heads of
+that set decide the current version and the open conflicts. A version already known changes
+nothing, so importing a file twice, or files in any order, gives the same store. Per record the
+counts say: new (unknown id), updated (one head now, a different one), conflicts (several heads
+now, changed), unchanged.
 
-Records that are well-formed but fail their form's checks are not applied: they are kept in the
-``rejected`` table with their reasons.
+A file is checked whole before anything is written (fieldkit.bundle), and its changes are written
+in one transaction. Incoming versions that are well-formed but fail their form's checks are not
+applied: they are kept in the ``rejected`` table with their reasons.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,133 +29,14 @@ from fieldkit import bundle as bundles
 from fieldkit import keys
 from fieldkit.errors import FieldkitError
 from fieldkit.records import content_version, now_iso
-from fieldkit.store import HISTORY_TABLE, StoreError, history_key
+from fieldkit.store import HISTORY_TABLE, StoreError, history_key, records_table
 from fieldkit.validation import Context, validate
+from fieldkit.versions import CONFLICTS, Record, Versions, add, heads_among, moment, stored
 
 if TYPE_CHECKING:
     from fieldkit.workspace import Workspace
 
-CONFLICTS = "conflicts"  # record id -> {"id", "form", "heads": [the other heads, whole]}
 REJECTED = "rejected"  # "<id>:<version>" -> {"record", "reasons", "file", "source", "received_at"}
-
-Record = dict[str, Any]
-
-
-# -- ordering and supersession -----------------------------------------------------------
-
-
-def _moment(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    # A time without an offset is taken as UTC, so every machine orders it the same way.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def order_key(rec: Record) -> tuple[datetime, str, str, bytes]:
-    """The deterministic order of versions: later updated_at, then device, then version.
-
-    The whole record breaks the last ties (same content saved twice with other metadata).
-    """
-    return (
-        _moment(rec["updated_at"]),
-        rec["device"],
-        rec["version"],
-        orjson.dumps(rec, option=orjson.OPT_SORT_KEYS),
-    )
-
-
-def supersedes(a: Record, b: Record) -> bool:
-    """Whether version `a` replaces version `b` (a was made from b, directly or later).
-
-    A version made from b lists b and everything b lists (next_version keeps the history).
-    Versions are content hashes, though, so an edit back to earlier content brings an old
-    version number back. Two checks keep that from losing edits:
-
-    - `a` must know all of b's history, not just b's version number: a record that names
-      b's number but not what b was made from knows an older record with the same content,
-      so the two stay side by side as a conflict;
-    - when each lists the other (A → B → A), the record alone cannot tell which came last:
-      the later updated_at wins, and within the same second neither replaces the other.
-    """
-    a_knows = a["ancestors"]
-    if b["version"] not in a_knows:
-        return False
-    if len(b["ancestors"]) > 1 or (b["ancestors"] and b["ancestors"][0] not in a_knows):
-        known = {*a_knows, a["version"]}
-        if not known.issuperset(b["ancestors"]):
-            return False
-    if a["version"] not in b["ancestors"]:
-        return True
-    return _moment(a["updated_at"]) > _moment(b["updated_at"])
-
-
-def current_of(heads: Sequence[Record]) -> Record:
-    """The head shown as the record (the conflict's deterministic winner)."""
-    return heads[0] if len(heads) == 1 else max(heads, key=order_key)
-
-
-def add_version(heads: list[Record], incoming: Record) -> list[Record]:
-    """The heads after seeing `incoming` (the same list object when nothing changes)."""
-    same = next((h for h in heads if h["version"] == incoming["version"]), None)
-    if same is not None:
-        if same == incoming:
-            return heads
-        # Equal content reached along two histories: one record that knows both.
-        both = same_content(same, incoming)
-        if both == same:
-            return heads
-        candidates = [both if h is same else h for h in heads]
-        return [h for h in candidates if not any(supersedes(o, h) for o in candidates)]
-    if any(supersedes(h, incoming) for h in heads):
-        return heads
-    return [h for h in heads if not supersedes(incoming, h)] + [incoming]
-
-
-def same_content(a: Record, b: Record) -> Record:
-    """Two records of the same version as one: the later one, knowing both histories.
-
-    A function of the pair alone (not of their order), so merging stays order-independent.
-    """
-    first, second = (a, b) if order_key(a) >= order_key(b) else (b, a)
-    extra = set(second["ancestors"]).difference(first["ancestors"])
-    if not extra:
-        return first
-    return {**first, "ancestors": [*first["ancestors"], *sorted(extra)]}
-
-
-def ancestors_of_all(heads: Iterable[Record], exclude: str) -> list[str]:
-    """The union of the heads' histories and versions, oldest first, without `exclude`."""
-    seen: dict[str, None] = {}
-    for h in sorted(heads, key=order_key):
-        for v in [*h["ancestors"], h["version"]]:
-            if v != exclude:
-                seen[v] = None
-    return list(seen)
-
-
-def settle(heads: Sequence[Record]) -> list[Record]:
-    """Stored heads as a merge would leave them, the current one first.
-
-    A local edit of a record in conflict saves a new current version without looking at the
-    other heads, so it may restore the content of one of them, or be older than one of them
-    by the clock; merging and exporting always start from the settled set.
-    """
-    if len(heads) < 2:
-        return list(heads)
-    settled: list[Record] = []
-    for h in heads:
-        settled = add_version(settled, h)
-    cur = current_of(settled)
-    return [cur, *(h for h in settled if h is not cur)]
-
-
-def heads_of(ws: Workspace, record_id: str) -> list[Record]:
-    """The record's heads, settled: the current version first, then the versions it is in
-    conflict with (empty if the record is unknown)."""
-    cur = ws.store.get(record_id)
-    if cur is None:
-        return []
-    doc = ws.store.table_docs(CONFLICTS).get(record_id)
-    return settle([cur, *(doc["heads"] if doc else [])])
 
 
 # -- checking incoming versions ----------------------------------------------------------
@@ -194,7 +75,7 @@ class ImportCheck:
         if rec["deleted"]:
             return []  # a tombstone says nothing new about the content
         # The sender's clock decides what "today" was when it saved (not_future checks).
-        today = max(self.today, _moment(rec["updated_at"]).date())
+        today = max(self.today, moment(rec["updated_at"]).date())
         outcome = validate(form, rec["data"], _context(today), keep_unknown=True)
         reasons = [str(p) for p in outcome.errors]
         if reasons and rec["form_version"] > form.version:
@@ -240,90 +121,94 @@ class Plan:
 
     bundle: bundles.Bundle
     counts: Counts = field(default_factory=Counts)
-    heads: dict[str, list[Record]] = field(default_factory=dict)  # changed ids -> new heads
+    # record id -> (its versions after the bundle, its heads, the versions new or changed)
+    changes: dict[str, tuple[Versions, list[Record], set[str]]] = field(default_factory=dict)
     rejected: dict[str, dict[str, Any]] = field(default_factory=dict)  # new rejected docs
 
 
 class Merger:
-    """Merges bundles into one workspace, file after file, keeping its view of the heads.
+    """Merges bundles into one workspace, file after file.
 
-    The view starts from the store and follows every plan (applied or only previewed), so a
-    dry run over several files counts each file as if the ones before it had been imported.
+    A dry run over several files keeps each plan's result in memory, so every file is counted
+    as if the ones before it had been imported.
     """
 
-    def __init__(self, ws: Workspace):
+    def __init__(self, ws: Workspace, *, dry_run: bool = False):
         self.ws = ws
+        self.store = ws.store
+        self.dry_run = dry_run
         self.check = ImportCheck(ws)
-        store = ws.store
-        self._current: dict[str, Record] | None = None  # built on first use
-        self._others: dict[str, list[Record]] = {
-            rid: doc["heads"] for rid, doc in store.table_docs(CONFLICTS).items()
-        }
-        self._rejected: set[str] = set(store.table_docs(REJECTED))
+        self._current: dict[str, Record] | None = None  # id -> current version, built once
+        self._conflicted = set(self.store.table_docs(CONFLICTS))
+        self._rejected: set[str] = set(self.store.table_docs(REJECTED))
+        self._pending: dict[str, Versions] = {}  # dry run: versions as the plans left them
 
     def _currents(self) -> dict[str, Record]:
         if self._current is None:
-            store = self.ws.store
+            store = self.store
             self._current = {
                 r["id"]: r for form in store.forms() for r in store.current(form, True)
             }
         return self._current
 
-    def heads(self, record_id: str) -> list[Record]:
-        """The heads as stored (not settled)."""
+    def versions(self, record_id: str) -> Versions:
+        """The record's known versions (a fresh dict; the records themselves are shared)."""
+        if record_id in self._pending:
+            return dict(self._pending[record_id])
         cur = self._currents().get(record_id)
-        if cur is None:
-            return []
-        return [cur, *self._others.get(record_id, ())]
+        return {} if cur is None else stored(self.store, cur)
 
     def plan(self, bundle: bundles.Bundle) -> Plan:
         """Work out what `bundle` changes (counts, new heads, rejected versions)."""
         plan = Plan(bundle)
         counts = plan.counts
         currents = self._currents()
-        check = self.check
-        pending: dict[str, list[Record]] = {}  # id -> heads after this bundle's versions
+        touched: dict[str, tuple[Versions, set[str]]] = {}
         same: set[str] = set()  # ids whose incoming version is exactly the current one
         for rec in bundle.records:
             rid = rec["id"]
-            cur = currents.get(rid)
-            if rid in pending:
-                heads = pending[rid]
-            elif cur is None:
-                heads = []
-            elif cur == rec and rid not in self._others:
-                same.add(rid)  # the common case of a re-import, kept cheap
-                continue
-            else:
-                heads = settle([cur, *self._others.get(rid, ())])
-            after = add_version(heads, rec)
-            if after is not heads:
-                reasons = check.problems(rec)
+            entry = touched.get(rid)
+            if entry is None:
+                cur = currents.get(rid)
+                if cur is not None and cur == rec and rid not in self._conflicted:
+                    same.add(rid)  # the common case of a re-import, kept cheap
+                    continue
+                entry = touched[rid] = (self.versions(rid), set())
+            versions, dirty = entry
+            if rec["version"] not in versions:
+                reasons = self.check.problems(rec)
                 if reasons:
                     self._reject(plan, rec, reasons)
                     continue
-            pending[rid] = after
-        counts.unchanged += len(same - pending.keys())
-        for rid, after in pending.items():
-            before = self.heads(rid)
-            if after == before:
-                counts.unchanged += 1
-                if len(after) > 1 and current_of(after) is not before[0]:
-                    # A local edit of a record in conflict may have left an older head
-                    # current (a clock behind); settle on the order every machine uses.
-                    plan.heads[rid] = after
+            if add(versions, rec):
+                dirty.add(rec["version"])
+        for rid, (versions, dirty) in touched.items():
+            if not dirty:
+                if versions:
+                    same.add(rid)
                 continue
-            plan.heads[rid] = after
+            before = self._heads_before(rid)
+            after = heads_among(versions)
+            plan.changes[rid] = (versions, after, dirty)
             if {h["version"] for h in after} == {h["version"] for h in before}:
-                counts.unchanged += 1  # the same content, with a later history (e.g. resolved)
+                counts.unchanged += 1  # the same content, with more history
             elif len(after) > 1:
                 counts.conflicts += 1
             elif not before:
                 counts.new += 1
             else:
                 counts.updated += 1
+        counts.unchanged += len(same - plan.changes.keys())
         self._follow(plan)
         return plan
+
+    def _heads_before(self, rid: str) -> list[Record]:
+        cur = self._currents().get(rid)
+        if cur is None:
+            return []
+        if rid not in self._conflicted:
+            return [cur]
+        return heads_among(self.versions(rid))
 
     def _reject(self, plan: Plan, rec: Record, reasons: list[str]) -> None:
         plan.counts.rejected += 1
@@ -340,36 +225,44 @@ class Merger:
         }
 
     def _follow(self, plan: Plan) -> None:
+        """Let the next plan see this one's result."""
         currents = self._currents()
-        for rid, after in plan.heads.items():
-            cur = current_of(after)
-            currents[rid] = cur
-            others = [h for h in after if h is not cur]
-            if others:
-                self._others[rid] = others
+        for rid, (versions, heads, _) in plan.changes.items():
+            currents[rid] = heads[0]
+            if len(heads) > 1:
+                self._conflicted.add(rid)
             else:
-                self._others.pop(rid, None)
+                self._conflicted.discard(rid)
+            if self.dry_run:
+                self._pending[rid] = versions
         self._rejected.update(plan.rejected)
 
     def apply(self, plan: Plan) -> None:
         """Write a plan in one durable transaction (all of it or, on any error, nothing)."""
-        store = self.ws.store
-        open_conflicts = store.table_docs(CONFLICTS)
+        store = self.store
+        had_conflict = set(store.table_docs(CONFLICTS))
         with store.transaction() as tx:
-            for rid, after in plan.heads.items():
-                cur = current_of(after)
+            for rid, (versions, heads, dirty) in plan.changes.items():
+                cur = heads[0]
                 tx.save_record(cur)  # the replaced current version goes to history
-                others = [h for h in after if h is not cur]
-                if others:
-                    tx.put(CONFLICTS, rid, {"id": rid, "form": cur["form"], "heads": others})
-                if rid in open_conflicts:
-                    if not others:
-                        tx.remove(CONFLICTS, rid)
-                    for h in open_conflicts[rid]["heads"]:
-                        if h not in after:  # superseded: kept in the audit trail
-                            tx.put(HISTORY_TABLE, history_key(rid, h["version"]), h)
+                if len(heads) > 1:
+                    tx.put(CONFLICTS, rid, {"id": rid, "form": cur["form"], "heads": heads[1:]})
+                elif rid in had_conflict:
+                    tx.remove(CONFLICTS, rid)
+                # Every other known version is kept in history: new ones, changed ones, and
+                # former conflict heads.
+                head_versions = {h["version"] for h in heads}
+                for v, rec in versions.items():
+                    if v not in head_versions and (v in dirty or rid in had_conflict):
+                        tx.put(HISTORY_TABLE, history_key(rid, v), rec)
             for key, doc in plan.rejected.items():
                 tx.put(REJECTED, key, doc)
+        # The store holds the records now: point at its copies and let the bundle's go.
+        currents = self._currents()
+        for rid, (_, heads, _) in plan.changes.items():
+            doc = store.table(records_table(heads[0]["form"])).get(doc_id=rid)
+            if doc is not None:
+                currents[rid] = doc
 
 
 # -- importing files ---------------------------------------------------------------------
@@ -441,7 +334,26 @@ def import_files(
     """
     files = bundle_paths(paths)
     private = keys.private_keys(ws.root)
-    merger = Merger(ws)
+    with _gc_paused():
+        results = _import(ws, files, private, dry_run, progress)
+    return ImportReport(results, dry_run)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    # An import parses and stores millions of small objects, none in a cycle; with a large
+    # store open the cyclic collector would rescan all of it over and over (most of the time).
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _import(ws, files, private, dry_run, progress) -> list[FileResult]:
+    merger = Merger(ws, dry_run=dry_run)
     results = []
     for n, path in enumerate(files):
         if progress:
@@ -466,4 +378,4 @@ def import_files(
         result.counts = plan.counts
     if progress:
         progress(len(files), len(files), files[-1] if files else Path())
-    return ImportReport(results, dry_run)
+    return results

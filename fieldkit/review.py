@@ -16,9 +16,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fieldkit.errors import FieldkitError
-from fieldkit.merge import CONFLICTS, REJECTED, ancestors_of_all, heads_of
+from fieldkit.merge import REJECTED
 from fieldkit.records import content_version, next_version, now_iso
 from fieldkit.store import HISTORY_TABLE, history_key
+from fieldkit.versions import (
+    CONFLICTS,
+    REPLACES,
+    ancestors_of_all,
+    heads_of,
+    replaced_by_all,
+)
 from fieldkit.workspace import ValidationFailed
 
 if TYPE_CHECKING:
@@ -96,17 +103,21 @@ def resolve(
         if not outcome.ok:
             raise ValidationFailed(form, outcome)
     version = content_version(form.id, data, deleted)
+    ancestors = ancestors_of_all(heads, exclude=version)
     resolution = {
         **heads[0],
         "form_version": max(h["form_version"] for h in heads),
         "data": data,
         "version": version,
-        "ancestors": ancestors_of_all(heads, exclude=version),
+        "ancestors": ancestors,
         "updated_at": now_iso(),
         "updated_by": ident.worker,
         "device": ident.device,
         "deleted": deleted,
     }
+    resolution.pop(REPLACES, None)
+    if replaced := replaced_by_all(heads, ancestors, version):
+        resolution[REPLACES] = replaced
     with ws.store.transaction() as tx:
         tx.save_record(resolution)
         tx.remove(CONFLICTS, record_id)

@@ -65,7 +65,7 @@ def dir_digest(path: Path) -> dict[str, str]:
 
 def state(ws: Workspace) -> dict[str, tuple[dict, list[dict]]]:
     """Per record id: the current version and the other heads (sorted), as the store holds them."""
-    from fieldkit.merge import CONFLICTS
+    from fieldkit.versions import CONFLICTS
 
     others = ws.store.table_docs(CONFLICTS)
     out = {}

@@ -279,3 +279,5 @@ def test_a_record_from_a_newer_app_is_refused_only_if_it_is_not_a_record(tmp_pat
     assert bundle.record_problem({**rec, "ancestors": "abc"}) == "ancestors 应为版本号列表"
     assert bundle.record_problem({**rec, "updated_at": "昨天"}).startswith("updated_at")
     assert bundle.record_problem({**rec, "deleted": 0}) == "缺少 deleted"
+    assert bundle.record_problem({k: v for k, v in rec.items() if k != "ancestors"})
+    assert bundle.record_problem({**rec, "replaces": [1]}) == "replaces 应为版本号列表"

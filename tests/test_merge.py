@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sync_support import MEETING, OTHER_PERSON, PERSON, Clock, dir_digest, open_site, state
 
-from fieldkit import bundle, merge, review
+from fieldkit import bundle, review, versions
 from fieldkit.errors import FieldkitError
 from fieldkit.export import export
 from fieldkit.merge import import_files
@@ -136,7 +136,7 @@ def test_concurrent_edits_become_a_conflict_with_a_deterministic_winner(sites, t
         a.store.get(person["id"])["version"],
         b_rec["version"],
     }
-    winner = merge.current_of(conflict.heads)
+    winner = max(conflict.heads, key=versions.order_key)
     assert office.store.get(person["id"]) == winner == conflict.heads[0]
     assert set(conflict.fields) == {"phone", "address"}
 
@@ -382,16 +382,24 @@ def _v(data, parents=(), at="2026-01-01T00:00:00+08:00", device="d1"):
     anc = []
     for p in parents:
         anc += [*p["ancestors"], p["version"]]
+    version = content_version("meeting", data, False)
     return {
         "id": "r",
         "form": "meeting",
         "data": data,
-        "version": content_version("meeting", data, False),
-        "ancestors": list(dict.fromkeys(anc)),
+        "version": version,
+        "ancestors": [a for a in dict.fromkeys(anc) if a != version],
         "updated_at": at,
         "device": device,
         "deleted": False,
     }
+
+
+def _heads(records):
+    known = {}
+    for r in records:
+        versions.add(known, r)
+    return versions.heads_among(known)
 
 
 def test_heads_do_not_depend_on_the_order_versions_arrive_in():
@@ -404,28 +412,34 @@ def test_heads_do_not_depend_on_the_order_versions_arrive_in():
     d = _v({"n": 5}, [c1], at="2026-01-01T00:00:00+00:00")  # an earlier clock
     results = set()
     for order in permutations([a, b, c1, c2, d]):
-        heads: list = []
-        for v in order:
-            heads = merge.add_version(heads, v)
-        results.add(tuple(sorted(h["version"] for h in heads)))
-        assert merge.current_of(heads)["version"] == c2["version"]  # latest time, then device
-    assert results == {tuple(sorted([d["version"], c2["version"]]))}
+        heads = _heads(order)
+        results.add(tuple(h["version"] for h in heads))
+    # c2 is current (the latest time); d, made from c1 on a clock behind, is its conflict.
+    assert results == {(c2["version"], d["version"])}
 
 
-def test_a_revert_is_decided_by_time_and_within_one_second_kept_as_a_conflict():
-    def chain(times):
-        a = new_record("meeting", 1, {"n": 1}, author="x", device="d", at=times[0])
-        b = next_version(a, {"n": 2}, author="x", device="d", at=times[1])
-        return a, b, next_version(b, {"n": 1}, author="x", device="d", at=times[2])
+def test_an_edit_back_to_earlier_content_is_decided_by_time():
+    a = new_record("meeting", 1, {"n": 1}, author="x", device="d", at="2026-01-01T09:00:00+08:00")
+    b = next_version(a, {"n": 2}, author="x", device="d", at="2026-01-01T09:01:00+08:00")
+    a2 = next_version(b, {"n": 1}, author="x", device="d", at="2026-01-01T09:02:00+08:00")
+    assert a2["version"] == a["version"] and b["version"] in a2["ancestors"]
+    for order in ([a, b, a2], [a2, b, a], [b, a2], [b, a, a2]):
+        (head,) = _heads(order)
+        assert head["data"] == {"n": 1} and head["updated_at"] == a2["updated_at"]
 
-    a, b, a2 = chain(
-        ["2026-01-01T09:00:00+08:00", "2026-01-01T09:01:00+08:00", "2026-01-01T09:02:00+08:00"]
-    )
-    assert a2["version"] == a["version"]
-    assert merge.supersedes(a2, b) and not merge.supersedes(b, a2)
-    assert merge.add_version([b], a2) == [a2] and merge.add_version([a2], b) == [a2]
-    assert merge.add_version(merge.add_version([a], b), a2) == [a2]
 
-    a, b, a2 = chain(["2026-01-01T09:00:00+08:00"] * 3)  # a script editing within a second
-    assert not merge.supersedes(a2, b) and not merge.supersedes(b, a2)
-    assert merge.add_version([b], a2) == [b, a2]  # both kept: a conflict to review, no loss
+def test_resolving_by_taking_one_side_whole_lets_later_edits_of_that_side_win():
+    """The office takes B whole (a record with B's number that also knows C); the laptop that
+    made B edits it further (D) before it hears of that: D replaces both, no new conflict."""
+    a = _v({"n": 1})
+    b = _v({"n": 2}, [a], at="2026-01-02T00:00:00+08:00", device="laptop")
+    c = _v({"n": 3}, [a], at="2026-01-02T00:00:00+08:00", device="office")
+    resolved = {
+        **b,
+        "ancestors": [a["version"], c["version"]],
+        "device": "office",
+        "updated_at": "2026-01-03T00:00:00+08:00",
+    }
+    d = _v({"n": 4}, [b], at="2026-01-04T00:00:00+08:00", device="laptop")
+    for order in ([a, b, c, resolved, d], [d, resolved, c], [c, d, resolved, b]):
+        assert [h["version"] for h in _heads(order)] == [d["version"]]
