@@ -29,7 +29,7 @@ from fieldkit import bundle as bundles
 from fieldkit import keys
 from fieldkit.errors import FieldkitError
 from fieldkit.records import content_version, now_iso
-from fieldkit.store import HISTORY_TABLE, StoreError, history_key, records_table
+from fieldkit.store import HISTORY_TABLE, StoreError, history_key
 from fieldkit.validation import Context, validate
 from fieldkit.versions import CONFLICTS, Record, Versions, add, heads_among, moment, stored
 
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from fieldkit.workspace import Workspace
 
 REJECTED = "rejected"  # "<id>:<version>" -> {"record", "reasons", "file", "source", "received_at"}
+_IN_STORE: Record = {}  # marks a current version that was just written: read it from the store
 
 
 # -- checking incoming versions ----------------------------------------------------------
@@ -151,25 +152,30 @@ class Merger:
             }
         return self._current
 
+    def current(self, record_id: str) -> Record | None:
+        cur = self._currents().get(record_id)
+        if cur is _IN_STORE:
+            cur = self._current[record_id] = self.store.get(record_id)  # type: ignore[index]
+        return cur
+
     def versions(self, record_id: str) -> Versions:
         """The record's known versions (a fresh dict; the records themselves are shared)."""
         if record_id in self._pending:
             return dict(self._pending[record_id])
-        cur = self._currents().get(record_id)
+        cur = self.current(record_id)
         return {} if cur is None else stored(self.store, cur)
 
     def plan(self, bundle: bundles.Bundle) -> Plan:
         """Work out what `bundle` changes (counts, new heads, rejected versions)."""
         plan = Plan(bundle)
         counts = plan.counts
-        currents = self._currents()
         touched: dict[str, tuple[Versions, set[str]]] = {}
         same: set[str] = set()  # ids whose incoming version is exactly the current one
         for rec in bundle.records:
             rid = rec["id"]
             entry = touched.get(rid)
             if entry is None:
-                cur = currents.get(rid)
+                cur = self.current(rid)
                 if cur is not None and cur == rec and rid not in self._conflicted:
                     same.add(rid)  # the common case of a re-import, kept cheap
                     continue
@@ -203,7 +209,7 @@ class Merger:
         return plan
 
     def _heads_before(self, rid: str) -> list[Record]:
-        cur = self._currents().get(rid)
+        cur = self.current(rid)
         if cur is None:
             return []
         if rid not in self._conflicted:
@@ -257,12 +263,10 @@ class Merger:
                         tx.put(HISTORY_TABLE, history_key(rid, v), rec)
             for key, doc in plan.rejected.items():
                 tx.put(REJECTED, key, doc)
-        # The store holds the records now: point at its copies and let the bundle's go.
+        # The store holds the records now: let the bundle's copies go (read back if needed).
         currents = self._currents()
-        for rid, (_, heads, _) in plan.changes.items():
-            doc = store.table(records_table(heads[0]["form"])).get(doc_id=rid)
-            if doc is not None:
-                currents[rid] = doc
+        for rid in plan.changes:
+            currents[rid] = _IN_STORE
 
 
 # -- importing files ---------------------------------------------------------------------
