@@ -58,8 +58,21 @@ def more_actions() -> list[HomeAction]:
             "y",
             lambda app: _open_report(app),
         ),
+        HomeAction(
+            "sync",
+            "同步（导出、导入）",
+            "导出交给街道的文件；街道导入各网格的文件，处理冲突和重复人员",
+            "s",
+            lambda app: _open_sync(app),
+        ),
         HomeAction("help", text.CMD_HELP, text.CMD_HELP_HELP, "f1", lambda app: app.action_help()),
     ]
+
+
+def _open_sync(app: FieldkitApp) -> None:
+    from fieldkit.tui.sync_screens import open_sync
+
+    open_sync(app)
 
 
 def _open_report(app: FieldkitApp) -> None:

@@ -1,0 +1,685 @@
+"""Sync in the app: export a bundle, import bundles, and review what an import leaves to people
+(conflicts, likely duplicate persons, rejected records).
+
+One screen with a tab per task, and a screen for resolving one conflict field by field. The
+work itself is the core's (fieldkit.export, fieldkit.merge, fieldkit.review): reading and writing
+run in thread workers holding the app's `ws_lock`, and the results come back to the screen
+through `call_from_thread`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import (
+    Button,
+    Checkbox,
+    DataTable,
+    Header,
+    Input,
+    Label,
+    ProgressBar,
+    SelectionList,
+    Static,
+    TabbedContent,
+    TabPane,
+)
+
+from fieldkit import bundle, export, idnumber, keys, merge, outfiles, review
+from fieldkit.tui import text
+from fieldkit.tui.dialogs import Answer, ChoiceDialog
+from fieldkit.tui.footer import KeyFooter
+from fieldkit.tui.safety import guarded
+from fieldkit.workspace import ValidationFailed
+
+if TYPE_CHECKING:
+    from fieldkit.tui.app import FieldkitApp
+
+TITLE = "同步"
+HELP = "导出交给街道的文件；街道导入各网格的文件，处理冲突、重复人员和未通过检查的记录"
+TAB_EXPORT, TAB_IMPORT = "导出", "导入"
+TAB_CONFLICTS, TAB_DUPLICATES, TAB_REJECTED = "冲突", "重复人员", "未通过检查"
+
+ENCRYPTED = "导出文件将加密（街道密钥 {key}），只有街道的电脑能打开。"
+NOT_ENCRYPTED = (
+    "未配置街道公钥：导出文件不加密，请妥善保管 U 盘。"
+    "（在“网格员信息”或命令行 fieldkit init --office-key 中配置）"
+)
+FOLDER = "导出到文件夹（如 U 盘）"
+ALL_RECORDS = "导出全部记录（不只是上次导出以来的变化）"
+BTN_EXPORT = "导出"
+PREVIEW = "将导出 {records} 条记录：{detail}。"
+PREVIEW_EXTRA = "另含这些记录的历史版本和冲突版本 {n} 个。"
+NOTHING_NEW = "自上次导出以来没有新的变化。要再交一份全部记录，请勾选“导出全部记录”。"
+EXPORTED = "已导出：{path}"
+EXPORTED_PLAIN = "（未加密）"
+
+IMPORT_FOLDER = "导出文件所在的文件夹（或一个 .fkb 文件）"
+BTN_FIND, BTN_PREVIEW, BTN_IMPORT = "查找文件", "预览", "导入"
+NO_FILES = "这里没有 .fkb 文件。"
+FILE_LINE = "{name}　{worker} · {grid} · {at} · {records} 个记录版本 · {enc}"
+FILE_BAD = "{name}　无法读取：{reason}"
+ENC_YES, ENC_NO = "已加密", "未加密"
+NONE_CHOSEN = "请先选择要导入的文件。"
+WORKING = "正在{what} {name}（{n}/{total}）……"
+PREVIEWED = "预览（未修改数据）：{counts}"
+IMPORTED = "已导入 {ok} 个文件：{counts}"
+REFUSED = "{n} 个文件被拒收，数据未改变，原因见表格。"
+COUNT_COLUMNS = (
+    ("new", "新增"),
+    ("updated", "更新"),
+    ("unchanged", "未变"),
+    ("conflicts", "冲突"),
+    ("rejected", "未通过"),
+)
+
+NO_CONFLICTS = "没有待处理的冲突。"
+CONFLICTS_HINT = "两台电脑各自改了同一条记录。选中一行按 Enter，逐字段或整体选择保留哪个版本。"
+NO_DUPLICATES = "没有疑似重复的人员。"
+DUPLICATES_HINT = "同一身份证号登记了多次。选中要保留的那一条按 Enter：其余的随访都改为指向它。"
+STALE = "{n} 条记录仍指向已合并的人员（来自合并前的电脑）。"
+BTN_STALE = "改为指向合并后的人员"
+NO_REJECTED = "没有未通过检查的记录。"
+REJECTED_HINT = "这些记录内容不符合表单要求，已保留但没有合并；修正后请让网格员重新导出。"
+
+JOIN_TITLE = "合并重复人员"
+JOIN_BODY = (
+    "保留：{keep}\n合并掉：{drop}\n被合并人员的随访记录将改为指向保留的人员。合并会同步到各电脑。"
+)
+JOIN_OK = "合并"
+JOINED = "已合并 {n} 人，{moved} 条记录改为指向保留的人员。"
+
+CONFLICT_TITLE = "处理冲突：{form} {title}"
+VERSION_HEAD = "版本{n}：{who} {at}"
+CURRENT_MARK = "（当前显示）"
+COL_FIELD, COL_TAKE = "字段", "采用"
+DELETED_LABEL = "删除状态"
+DELETED_YES, DELETED_NO = "已删除", "未删除"
+CONFLICT_HINT = (
+    "↑↓ 选字段，按数字键 1、2…… 选该字段采用哪个版本；Ctrl+S 保存。也可以整体采用一个版本。"
+)
+BTN_WHOLE = "全部采用版本{n}"
+BTN_SAVE = "按所选保存（Ctrl+S）"
+RESOLVED = "冲突已处理，生成了新版本，下次导出时会同步到各电脑。"
+
+DEFAULT_CSS_TEXT = """
+SyncScreen #sync-tabs { height: 1fr; }
+SyncScreen TabPane { padding: 0 1; }
+SyncScreen .line { height: auto; margin: 1 0 0 0; }
+SyncScreen Input { width: 80; }
+SyncScreen #files { height: auto; max-height: 10; }
+SyncScreen #import-table, SyncScreen #conflict-table, SyncScreen #duplicate-table,
+SyncScreen #rejected-table { height: auto; max-height: 16; }
+SyncScreen #import-progress-row { height: auto; margin: 1 0 0 0; }
+SyncScreen #import-progress { width: 40; }
+SyncScreen #import-status { padding: 0 0 0 2; }
+SyncScreen .ok { color: $success; }
+SyncScreen .warn { color: $warning; }
+ConflictScreen #conflict-body { padding: 0 2; }
+ConflictScreen #fields { height: auto; max-height: 20; }
+"""
+
+
+def open_sync(app: FieldkitApp) -> None:
+    app.push_screen(SyncScreen())
+
+
+def _plain(value: Any) -> Text:
+    return Text(str(value))
+
+
+class SyncScreen(Screen[None]):
+    DEFAULT_CSS = DEFAULT_CSS_TEXT
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", text.KEY_BACK, id="sync.back", tooltip=text.KEY_BACK_TIP),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="sync")
+        self.busy = False
+        self.files: list[Path] = []
+        self.last_report: merge.ImportReport | None = None
+        self.conflict_ids: list[str] = []
+        self.duplicate_rows: list[tuple[review.Duplicate, dict[str, Any]]] = []
+
+    @property
+    def fk(self) -> FieldkitApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        exports = str(outfiles.exports_dir(self.fk.root))
+        yield Header()
+        with TabbedContent(id="sync-tabs"):
+            with TabPane(TAB_EXPORT, id="export"), VerticalScroll():
+                yield Static("", id="export-encryption", classes="line", markup=False)
+                yield Label(FOLDER, classes="section-title")
+                yield Input(exports, id="export-folder")
+                yield Checkbox(ALL_RECORDS, id="export-all")
+                yield Static("", id="export-preview", classes="line", markup=False)
+                with Horizontal(classes="button-bar"):
+                    yield Button(BTN_EXPORT, id="btn-export", variant="primary")
+                yield Static("", id="export-result", classes="line ok", markup=False)
+            with TabPane(TAB_IMPORT, id="import"), VerticalScroll():
+                yield Label(IMPORT_FOLDER, classes="section-title")
+                yield Input(exports, id="import-folder")
+                with Horizontal(classes="button-bar"):
+                    yield Button(BTN_FIND, id="btn-find")
+                    yield Button(BTN_PREVIEW, id="btn-preview")
+                    yield Button(BTN_IMPORT, id="btn-import", variant="primary")
+                yield SelectionList[Path](id="files")
+                with Horizontal(id="import-progress-row"):
+                    yield ProgressBar(id="import-progress", show_eta=False)
+                    yield Static("", id="import-status", markup=False)
+                table: DataTable = DataTable(id="import-table", zebra_stripes=True)
+                table.add_column("文件", key="file")
+                for key, label in COUNT_COLUMNS:
+                    table.add_column(label, key=key)
+                table.add_column("结果", key="result")
+                yield table
+                yield Static("", id="import-summary", classes="line", markup=False)
+            with TabPane(TAB_CONFLICTS, id="conflicts"), VerticalScroll():
+                yield Static(CONFLICTS_HINT, classes="line", markup=False)
+                table = DataTable(id="conflict-table", cursor_type="row", zebra_stripes=True)
+                for key, label in (
+                    ("form", "表单"),
+                    ("title", "记录"),
+                    ("fields", "不同的字段"),
+                    ("who", "各版本"),
+                ):
+                    table.add_column(label, key=key)
+                yield table
+                yield Static("", id="conflict-empty", classes="line", markup=False)
+            with TabPane(TAB_DUPLICATES, id="duplicates"), VerticalScroll():
+                yield Static(DUPLICATES_HINT, classes="line", markup=False)
+                table = DataTable(id="duplicate-table", cursor_type="row", zebra_stripes=True)
+                for key, label in (
+                    ("id", "身份证号"),
+                    ("name", "姓名"),
+                    ("grid", "所属网格"),
+                    ("by", "登记人"),
+                    ("at", "登记时间"),
+                    ("refs", "随访等"),
+                ):
+                    table.add_column(label, key=key)
+                yield table
+                yield Static("", id="duplicate-empty", classes="line", markup=False)
+                yield Static("", id="stale", classes="line warn", markup=False)
+                with Horizontal(classes="button-bar"):
+                    yield Button(BTN_STALE, id="btn-stale")
+            with TabPane(TAB_REJECTED, id="rejected"), VerticalScroll():
+                yield Static(REJECTED_HINT, classes="line", markup=False)
+                table = DataTable(id="rejected-table", cursor_type="row", zebra_stripes=True)
+                for key, label in (
+                    ("at", "收到时间"),
+                    ("file", "文件"),
+                    ("from", "来自"),
+                    ("form", "表单"),
+                    ("reasons", "原因"),
+                ):
+                    table.add_column(label, key=key)
+                yield table
+                yield Static("", id="rejected-empty", classes="line", markup=False)
+        yield KeyFooter()
+
+    @guarded
+    def on_mount(self) -> None:
+        self.sub_title = TITLE
+        for pane in self.query(VerticalScroll):
+            pane.can_focus = False  # Tab goes from the tabs straight to the pane's controls
+        self.query_one("#import-progress", ProgressBar).display = False
+        self.query_one("#btn-stale", Button).display = False
+        self.show_encryption()
+        self.load_preview()
+        self.load_review()
+
+    @guarded
+    def action_back(self) -> None:
+        if not self.busy:
+            self.app.pop_screen()
+
+    # -- export ----------------------------------------------------------------------------
+
+    def show_encryption(self) -> None:
+        ident = self.fk.ws.identity
+        key = ident.office_key if ident else None
+        line = ENCRYPTED.format(key=keys.key_id(keys.parse_public_key(key))) if key else None
+        widget = self.query_one("#export-encryption", Static)
+        widget.update(line or NOT_ENCRYPTED)
+        widget.set_class(not line, "warn")
+
+    @on(Checkbox.Changed, "#export-all")
+    @guarded
+    def all_changed(self) -> None:
+        self.load_preview()
+
+    @work(thread=True, exclusive=True, group="sync-preview")
+    def load_preview(self) -> None:
+        app = self.fk
+        everything = self.query_one("#export-all", Checkbox).value
+        with app.ws_lock:
+            info = export.preview(app.ws, everything=everything)
+            labels = {f.id: f.label for f in app.ws.forms}
+        app.call_from_thread(self._show_preview, info, labels)
+
+    def _show_preview(self, info: export.Preview, labels: dict[str, str]) -> None:
+        if not info.records:
+            line = NOTHING_NEW
+        else:
+            detail = "，".join(f"{labels.get(k, k)} {n}" for k, n in info.by_form.items())
+            line = PREVIEW.format(records=info.records, detail=detail)
+            if info.versions > info.records:
+                line += PREVIEW_EXTRA.format(n=info.versions - info.records)
+        self.query_one("#export-preview", Static).update(line)
+        self.query_one("#btn-export", Button).disabled = not info.records
+
+    @on(Button.Pressed, "#btn-export")
+    @on(Input.Submitted, "#export-folder")
+    @guarded
+    def start_export(self) -> None:
+        if self.busy:
+            return
+        folder = self.query_one("#export-folder", Input).value.strip()
+        if not folder:
+            self.notify(FOLDER, severity="warning")
+            return
+        self.busy = True
+        self.run_export(Path(folder).expanduser(), self.query_one("#export-all", Checkbox).value)
+
+    @work(thread=True, exclusive=True, group="sync-export", exit_on_error=False)
+    def run_export(self, folder: Path, everything: bool) -> None:
+        app = self.fk
+        try:
+            with app.ws_lock:
+                result = export.export(app.ws, folder, everything=everything)
+        except Exception as exc:
+            app.call_from_thread(self._failed, exc)
+            return
+        app.call_from_thread(self._exported, result)
+
+    def _exported(self, result: export.ExportResult) -> None:
+        self.busy = False
+        line = NOTHING_NEW
+        if result.path is not None:
+            line = EXPORTED.format(path=result.path)
+            if result.manifest and not result.manifest.encrypted:
+                line += EXPORTED_PLAIN
+        self.query_one("#export-result", Static).update(line)
+        self.notify(line, markup=False)
+        self.load_preview()
+
+    def _failed(self, error: BaseException) -> None:
+        self.busy = False
+        self.query_one("#import-progress", ProgressBar).display = False
+        self.query_one("#import-status", Static).update("")
+        self.fk.report_error(error)
+
+    # -- import ----------------------------------------------------------------------------
+
+    @on(Button.Pressed, "#btn-find")
+    @on(Input.Submitted, "#import-folder")
+    @guarded
+    def find_files(self) -> None:
+        where = self.query_one("#import-folder", Input).value.strip()
+        self.list_files(Path(where).expanduser() if where else outfiles.exports_dir(self.fk.root))
+
+    @work(thread=True, exclusive=True, group="sync-find")
+    def list_files(self, where: Path) -> None:
+        rows = []
+        for path in merge.bundle_paths([where]) if where.exists() else []:
+            try:
+                m = bundle.read_manifest(path)
+            except bundle.BundleError as exc:
+                rows.append((path, FILE_BAD.format(name=path.name, reason=exc.reason), False))
+                continue
+            line = FILE_LINE.format(
+                name=path.name,
+                worker=m.worker,
+                grid=m.grid,
+                at=text.short_time(m.created_at),
+                records=m.records,
+                enc=ENC_YES if m.encrypted else ENC_NO,
+            )
+            rows.append((path, line, True))
+        self.app.call_from_thread(self._show_files, rows)
+
+    def _show_files(self, rows: list[tuple[Path, str, bool]]) -> None:
+        files = self.query_one("#files", SelectionList)
+        files.clear_options()
+        files.add_options([(Content(line), path, ok) for path, line, ok in rows])
+        self.files = [path for path, _, _ in rows]
+        self.query_one("#import-status", Static).update("" if rows else NO_FILES)
+
+    @on(Button.Pressed, "#btn-preview")
+    @guarded
+    def preview_import(self) -> None:
+        self._start_import(dry_run=True)
+
+    @on(Button.Pressed, "#btn-import")
+    @guarded
+    def apply_import(self) -> None:
+        self._start_import(dry_run=False)
+
+    def _start_import(self, *, dry_run: bool) -> None:
+        if self.busy:
+            return
+        chosen = list(self.query_one("#files", SelectionList).selected)
+        if not chosen:
+            self.notify(NONE_CHOSEN, severity="warning")
+            return
+        self.busy = True
+        bar = self.query_one("#import-progress", ProgressBar)
+        bar.update(total=len(chosen), progress=0)
+        bar.display = True
+        self.run_import(chosen, dry_run)
+
+    @work(thread=True, exclusive=True, group="sync-import", exit_on_error=False)
+    def run_import(self, paths: list[Path], dry_run: bool) -> None:
+        app = self.fk
+        what = BTN_PREVIEW if dry_run else BTN_IMPORT
+
+        def progress(done: int, total: int, path: Path) -> None:
+            line = WORKING.format(what=what, name=path.name, n=min(done + 1, total), total=total)
+            app.call_from_thread(self._progress, done, "" if done == total else line)
+
+        try:
+            with app.ws_lock:
+                report = merge.import_files(app.ws, paths, dry_run=dry_run, progress=progress)
+        except Exception as exc:
+            app.call_from_thread(self._failed, exc)
+            return
+        app.call_from_thread(self._imported, report)
+
+    def _progress(self, done: int, line: str) -> None:
+        self.query_one("#import-progress", ProgressBar).update(progress=done)
+        self.query_one("#import-status", Static).update(line)
+
+    def _imported(self, report: merge.ImportReport) -> None:
+        self.busy = False
+        self.last_report = report
+        table = self.query_one("#import-table", DataTable)
+        table.clear()
+        for f in report.files:
+            counts = f.counts.as_dict()
+            result = Text(f.error, style="bold red") if f.error else Text("✓")
+            table.add_row(
+                _plain(f.path.name), *(_plain(counts[k]) for k, _ in COUNT_COLUMNS), result
+            )
+        totals = "，".join(f"{label} {report.totals.as_dict()[k]}" for k, label in COUNT_COLUMNS)
+        ok = len(report.files) - len(report.refused)
+        line = (PREVIEWED if report.dry_run else IMPORTED).format(ok=ok, counts=totals)
+        if report.refused:
+            line += " " + REFUSED.format(n=len(report.refused))
+        summary = self.query_one("#import-summary", Static)
+        summary.update(line)
+        summary.set_class(bool(report.refused), "warn")
+        self.query_one("#import-status", Static).update("")
+        if not report.dry_run:
+            self.fk.indexes.clear()  # record lists are rebuilt from the merged store
+            self.fk.data_version += 1
+            self.load_review()
+            self.load_preview()
+
+    # -- review: conflicts, duplicates, rejected -------------------------------------------
+
+    @work(thread=True, exclusive=True, group="sync-review")
+    def load_review(self) -> None:
+        app = self.fk
+        with app.ws_lock:
+            ws = app.ws
+            conflicts = [
+                (c, getattr(ws.forms.get(c.form), "label", c.form), self._title(c.heads[0]))
+                for c in review.conflicts(ws)
+            ]
+            duplicates = review.duplicates(ws)
+            stale = len(review.stale_references(ws))
+            rejected = review.rejected(ws)
+            labels = {f.id: f.label for f in ws.forms}
+            field_labels = {
+                c.record_id: [self._field_label(c.form, k) for k in c.fields]
+                for c, _, _ in conflicts
+            }
+        app.call_from_thread(
+            self._show_review, conflicts, field_labels, duplicates, stale, rejected, labels
+        )
+
+    def _title(self, rec: dict[str, Any]) -> str:
+        form = self.fk.ws.forms.get(rec["form"])
+        if form is None:
+            return rec["id"][:8]
+        return self.fk.describe(form, rec)
+
+    def _field_label(self, form_id: str, key: str) -> str:
+        if key == review.DELETED:
+            return DELETED_LABEL
+        form = self.fk.ws.forms.get(form_id)
+        return form.field(key).label if form and form.has(key) else key
+
+    def _show_review(self, conflicts, field_labels, duplicates, stale, rejected, labels) -> None:
+        tabs = self.query_one(TabbedContent)
+        table = self.query_one("#conflict-table", DataTable)
+        table.clear()
+        self.conflict_ids = []
+        for c, form_label, title in conflicts:
+            who = "；".join(
+                f"{h['updated_by']} {text.short_time(h['updated_at'])}" for h in c.heads
+            )
+            table.add_row(
+                _plain(form_label),
+                _plain(title),
+                _plain("、".join(field_labels[c.record_id])),
+                _plain(who),
+                key=c.record_id,
+            )
+            self.conflict_ids.append(c.record_id)
+        self.query_one("#conflict-empty", Static).update("" if conflicts else NO_CONFLICTS)
+        tabs.get_tab("conflicts").label = f"{TAB_CONFLICTS}（{len(conflicts)}）"
+
+        table = self.query_one("#duplicate-table", DataTable)
+        table.clear()
+        self.duplicate_rows = []
+        for dup in duplicates:
+            for rec in dup.records:
+                data = rec["data"]
+                table.add_row(
+                    _plain(idnumber.mask(str(dup.value))),
+                    _plain(data.get("name", "")),
+                    _plain(data.get("grid", "")),
+                    _plain(rec.get("created_by", "")),
+                    _plain(text.short_time(rec.get("created_at", ""))),
+                    _plain(dup.references.get(rec["id"], 0)),
+                )
+                self.duplicate_rows.append((dup, rec))
+        self.query_one("#duplicate-empty", Static).update("" if duplicates else NO_DUPLICATES)
+        tabs.get_tab("duplicates").label = f"{TAB_DUPLICATES}（{len(duplicates)}）"
+        self.query_one("#stale", Static).update(STALE.format(n=stale) if stale else "")
+        self.query_one("#btn-stale", Button).display = bool(stale)
+
+        table = self.query_one("#rejected-table", DataTable)
+        table.clear()
+        for doc in rejected:
+            rec, src = doc.get("record", {}), doc.get("source", {})
+            table.add_row(
+                _plain(text.short_time(doc.get("received_at", ""))),
+                _plain(doc.get("file", "")),
+                _plain(f"{src.get('worker', '')} {src.get('grid', '')}"),
+                _plain(labels.get(rec.get("form"), rec.get("form", ""))),
+                _plain("；".join(doc.get("reasons", []))),
+            )
+        self.query_one("#rejected-empty", Static).update("" if rejected else NO_REJECTED)
+        tabs.get_tab("rejected").label = f"{TAB_REJECTED}（{len(rejected)}）"
+
+    @on(DataTable.RowSelected, "#conflict-table")
+    @guarded
+    def open_conflict(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        record_id = self.conflict_ids[event.cursor_row]
+        self.app.push_screen(ConflictScreen(record_id), lambda _: self.load_review())
+
+    @on(DataTable.RowSelected, "#duplicate-table")
+    @guarded
+    def ask_join(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        dup, keep = self.duplicate_rows[event.cursor_row]
+        drops = [r for r in dup.records if r["id"] != keep["id"]]
+        form = self.fk.ws.form(dup.form)
+
+        def describe(rec: dict[str, Any]) -> str:
+            refs = dup.references.get(rec["id"], 0)
+            return f"{self.fk.describe(form, rec)}（{rec.get('created_by', '')}登记，随访等 {refs} 条）"
+
+        def answered(answer: str | None) -> None:
+            if answer == "join":
+                self.join(keep["id"], [r["id"] for r in drops])
+
+        body = JOIN_BODY.format(keep=describe(keep), drop="；".join(describe(r) for r in drops))
+        self.app.push_screen(
+            ChoiceDialog(
+                JOIN_TITLE,
+                body,
+                [Answer("join", JOIN_OK, "", "primary"), Answer("no", text.CANCEL, "", "default")],
+                cancel="no",
+            ),
+            answered,
+        )
+
+    @guarded
+    def join(self, keep_id: str, drop_ids: list[str]) -> None:
+        moved = 0
+        with self.fk.ws_lock:
+            for drop_id in drop_ids:
+                moved += review.join(self.fk.ws, keep_id, drop_id).repointed
+        self.fk.indexes.clear()
+        self.fk.data_version += 1
+        self.notify(JOINED.format(n=len(drop_ids), moved=moved), markup=False)
+        self.load_review()
+
+    @on(Button.Pressed, "#btn-stale")
+    @guarded
+    def follow_joins(self) -> None:
+        with self.fk.ws_lock:
+            moved = review.follow_joins(self.fk.ws)
+        self.fk.indexes.clear()
+        self.fk.data_version += 1
+        self.notify(JOINED.format(n=0, moved=moved), markup=False)
+        self.load_review()
+
+
+class ConflictScreen(Screen[bool]):
+    """One record's versions side by side, field by field; dismisses True when resolved."""
+
+    DEFAULT_CSS = DEFAULT_CSS_TEXT
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", text.KEY_BACK, id="conflict.back", tooltip=text.KEY_BACK_TIP),
+        Binding("ctrl+s", "save", BTN_SAVE, priority=True, id="conflict.save", tooltip=RESOLVED),
+    ]
+
+    def __init__(self, record_id: str) -> None:
+        super().__init__(id="conflict")
+        self.record_id = record_id
+        self.heads: list[dict[str, Any]] = []
+        self.fields: list[str] = []
+        self.picks: dict[str, int] = {}
+
+    @property
+    def fk(self) -> FieldkitApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        ws = self.fk.ws
+        with self.fk.ws_lock:
+            found = [c for c in review.conflicts(ws) if c.record_id == self.record_id]
+        if found:
+            self.heads, self.fields = found[0].heads, found[0].fields
+        self.picks = dict.fromkeys(self.fields, 0)
+        form = ws.forms.get(self.heads[0]["form"]) if self.heads else None
+        yield Header()
+        with Vertical(id="conflict-body"):
+            title = self.fk.describe(form, self.heads[0]) if form and self.heads else ""
+            label = form.label if form else ""
+            yield Label(CONFLICT_TITLE.format(form=label, title=title), classes="section-title")
+            yield Static(CONFLICT_HINT, classes="line", markup=False)
+            table: DataTable = DataTable(id="fields", cursor_type="row", zebra_stripes=True)
+            table.add_column(COL_FIELD, key="field")
+            for n, h in enumerate(self.heads, start=1):
+                head = VERSION_HEAD.format(
+                    n=n, who=h["updated_by"], at=text.short_time(h["updated_at"])
+                )
+                table.add_column(head + (CURRENT_MARK if n == 1 else ""), key=f"v{n}")
+            table.add_column(COL_TAKE, key="take")
+            yield table
+            with Horizontal(classes="button-bar"):
+                for n in range(1, len(self.heads) + 1):
+                    yield Button(BTN_WHOLE.format(n=n), id=f"whole-{n}")
+                yield Button(BTN_SAVE, id="btn-save", variant="primary")
+
+    @guarded
+    def on_mount(self) -> None:
+        self.sub_title = TITLE
+        if not self.heads:
+            self.dismiss(False)
+            return
+        ws = self.fk.ws
+        form = ws.forms.get(self.heads[0]["form"])
+        table = self.query_one("#fields", DataTable)
+        for key in self.fields:
+            cells = [self._value(form, key, h) for h in self.heads]
+            label = DELETED_LABEL
+            if key != review.DELETED:
+                label = form.field(key).label if form and form.has(key) else key
+            table.add_row(_plain(label), *cells, _plain(f"版本{self.picks[key] + 1}"), key=key)
+        table.focus()
+
+    def _value(self, form, key: str, rec: dict[str, Any]) -> Text:
+        if key == review.DELETED:
+            return Text(DELETED_YES if rec["deleted"] else DELETED_NO)
+        if form is not None and form.has(key):
+            return Text(self.fk.ws.display(form, form.field(key), rec["data"]))
+        return Text(str(rec["data"].get(key, "")))
+
+    @guarded
+    def on_key(self, event) -> None:
+        if event.key.isdigit() and 1 <= int(event.key) <= len(self.heads) and self.fields:
+            event.stop()
+            table = self.query_one("#fields", DataTable)
+            key = self.fields[table.cursor_row]
+            self.picks[key] = int(event.key) - 1
+            table.update_cell(key, "take", _plain(f"版本{event.key}"))
+
+    @on(Button.Pressed)
+    @guarded
+    def pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        bid = event.button.id or ""
+        if bid == "btn-save":
+            self.action_save()
+        elif bid.startswith("whole-"):
+            self._resolve(whole=int(bid.removeprefix("whole-")) - 1)
+
+    @guarded
+    def action_save(self) -> None:
+        self._resolve(picks=self.picks)
+
+    def _resolve(self, *, whole: int | None = None, picks: dict[str, int] | None = None) -> None:
+        try:
+            with self.fk.ws_lock:
+                rec = review.resolve(self.fk.ws, self.record_id, whole=whole, picks=picks)
+        except ValidationFailed as exc:
+            self.notify(
+                "；".join(str(p) for p in exc.outcome.errors), severity="error", markup=False
+            )
+            return
+        self.fk.record_saved(rec)
+        self.notify(RESOLVED)
+        self.dismiss(True)
+
+    @guarded
+    def action_back(self) -> None:
+        self.dismiss(False)
