@@ -192,6 +192,7 @@ class Merger:
             if not dirty:
                 if versions:
                     same.add(rid)
+                    self._settle(plan, rid, versions)
                 continue
             before = self._heads_before(rid)
             after = heads_among(versions)
@@ -204,9 +205,26 @@ class Merger:
                 counts.new += 1
             else:
                 counts.updated += 1
-        counts.unchanged += len(same - plan.changes.keys())
+        counts.unchanged += len(same - {rid for rid, (_, dirty) in touched.items() if dirty})
         self._follow(plan)
         return plan
+
+    def _settle(self, plan: Plan, rid: str, versions: Versions) -> None:
+        """Nothing new for a record in conflict, but a local edit may have left its stored
+        heads other than its versions say (it restored content a head knows, or has a clock
+        behind): store them as every other machine does."""
+        if rid not in self._conflicted or rid in self._pending:
+            return
+        heads = heads_among(versions)
+        doc = self.store.table(CONFLICTS).get(doc_id=rid)
+        stored_others = {h["version"] for h in doc["heads"]} if doc else set()
+        current = self.current(rid)
+        if (
+            current is None
+            or heads[0]["version"] != current["version"]
+            or {h["version"] for h in heads[1:]} != stored_others
+        ):
+            plan.changes[rid] = (versions, heads, set())
 
     def _heads_before(self, rid: str) -> list[Record]:
         cur = self.current(rid)
