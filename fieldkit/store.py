@@ -195,7 +195,9 @@ class Store:
         """
         self.directory = Path(directory)
         ensure_dir(self.directory)
-        self._file_lock = FileLock(str(self.directory / LOCK_NAME), timeout=0)
+        # Not thread-local: the app opens the store in a worker thread and may close it in
+        # another; the lock belongs to the Store, not to the thread that took it.
+        self._file_lock = FileLock(str(self.directory / LOCK_NAME), timeout=0, thread_local=False)
         try:
             self._file_lock.acquire()
         except Timeout:

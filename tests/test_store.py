@@ -354,3 +354,15 @@ def test_store_matches_a_model_through_any_sequence(steps):
                 assert s.get_meta("m") == meta
         finally:
             s.close()
+
+
+def test_a_store_opened_in_one_thread_can_be_closed_in_another(tmp_path):
+    import threading
+
+    opened: list[Store] = []
+    worker = threading.Thread(target=lambda: opened.append(Store(tmp_path / "s")))
+    worker.start()
+    worker.join()
+    opened[0].close()
+    with Store(tmp_path / "s"):
+        pass  # the lock was released, so a new writer gets in
