@@ -177,13 +177,13 @@ def _parse(f: Field, value: Any, data: dict, ctx: Context, refs: dict, out: Outc
         return _parse_in_context(f, value, data, ctx, refs, out)
     if hit is None:
         clean = _parse_in_context(f, value, data, _NO_DAY_LIMIT, refs, out)
-        day = None
-        if f.not_future:
-            day = date.fromisoformat(clean[:10])
+        # The day of a date (or date-time), for the not_future check of any field sharing the
+        # key (whether a field has that check is not part of the key).
+        day = date.fromisoformat(clean[:10]) if f.type in ("date", "datetime") else None
         if len(_memo) >= _MEMO_LIMIT:
             _memo.clear()
         hit = _memo[key] = (clean, day)
-    if hit[1] is not None:
+    if f.not_future and hit[1] is not None:
         _check_future(f, hit[1], ctx)
     return hit[0]
 
