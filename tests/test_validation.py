@@ -162,3 +162,20 @@ def test_unknown_fields_are_reported_or_kept():
     assert "不是本表单的字段" in messages(validate(form, data, CTX))["room"]
     kept = validate(form, data, CTX, keep_unknown=True)
     assert kept.ok and kept.data["room"] == "三楼"
+
+
+def test_remembered_values_are_still_checked_against_today_and_the_field():
+    # Clean values are remembered per field definition; the not_future check and the field's
+    # own limits must still apply to a value first seen in another field.
+    later = "2026-12-01"
+    assert check("person", {**PERSON, "end_date": later}).ok  # end_date may be in the future
+    assert "不能晚于今天" in messages(check("outreach", {**OUTREACH, "date": later}))["date"]
+    title = "长" * 101
+    assert check("meeting", {"date": "2026-03-15", "kind": "lecture", "title": title}).ok
+    assert "不能超过100个字" in messages(check("outreach", {**OUTREACH, "title": title}))["title"]
+
+
+def test_a_future_date_is_refused_even_after_the_same_date_passed_in_a_field_that_allows_it():
+    future = "2026-12-20"
+    assert check("person", {**PERSON, "end_date": future}).ok  # end_date may lie ahead
+    assert "不能晚于今天" in messages(check("outreach", {**OUTREACH, "date": future}))["date"]
