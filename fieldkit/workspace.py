@@ -192,20 +192,34 @@ class Workspace:
                 start = date.fromisoformat(str(data["start_date"]))
                 end = schedule.supervision_end(rules, data.get("category"), start)
                 return end.isoformat() if end else None
-            if rule == "next_visit" and data.get("person") and data.get("date"):
-                person = self.resolve("person", data["person"])
-                if person is None:
-                    return None
-                day = date.fromisoformat(str(data["date"])[:10])
-                proposed, _ = schedule.propose_next_visit(
-                    rules, person, day, data.get("risk_level")
-                )
+            if rule == "next_visit":
+                proposed, _ = self.proposed_visit(data)
                 return proposed.isoformat() if proposed else None
             if rule == "case_number":
                 return self.next_case_number(str(data.get("accepted") or self.today().isoformat()))
         except ValueError:
             return None  # an unparsable input date: no default until it is fixed
         return None
+
+    def proposed_visit(self, data: dict[str, Any]) -> tuple[date | None, schedule.VisitRule | None]:
+        """The next visit the rules give for a follow-up's answers (person, date, assessed
+        risk level), and the rule used; (None, None) while the person or date is missing.
+        Raises ValueError for an unparsable date."""
+        if not data.get("person") or not data.get("date"):
+            return None, None
+        person = self.resolve("person", data["person"])
+        if person is None:
+            return None, None
+        day = date.fromisoformat(str(data["date"])[:10])
+        return schedule.propose_next_visit(self.forms.rules, person, day, data.get("risk_level"))
+
+    def joint_departments(self, rule: schedule.VisitRule | None) -> str:
+        """The departments a rule asks to join a visit, as labels ('卫健精防、派出所'); ''."""
+        if rule is None or not rule.joint:
+            return ""
+        form = self.form("followup")
+        labels = self._labels(form, form.field("departments"))
+        return "、".join(labels.get(code, code) for code in rule.joint)
 
     def next_case_number(self, accepted: str) -> str:
         """The next mediation case number of the year, from the pattern in rules.toml."""

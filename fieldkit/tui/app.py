@@ -32,6 +32,7 @@ from fieldkit.forms import Field, Form
 from fieldkit.tui import text
 from fieldkit.tui.drafts import Drafts
 from fieldkit.tui.index import RecordIndex
+from fieldkit.tui.person_index import PersonIndex
 from fieldkit.tui.safety import guarded
 from fieldkit.workspace import Workspace
 
@@ -72,6 +73,7 @@ class FieldkitApp(App[None]):
         self.ws_lock = threading.RLock()
         self._index_lock = threading.Lock()
         self.indexes: dict[str, RecordIndex] = {}
+        self._persons: PersonIndex | None = None
         self.drafts = Drafts(self.root)
         self.open_error: str | None = None
         self.errors: list[BaseException] = []  # unexpected ones, for tests to assert none
@@ -191,6 +193,15 @@ class FieldkitApp(App[None]):
                 gc.freeze()
             return index
 
+    def person_index(self) -> PersonIndex:
+        """Persons with their visit schedule; built once, kept current. Blocks while
+        building: call from a thread worker."""
+        with self._index_lock:
+            if self._persons is None:
+                self._persons = PersonIndex.build(self.ws, self.ws_lock)
+                gc.freeze()
+            return self._persons
+
     def counts(self) -> dict[str, tuple[int, int]]:
         """Per form: records this month, this year. Call from a thread worker."""
         day = self.today()
@@ -200,12 +211,65 @@ class FieldkitApp(App[None]):
     def record_saved(self, record: dict[str, Any]) -> None:
         """Keep the cached lists in step with a record just saved (main thread)."""
         self.data_version += 1
+        if self._persons is not None:
+            self._persons.update(record)
         index = self.indexes.get(record["form"])
         if index is not None:
             index.upsert(self.ws, record)
         for form in self.ws.forms:
             if any(f.ref_form == record["form"] for f in form.fields):
                 self.indexes.pop(form.id, None)  # titles shown there may have changed
+
+    def visit_note(self, data: dict[str, Any]) -> str:
+        """For a follow-up's answers: the note of a rule that asks for a joint visit, or ''."""
+        try:
+            _, rule = self.ws.proposed_visit(data)
+        except ValueError:
+            return ""
+        joint = self.ws.joint_departments(rule)
+        if not joint or rule is None:
+            return ""
+        return text.NEXT_VISIT_JOINT.format(departments=joint, note=rule.note)
+
+    def offer_existing(self, screen: Screen, other: dict[str, Any]) -> None:
+        """A form screen's new record duplicates `other`: ask, then open `other` instead
+        (the half-typed duplicate is dropped, not kept as a draft)."""
+        from fieldkit.tui.dialogs import Answer, ChoiceDialog
+
+        form = self.ws.form(other["form"])
+
+        def answered(answer: str | None) -> None:
+            if answer != "open":
+                return
+            self.drafts.discard(form.id, None)
+            screen.saving = True  # type: ignore[attr-defined]
+            screen.dismiss(None)
+            self.open_record(other["id"])
+
+        self.push_screen(
+            ChoiceDialog(
+                text.DUPLICATE_TITLE,
+                text.DUPLICATE_BODY.format(title=self.describe(form, other)),
+                [
+                    Answer("open", text.DUPLICATE_OPEN, "o", "primary"),
+                    Answer("stay", text.DUPLICATE_STAY, "", "default"),
+                ],
+                cancel="stay",
+            ),
+            answered,
+        )
+
+    def open_record(self, record_id: str) -> None:
+        """A record's detail screen; a person's is the casework screen."""
+        record = self.ws.get_live(record_id)
+        if record["form"] == "person":
+            from fieldkit.tui.person_detail import PersonDetailScreen
+
+            self.push_screen(PersonDetailScreen(record_id))
+        else:
+            from fieldkit.tui.detail import DetailScreen
+
+            self.push_screen(DetailScreen(record_id))
 
     def describe(self, form: Form, record: dict[str, Any]) -> str:
         """One line naming a record: its list columns (ID numbers masked)."""

@@ -72,6 +72,7 @@ class FormScreen(Screen[None]):
         self.saving = False
         self.last_draft: dict[str, Any] | None = None
         self.outcome: Outcome | None = None
+        self.offered: str | None = None  # the existing record already offered instead
 
     @property
     def fk(self) -> FieldkitApp:
@@ -182,7 +183,31 @@ class FormScreen(Screen[None]):
         self._propose_defaults(data)
         self.outcome = outcome
         self._show_notes(outcome)
+        self._show_rule_notes(data, outcome)
         self._keep_draft(raw)
+        self._offer_existing(data)
+
+    def _show_rule_notes(self, data: dict[str, Any], outcome: Outcome) -> None:
+        """A proposed next visit that the rules say must be joint says so next to the field."""
+        errors = {p.field for p in outcome.errors}
+        for fid, row in self.rows.items():
+            default = row.field.default
+            if not (isinstance(default, dict) and default.get("rule") == "next_visit"):
+                continue
+            note = self.fk.visit_note(data)
+            if note and fid not in errors and row.display:
+                row.set_note(note, "warning")
+
+    def _offer_existing(self, data: dict[str, Any]) -> None:
+        """A new record whose unique value (a person's ID number) is already registered: offer
+        to open the existing one instead of typing a duplicate (asked once per record)."""
+        if self.record is not None or not self.form.unique or self.saving:
+            return
+        other = self.fk.ws.duplicate_of(self.form_id, data)
+        if other is None or other["id"] == self.offered:
+            return
+        self.offered = other["id"]
+        self.fk.offer_existing(self, other)
 
     def _propose_defaults(self, data: dict[str, Any]) -> None:
         """Refresh computed defaults whose inputs changed, unless the user set the field."""

@@ -52,6 +52,27 @@ def more_actions() -> list[HomeAction]:
             lambda app: app.action_identity(),
         ),
         HomeAction(
+            "persons",
+            text.PERSONS_TITLE,
+            text.PERSONS_HELP,
+            "p",
+            lambda app: _open("fieldkit.tui.persons", "open_persons", app),
+        ),
+        HomeAction(
+            "due",
+            text.DUE_TITLE,
+            text.DUE_HELP,
+            "v",
+            lambda app: _open("fieldkit.tui.persons", "open_due", app),
+        ),
+        HomeAction(
+            "dashboard",
+            text.DASHBOARD_TITLE,
+            text.DASHBOARD_HELP,
+            "t",
+            lambda app: _open("fieldkit.tui.dashboard", "open_dashboard", app),
+        ),
+        HomeAction(
             "report",
             "年度报告和台账",
             "查看全年统计数字，生成年度报告草稿（.docx）和台账（.xlsx）",
@@ -67,6 +88,12 @@ def more_actions() -> list[HomeAction]:
         ),
         HomeAction("help", text.CMD_HELP, text.CMD_HELP_HELP, "f1", lambda app: app.action_help()),
     ]
+
+
+def _open(module: str, function: str, app: FieldkitApp) -> None:
+    import importlib
+
+    getattr(importlib.import_module(module), function)(app)
 
 
 def _open_sync(app: FieldkitApp) -> None:
@@ -100,6 +127,7 @@ class HomeScreen(Screen[None]):
         yield Header()
         with Vertical(id="home-body"):
             yield Static(text.OPENING, id="who", markup=False)
+            yield Static("", id="due-count", markup=False)
             yield Label(text.HOME_FORMS, classes="section-title")
             table: DataTable = DataTable(id="forms", cursor_type="row", zebra_stripes=True)
             table.add_column("", key="n", width=2)
@@ -115,7 +143,7 @@ class HomeScreen(Screen[None]):
             with Horizontal(classes="button-bar", id="more"):
                 for action in more_actions():
                     key = f"（{action.key.upper()}）" if action.key else ""
-                    button = Button(action.label + key, id=f"action-{action.id}")
+                    button = Button(action.label + key, id=f"action-{action.id}", compact=True)
                     button.tooltip = action.help
                     yield button
             yield Static(text.HOME_HINT, id="home-hint")
@@ -159,6 +187,16 @@ class HomeScreen(Screen[None]):
         version = self.fk.data_version
         counts = self.fk.counts()
         self.app.call_from_thread(self._show_counts, counts, version)
+        ident = self.fk.ws.identity
+        if ident is not None:
+            due = self.fk.person_index().due_counts(ident.grid)
+            self.app.call_from_thread(self._show_due, *due)
+
+    def _show_due(self, total: int, overdue: int) -> None:
+        label = text.HOME_DUE.format(total=total, overdue=overdue) if total else text.HOME_DUE_NONE
+        due = self.query_one("#due-count", Static)
+        due.update(label)
+        due.set_class(overdue > 0, "-overdue")
 
     def _show_counts(self, counts: dict[str, tuple[int, int]], version: int) -> None:
         table = self.query_one("#forms", DataTable)

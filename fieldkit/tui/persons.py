@@ -1,0 +1,355 @@
+"""The persons list and the due-visits list: who is under supervision, when they were last
+visited and when the next visit is due.
+
+Both read the app's PersonIndex (built once in a thread worker). The table holds only the first
+pages of the matches and grows as the cursor nears its end; overdue rows are red, rows due within
+`[due] soon_days` yellow, and a rule that asks for a joint visit is marked.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.coordinate import Coordinate
+from textual.screen import Screen
+from textual.widgets import DataTable, Header, Input, Select, Static
+
+from fieldkit import idnumber
+from fieldkit.tui import text
+from fieldkit.tui.footer import KeyFooter
+from fieldkit.tui.person_index import PersonIndex, PersonRow
+from fieldkit.tui.safety import guarded
+
+if TYPE_CHECKING:
+    from fieldkit.tui.app import FieldkitApp
+
+PAGE = 100  # rows added to the table at a time
+
+
+def due_state(row: PersonRow, soon_days: int) -> tuple[str, str]:
+    """('逾期3天', style) for a row's place on the schedule; ('', '') if not due soon."""
+    if row.due is None:
+        return "", ""
+    days = row.due.days_overdue
+    joint = f" · {text.DUE_JOINT}" if row.joint else ""
+    if days > 0:
+        return text.DUE_OVERDUE.format(days=days) + joint, "bold red"
+    if days == 0:
+        return text.DUE_TODAY + joint, "bold yellow"
+    if -days <= soon_days:
+        return text.DUE_SOON.format(days=-days) + joint, "yellow"
+    return joint.removeprefix(" · "), ""
+
+
+class PersonsScreen(Screen[None]):
+    """Every registered person; filter by category, status and grid, search by name or ID."""
+
+    due_only = False
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", text.KEY_BACK, id="persons.back", tooltip=text.KEY_BACK_TIP),
+        Binding("enter", "open", text.KEY_OPEN, id="persons.open", tooltip=text.KEY_OPEN_TIP),
+        Binding(
+            "f",
+            "followup",
+            text.KEY_FOLLOWUP,
+            id="persons.followup",
+            tooltip=text.KEY_FOLLOWUP_TIP,
+        ),
+        Binding(
+            "n", "register", text.KEY_REGISTER, id="persons.register", tooltip=text.KEY_REGISTER_TIP
+        ),
+        Binding("/", "search", text.KEY_SEARCH, id="persons.search", tooltip=text.KEY_SEARCH_TIP),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(classes="records-screen persons-screen")
+        self.index: PersonIndex | None = None
+        self.hits: list[PersonRow] = []
+        self.shown = 0
+        self.seen_version = -1
+        self.generation = 0
+        self.updated_at = 0.0  # perf_counter when the table last changed (benchmarks read it)
+
+    @property
+    def fk(self) -> FieldkitApp:
+        return self.app  # type: ignore[return-value]
+
+    def columns(self) -> list[tuple[str, str, int]]:
+        return [
+            ("name", text.COL_NAME, 8),
+            ("id", text.COL_ID_NUMBER, 18),
+            ("category", text.COL_CATEGORY, 16),
+            ("level", text.COL_LEVEL, 4),
+            ("status", text.COL_STATUS, 4),
+            ("last", text.COL_LAST_VISIT, 10),
+            ("next", text.COL_NEXT_DUE, 10),
+            ("state", text.COL_DUE_STATE, 14),
+        ]
+
+    def compose(self) -> ComposeResult:
+        ws = self.fk.ws
+        self.person_form = ws.form("person")
+        self.soon_days = int(ws.forms.rules.get("due", {}).get("soon_days", 7))
+        self.sub_title = text.DUE_TITLE if self.due_only else text.PERSONS_TITLE
+        yield Header()
+        with Horizontal(id="filters"):
+            yield Input(placeholder=text.PERSON_SEARCH, id="search", compact=True)
+            categories = [(c.label, c.code) for c in self.person_form.field("category").choices]
+            yield Select[str](categories, prompt=text.ALL_CATEGORIES, id="category", compact=True)
+            if not self.due_only:
+                statuses = [(c.label, c.code) for c in self.person_form.field("status").choices]
+                yield Select[str](statuses, prompt=text.ALL_STATUSES, id="status", compact=True)
+                yield Select[str]([], prompt=text.ALL_GRIDS, id="grid", compact=True)
+        yield Static(text.LOADING, id="count")
+        table: DataTable = DataTable(id="table", cursor_type="row", zebra_stripes=True)
+        for key, label, width in self.columns():
+            table.add_column(label, key=key, width=width)
+        yield table
+        yield KeyFooter()
+
+    @guarded
+    def on_mount(self) -> None:
+        self.query_one("#table", DataTable).focus()
+        self.load()
+
+    @work(thread=True, exclusive=True, group="persons-load")
+    def load(self) -> None:
+        index = self.fk.person_index()
+        self.app.call_from_thread(self._loaded, index)
+
+    def _loaded(self, index: PersonIndex) -> None:
+        self.index = index
+        self.seen_version = self.fk.data_version
+        if not self.due_only:
+            grids = self.query_one("#grid", Select)
+            grids.set_options([(g, g) for g in index.grids()])
+        self.refilter()
+
+    @guarded
+    def on_screen_resume(self) -> None:
+        if self.index is not None and self.seen_version != self.fk.data_version:
+            self.seen_version = self.fk.data_version
+            self.refilter(keep=self.current_id())
+
+    # -- filtering -------------------------------------------------------------------------
+
+    def _select(self, selector: str) -> str | None:
+        found = self.query(selector)
+        if not found:
+            return None
+        value = found.first(Select).value
+        return value if isinstance(value, str) else None
+
+    def _grid(self) -> str | None:
+        if self.due_only:
+            ident = self.fk.ws.identity
+            return ident.grid if ident else None
+        return self._select("#grid")
+
+    @on(Input.Changed, "#search")
+    @on(Select.Changed)
+    @guarded
+    def filters_changed(self) -> None:
+        self.refilter()
+
+    def refilter(self, keep: str | None = None) -> None:
+        if self.index is None:
+            return
+        self.generation += 1
+        self.search(
+            self.index,
+            self.query_one("#search", Input).value,
+            self._select("#category"),
+            self._select("#status"),
+            self._grid(),
+            self.generation,
+            keep,
+        )
+
+    @work(thread=True, exclusive=True, group="persons-search")
+    def search(
+        self,
+        index: PersonIndex,
+        query: str,
+        category: str | None,
+        status: str | None,
+        grid: str | None,
+        generation: int,
+        keep: str | None,
+    ) -> None:
+        hits = index.matches(
+            query, category=category, status=status, grid=grid, due_only=self.due_only
+        )
+        self.app.call_from_thread(self._show, hits, generation, keep)
+
+    def _show(self, hits: list[PersonRow], generation: int, keep: str | None) -> None:
+        if generation != self.generation:
+            return
+        self.hits = hits
+        self.shown = 0
+        table = self.query_one("#table", DataTable)
+        table.clear()
+        self._add_page()
+        if keep:
+            at = next((i for i, r in enumerate(self.hits) if r.id == keep), None)
+            if at is not None:
+                while self.shown <= at:
+                    self._add_page()
+                table.move_cursor(row=at)
+        self._count()
+        self.updated_at = time.perf_counter()
+
+    def cells(self, row: PersonRow) -> list[Text]:
+        ws = self.fk.ws
+        form = self.person_form
+        data = row.record["data"]
+        state, style = due_state(row, self.soon_days)
+        level = form.field("level").label_of(row.level, data) if row.level else ""
+        values = [
+            row.name,
+            idnumber.mask(str(data.get("id_number", ""))),
+            ws.display(form, form.field("category"), data),
+            level,
+            ws.display(form, form.field("status"), data),
+            row.last_visit or (text.NEVER_VISITED if row.due else ""),
+            row.due.next_due.isoformat() if row.due else text.NOT_SCHEDULED,
+            state,
+        ]
+        return [Text(v, style=style) for v in values]
+
+    def _add_page(self) -> None:
+        table = self.query_one("#table", DataTable)
+        for row in self.hits[self.shown : self.shown + PAGE]:
+            table.add_row(*self.cells(row), key=row.id)
+        self.shown = min(len(self.hits), self.shown + PAGE)
+
+    def _count(self) -> None:
+        total = len(self.hits)
+        if self.due_only:
+            overdue = sum(1 for r in self.hits if r.due and r.due.overdue)
+            if not total:
+                label = text.DUE_NONE
+            elif self.shown < total:
+                label = text.DUE_COUNT_WINDOW.format(total=total, overdue=overdue, shown=self.shown)
+            else:
+                label = text.DUE_COUNT.format(total=total, overdue=overdue)
+        elif not total:
+            label = text.PERSONS_NONE
+        elif self.shown < total:
+            label = text.PERSONS_COUNT_WINDOW.format(total=total, shown=self.shown)
+        else:
+            label = text.PERSONS_COUNT.format(total=total)
+        self.query_one("#count", Static).update(label)
+
+    @on(DataTable.RowHighlighted, "#table")
+    @guarded
+    def near_end(self, event: DataTable.RowHighlighted) -> None:
+        if self.shown < len(self.hits) and event.cursor_row >= self.shown - 10:
+            self._add_page()
+            self._count()
+
+    # -- typing goes to the search box -------------------------------------------------------
+
+    @guarded
+    def on_key(self, event) -> None:
+        search = self.query_one("#search", Input)
+        if search.has_focus or not event.is_printable or not event.character:
+            if search.has_focus and event.key == "down":
+                event.stop()
+                self.query_one("#table", DataTable).focus()
+            return
+        if event.key in self.active_bindings:
+            return
+        if not isinstance(self.focused, DataTable):
+            return  # a Select has focus: its own keys
+        event.stop()
+        search.focus()
+        search.insert_text_at_cursor(event.character)
+
+    @on(Input.Submitted, "#search")
+    @guarded
+    def search_done(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.query_one("#table", DataTable).focus()
+
+    @guarded
+    def action_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    # -- the highlighted person ----------------------------------------------------------------
+
+    def current_id(self) -> str | None:
+        table = self.query_one("#table", DataTable)
+        if not table.row_count:
+            return None
+        return table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
+
+    def _current_or_warn(self) -> str | None:
+        person_id = self.current_id()
+        if person_id is None:
+            self.notify(text.NO_RECORD, severity="warning")
+        return person_id
+
+    @on(DataTable.RowSelected, "#table")
+    @guarded
+    def row_chosen(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    @guarded
+    def action_open(self) -> None:
+        from fieldkit.tui.person_detail import PersonDetailScreen
+
+        person_id = self._current_or_warn()
+        if person_id:
+            self.app.push_screen(PersonDetailScreen(person_id))
+
+    @guarded
+    def action_followup(self) -> None:
+        person_id = self._current_or_warn()
+        if person_id:
+            self.fk.open_form("followup", prefill={"person": person_id})
+
+    @guarded
+    def action_register(self) -> None:
+        self.fk.open_form("person")
+
+    @guarded
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+
+class DueScreen(PersonsScreen):
+    """Persons of this worker's grid due or overdue for a visit, most overdue first."""
+
+    due_only = True
+
+    def columns(self) -> list[tuple[str, str, int]]:
+        return [
+            ("name", text.COL_NAME, 8),
+            ("id", text.COL_ID_NUMBER, 18),
+            ("category", text.COL_CATEGORY, 16),
+            ("level", text.COL_LEVEL, 4),
+            ("last", text.COL_LAST_VISIT, 10),
+            ("next", text.COL_NEXT_DUE, 10),
+            ("state", text.COL_DUE_STATE, 16),
+        ]
+
+    def cells(self, row: PersonRow) -> list[Text]:
+        cells = super().cells(row)
+        del cells[4]  # status: every row here is 在管
+        return cells
+
+
+def open_persons(app: FieldkitApp) -> None:
+    app.push_screen(PersonsScreen())
+
+
+def open_due(app: FieldkitApp) -> None:
+    app.push_screen(DueScreen())
