@@ -63,6 +63,22 @@ class PersonDetailScreen(Screen[None]):
         return live
 
     def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="detail-body"):
+            yield Label("", classes="detail-title", id="person-title", markup=False)
+            yield Static("", id="person-base")
+            yield Label(text.PERSON_SCHEDULE, classes="section-title")
+            yield Static("", id="person-schedule")
+            yield Label("", classes="section-title", id="person-timeline-title", markup=False)
+            yield Static("", id="person-visits")
+        yield KeyFooter()
+
+    @guarded
+    def on_mount(self) -> None:
+        self.fill()
+
+    def fill(self) -> None:
+        """Show the person as stored now (again after a visit, an edit or a status change)."""
         ws = self.fk.ws
         self.seen_version = self.fk.data_version
         person = ws.get_live(self.person_id)
@@ -98,15 +114,15 @@ class PersonDetailScreen(Screen[None]):
             right = pairs[i + 1] if i + 1 < len(pairs) else ("", "")
             base.add_row(Text(left[0]), Text(left[1]), Text(right[0]), Text(right[1]))
 
-        yield Header()
-        with VerticalScroll(id="detail-body"):
-            yield Label(self.fk.describe(form, person), classes="detail-title", markup=False)
-            yield Static(base, id="person-base")
-            yield Label(text.PERSON_SCHEDULE, classes="section-title")
-            yield Static(self._schedule_text(person, visits, today), id="person-schedule")
-            yield Label(text.PERSON_TIMELINE.format(n=len(visits)), classes="section-title")
-            yield Static(self._timeline(visits), id="person-visits")
-        yield KeyFooter()
+        self.query_one("#person-title", Label).update(self.fk.describe(form, person))
+        self.query_one("#person-base", Static).update(base)
+        self.query_one("#person-schedule", Static).update(
+            self._schedule_text(person, visits, today)
+        )
+        self.query_one("#person-timeline-title", Label).update(
+            text.PERSON_TIMELINE.format(n=len(visits))
+        )
+        self.query_one("#person-visits", Static).update(self._timeline(visits))
 
     @staticmethod
     def _derived(value: str, today: date) -> list[tuple[str, str]]:
@@ -137,10 +153,8 @@ class PersonDetailScreen(Screen[None]):
         row = PersonRow(self.person_id, person, "", "", "", "", level, "", due, "")
         soon = int(ws.forms.rules.get("due", {}).get("soon_days", 7))
         state, style = due_state(row, soon)
-        out.append(
-            text.PERSON_NEXT.format(day=due.next_due.isoformat(), state=state or "—"),
-            style=style or "bold",
-        )
+        line = text.PERSON_NEXT.format(day=due.next_due.isoformat(), state=state)
+        out.append(line if state else line.replace("（）", ""), style=style or "bold")
         joint = ws.joint_departments(due.rule)
         if joint:
             out.append("\n")
@@ -175,7 +189,7 @@ class PersonDetailScreen(Screen[None]):
 
     def reload(self, *_: object) -> None:
         if self.is_attached:
-            self.refresh(recompose=True)
+            self.fill()
 
     @guarded
     def on_screen_resume(self) -> None:
