@@ -61,9 +61,18 @@ class World:
         return self.counter if self.unique else choice * 10
 
     def made(self, rec, parents) -> None:
-        self.parents.setdefault(rec["version"], set()).update(
-            p for p in parents if p != rec["version"]
-        )
+        version = rec["version"]
+        self.parents.setdefault(version, set()).update(p for p in parents if p != version)
+        # Two sites resolving one conflict each way make each version the other's ancestor:
+        # then which one is "last" is the merge's call (by time), not the history's.
+        stack, seen = list(self.parents[version]), set()
+        while stack:
+            v = stack.pop()
+            if v == version:
+                self.unique = False
+            elif v not in seen:
+                seen.add(v)
+                stack.extend(self.parents.get(v, ()))
 
     def live(self, ws, index):
         if not self.ids:
