@@ -147,11 +147,20 @@ class Workspace:
         form = self.form(form_id)
         outcome = validate(form, raw, self.context(), keep_unknown=record_id is not None)
         other = self.duplicate_of(form_id, outcome.data, record_id)
-        if other is not None:
+        if other is not None and not self._kept_value(form, record_id, outcome.data):
             f = form.field(form.unique)
             title = other["data"].get(form.title_field, "")
             outcome.errors.append(Problem(f.id, f.label, f"已登记（{title}），请打开已有记录"))
         return outcome
+
+    def _kept_value(self, form: Form, record_id: str | None, data: dict[str, Any]) -> bool:
+        """True when an edit leaves the unique value as it was.
+
+        Two laptops may register the same person; after a sync both copies share the value
+        until the office joins them, and neither copy must become uneditable meanwhile.
+        """
+        prev = self.store.get(record_id) if record_id else None
+        return prev is not None and prev["data"].get(form.unique) == data.get(form.unique)
 
     # -- defaults ---------------------------------------------------------------------------
 

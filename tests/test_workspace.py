@@ -107,3 +107,19 @@ def test_display_uses_labels_and_masks(ws):
     assert ws.display(form, form.field("category"), rec["data"]) == "严重精神障碍患者"
     assert ws.display(form, form.field("level"), rec["data"]) == "1级"
     assert ws.display(form, form.field("id_number"), rec["data"]) == "110105********002X"
+
+
+def test_two_synced_copies_of_one_person_stay_editable_until_joined(ws):
+    from fieldkit.records import new_record
+
+    mine = ws.add("person", PERSON)
+    theirs = new_record(
+        "person", 1, {**mine["data"], "name": "王芳（二网格登记）"}, author="王强", device="other"
+    )
+    ws.store.save([theirs])  # as an import of another laptop's registration would
+    edited = ws.edit(mine["id"], {"phone": "13912345678"})
+    assert edited["data"]["phone"] == "13912345678"
+    assert ws.edit(theirs["id"], {"address": "幸福社区3栋"})["data"]["address"] == "幸福社区3栋"
+    other = ws.add("person", {**PERSON, "id_number": "440524188001010014", "name": "李强"})
+    with pytest.raises(ValidationFailed, match="已登记"):
+        ws.edit(other["id"], {"id_number": "11010519491231002X"})  # changing into a clash
