@@ -8,7 +8,7 @@ dropped, so they are neither required nor stored.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -74,26 +74,151 @@ def validate(
     keep_unknown keeps fields this form version does not define (records from a newer version)
     instead of reporting them.
     """
+    plan = _plan(form)
     out = Outcome({})
+    data = out.data
     refs: dict[str, dict] = {}
-    for f in form.fields:
-        value = raw.get(f.id)
-        if value is None or value == [] or (type(value) is str and not value.strip()):
+    for f, fid, strings, lists in plan.steps:
+        value = raw.get(fid)
+        if value is None:
+            continue
+        if lists is not None and type(value) is list and value:
+            key = tuple(value)
+            codes = lists.get(key)
+            if codes is None and all(type(v) is str for v in value):
+                try:
+                    codes = _parse_choices(f, value, data)
+                except Invalid as exc:
+                    out.errors.append(Problem(fid, f.label, str(exc)))
+                    continue
+                if len(lists) >= _MEMO_LIMIT:
+                    lists.clear()
+                lists[key] = codes
+            if codes is not None:
+                data[fid] = list(codes)  # a list of its own for every record
+                continue
+        if strings is not None and type(value) is str:
+            # The common case (a bulk check meets the same answers over and over): the clean
+            # value of a text answer, or that it is blank, is remembered per field definition.
+            hit = strings.get(value)
+            if hit is None:
+                if not value.strip():
+                    strings[value] = _BLANK
+                    continue
+                try:
+                    hit = _remember(f, value, strings, data, refs, out)
+                except Invalid as exc:
+                    out.errors.append(Problem(fid, f.label, str(exc)))
+                    continue
+            elif hit is _BLANK:
+                continue
+            if hit[1] is not None and f.not_future and hit[1] > ctx.today:
+                out.errors.append(Problem(fid, f.label, f"不能晚于今天（{ctx.today.isoformat()}）"))
+                continue
+            data[fid] = hit[0]
+            continue
+        if value == [] or (type(value) is str and not value.strip()):
             continue  # blank (as _blank says; inline, as this loop runs for every answer)
         try:
-            out.data[f.id] = _parse(f, value, out.data, ctx, refs, out)
+            data[fid] = _parse(f, value, data, ctx, refs, out)
         except Invalid as exc:
-            out.errors.append(Problem(f.id, f.label, str(exc)))
-    _apply_relevance(form, out, refs)
-    _check_required(form, out, refs)
+            out.errors.append(Problem(fid, f.label, str(exc)))
+    if plan.conditions:
+        hidden = [fid for fid, cond in plan.conditions if not _holds(cond, data, refs)]
+        if hidden:
+            _hide(out, hidden)
+    if plan.required:
+        _check_required_fast(plan, form, out, refs)
     if form.constraints:
         _check_constraints(form, out)
-    unknown = [k for k in raw if not form.has(k) and not _blank(raw[k])]
-    if keep_unknown:
-        out.data.update({k: raw[k] for k in unknown})
-    else:
-        out.errors.extend(Problem(k, k, "不是本表单的字段") for k in unknown)
+    if raw.keys() - plan.ids:
+        unknown = [k for k in raw if not form.has(k) and not _blank(raw[k])]
+        if keep_unknown:
+            data.update({k: raw[k] for k in unknown})
+        else:
+            out.errors.extend(Problem(k, k, "不是本表单的字段") for k in unknown)
     return out
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What validate needs of a form, worked out once per form (it checks every record)."""
+
+    # (field, its id, the memo of clean values of text answers and the one of lists of text
+    # answers (select_multiple), each None where the clean value depends on more)
+    steps: tuple[tuple[Field, str, dict | None, dict | None], ...]
+    ids: frozenset[str]
+    conditions: tuple[tuple[str, Condition], ...]  # (field id, its `relevant`)
+    required: tuple[Field, ...]  # fields required, always or under a condition
+
+
+_plans: dict[int, tuple[Form, _Plan]] = {}
+_BLANK: Any = object()  # a memo entry: the text answer is blank
+
+
+def _plan(form: Form) -> _Plan:
+    entry = _plans.get(id(form))
+    if entry is not None and entry[0] is form:
+        return entry[1]
+    steps = []
+    for f in form.fields:
+        pure = f.type in _PURE_TYPES and not f.choices_by
+        multiple = f.type == "select_multiple" and not f.choices_by
+        steps.append(
+            (
+                f,
+                f.id,
+                _str_memo.setdefault(f.parse_key, {}) if pure else None,
+                _list_memo.setdefault(f.parse_key, {}) if multiple else None,
+            )
+        )
+    plan = _Plan(
+        tuple(steps),
+        frozenset(f.id for f in form.fields),
+        tuple((f.id, f.relevant) for f in form.conditional_fields if f.relevant is not None),
+        form.maybe_required_fields,
+    )
+    _plans[id(form)] = (form, plan)
+    return plan
+
+
+def _remember(
+    f: Field, value: str, strings: dict, data: dict, refs: dict, out: Outcome
+) -> tuple[Any, date | None]:
+    """Parse a (non-blank) text answer without the not_future check, and remember it."""
+    clean = _parse_in_context(f, value, data, _NO_DAY_LIMIT, refs, out)
+    day = date.fromisoformat(clean[:10]) if f.type in ("date", "datetime") else None
+    if len(strings) >= _MEMO_LIMIT:
+        strings.clear()
+    hit = strings[value] = (clean, day)
+    return hit
+
+
+def _check_required_fast(plan: _Plan, form: Form, out: Outcome, refs: dict[str, dict]) -> None:
+    """Report the required fields (given the other answers) left blank; only unanswered
+    fields are looked at."""
+    data = out.data
+    missing = [f for f in plan.required if f.id not in data]
+    if not missing:
+        return
+    failed: set[str] | None = None
+    for f in missing:
+        if f.relevant is not None and not _holds(f.relevant, data, refs):
+            continue
+        if f.required_when is not None:
+            if not _holds(f.required_when, data, refs):
+                continue
+        elif not f.required:
+            continue
+        if failed is None:
+            failed = {p.field for p in out.errors}
+        if f.id in failed:
+            continue
+        verb = "请选择" if f.is_choice or f.type == "reference" else "请填写"
+        out.errors.append(Problem(f.id, f.label, f"为必填项，{verb}"))
+    if len(out.errors) > 1:
+        order = form.field_order
+        out.errors.sort(key=lambda p: order.get(p.field, len(order)))
 
 
 def is_relevant(f: Field, data: dict[str, Any], refs: dict[str, dict]) -> bool:
@@ -114,27 +239,24 @@ def _condition_value(cond: Condition, data: dict[str, Any], refs: dict[str, dict
     return (refs.get(head) or {}).get("data", {}).get(tail)
 
 
-def _apply_relevance(form: Form, out: Outcome, refs: dict[str, dict]) -> None:
-    hidden = {f.id for f in form.conditional_fields if not is_relevant(f, out.data, refs)}
-    if not hidden:
-        return
+def _holds(cond: Condition, data: dict[str, Any], refs: dict[str, dict]) -> bool:
+    """cond.holds(the value of its field), the common case of a text value made inline."""
+    if "." in cond.field:
+        return cond.holds(_condition_value(cond, data, refs))
+    value = data.get(cond.field)
+    if type(value) is not str:
+        return cond.holds(value)
+    if not value:
+        return False
+    return (value not in cond.values) if cond.negate else (value in cond.values)
+
+
+def _hide(out: Outcome, hidden: Iterable[str]) -> None:
+    hidden = set(hidden)
     for fid in hidden:
         out.data.pop(fid, None)
     out.errors = [p for p in out.errors if p.field not in hidden]
     out.warnings = [p for p in out.warnings if p.field not in hidden]
-
-
-def _check_required(form: Form, out: Outcome, refs: dict[str, dict]) -> None:
-    failed = {p.field for p in out.errors}
-    for f in form.maybe_required_fields:
-        if f.id in failed or f.id in out.data or not is_relevant(f, out.data, refs):
-            continue
-        if is_required(f, out.data, refs):
-            verb = "请选择" if f.is_choice or f.type == "reference" else "请填写"
-            out.errors.append(Problem(f.id, f.label, f"为必填项，{verb}"))
-    if len(out.errors) > 1:
-        order = form.field_order
-        out.errors.sort(key=lambda p: order.get(p.field, len(order)))
 
 
 def _check_constraints(form: Form, out: Outcome) -> None:
@@ -164,6 +286,9 @@ _PURE_TYPES = frozenset(
     {"text", "multiline", "integer", "decimal", "phone", "date", "datetime", "select_one"}
 )
 _memo: dict[tuple, tuple[Any, date | None]] = {}
+# The same for text answers (most of them), by the field's parse_key and then the text.
+_str_memo: dict[int, dict[str, Any]] = {}
+_list_memo: dict[int, dict[tuple, list[str]]] = {}  # select_multiple: the codes of the answers
 _MEMO_LIMIT = 200_000
 
 
