@@ -29,9 +29,18 @@ from fieldkit import bundle as bundles
 from fieldkit import keys
 from fieldkit.errors import FieldkitError
 from fieldkit.records import content_version, now_iso
-from fieldkit.store import HISTORY_TABLE, StoreError, history_key
+from fieldkit.store import StoreError, history_key
 from fieldkit.validation import Context, validate
-from fieldkit.versions import CONFLICTS, Record, Versions, add, heads_among, moment, stored
+from fieldkit.versions import (
+    CONFLICTS,
+    Record,
+    Versions,
+    add,
+    heads_among,
+    moment,
+    stored,
+    write_heads,
+)
 
 if TYPE_CHECKING:
     from fieldkit.workspace import Workspace
@@ -63,6 +72,8 @@ class ImportCheck:
     def __init__(self, ws: Workspace):
         self.forms = ws.forms
         self.today = ws.today()
+        self.today_iso = self.today.isoformat()
+        self.context = _context(self.today)
 
     def problems(self, rec: Record) -> list[str]:
         if (
@@ -75,9 +86,14 @@ class ImportCheck:
             return [f"没有表单“{rec['form']}”（可能来自更新版本的 fieldkit，请升级）"]
         if rec["deleted"]:
             return []  # a tombstone says nothing new about the content
-        # The sender's clock decides what "today" was when it saved (not_future checks).
-        today = max(self.today, moment(rec["updated_at"]).date())
-        outcome = validate(form, rec["data"], _context(today), keep_unknown=True)
+        # The sender's clock decides what "today" was when it saved (not_future checks). The
+        # common case by text: an extended ISO time starts with its day (in its own offset).
+        saved = rec["updated_at"]
+        if saved[4:5] == "-" and saved[:10] <= self.today_iso:
+            ctx = self.context
+        else:
+            ctx = _context(max(self.today, moment(saved).date()))
+        outcome = validate(form, rec["data"], ctx, keep_unknown=True)
         reasons = [str(p) for p in outcome.errors]
         if reasons and rec["form_version"] > form.version:
             reasons.append(
@@ -158,20 +174,42 @@ class Merger:
             cur = self._current[record_id] = self.store.get(record_id)  # type: ignore[index]
         return cur
 
-    def versions(self, record_id: str) -> Versions:
-        """The record's known versions (a fresh dict; the records themselves are shared)."""
+    def versions(self, record_id: str, cur: Record | None) -> Versions:
+        """The record's known versions (a fresh dict; the records themselves are shared);
+        `cur` is its current version."""
         if record_id in self._pending:
             return dict(self._pending[record_id])
-        cur = self.current(record_id)
         return {} if cur is None else stored(self.store, cur)
 
     def plan(self, bundle: bundles.Bundle) -> Plan:
         """Work out what `bundle` changes (counts, new heads, rejected versions)."""
         plan = Plan(bundle)
-        counts = plan.counts
-        touched: dict[str, tuple[Versions, set[str]]] = {}
-        same: set[str] = set()  # ids whose incoming version is exactly the current one
-        for rec in bundle.records:
+        touched, same = self._gather(plan)
+        dirty_ids = set()
+        for rid, (cur, versions, dirty) in touched.items():
+            if not dirty:
+                if versions:
+                    same.add(rid)
+                    self._settle(plan, rid, versions)
+                continue
+            dirty_ids.add(rid)
+            before = self._heads_before(rid, cur)
+            after = heads_among(versions)
+            plan.changes[rid] = (versions, after, dirty)
+            _count(plan.counts, before, after)
+        plan.counts.unchanged += len(same - dirty_ids)
+        self._follow(plan)
+        return plan
+
+    def _gather(
+        self, plan: Plan
+    ) -> tuple[dict[str, tuple[Record | None, Versions, set[str]]], set[str]]:
+        """Per record of the bundle: (its current version, its versions with the bundle's
+        added, the versions new or changed); and the ids whose incoming version is exactly
+        the current one."""
+        touched: dict[str, tuple[Record | None, Versions, set[str]]] = {}
+        same: set[str] = set()
+        for rec in plan.bundle.records:
             rid = rec["id"]
             entry = touched.get(rid)
             if entry is None:
@@ -179,8 +217,8 @@ class Merger:
                 if cur is not None and cur == rec and rid not in self._conflicted:
                     same.add(rid)  # the common case of a re-import, kept cheap
                     continue
-                entry = touched[rid] = (self.versions(rid), set())
-            versions, dirty = entry
+                entry = touched[rid] = (cur, self.versions(rid, cur), set())
+            _, versions, dirty = entry
             if rec["version"] not in versions:
                 reasons = self.check.problems(rec)
                 if reasons:
@@ -188,26 +226,7 @@ class Merger:
                     continue
             if add(versions, rec):
                 dirty.add(rec["version"])
-        for rid, (versions, dirty) in touched.items():
-            if not dirty:
-                if versions:
-                    same.add(rid)
-                    self._settle(plan, rid, versions)
-                continue
-            before = self._heads_before(rid)
-            after = heads_among(versions)
-            plan.changes[rid] = (versions, after, dirty)
-            if {h["version"] for h in after} == {h["version"] for h in before}:
-                counts.unchanged += 1  # the same content, with more history
-            elif len(after) > 1:
-                counts.conflicts += 1
-            elif not before:
-                counts.new += 1
-            else:
-                counts.updated += 1
-        counts.unchanged += len(same - {rid for rid, (_, dirty) in touched.items() if dirty})
-        self._follow(plan)
-        return plan
+        return touched, same
 
     def _settle(self, plan: Plan, rid: str, versions: Versions) -> None:
         """Nothing new for a record in conflict, but a local edit may have left its stored
@@ -226,13 +245,12 @@ class Merger:
         ):
             plan.changes[rid] = (versions, heads, set())
 
-    def _heads_before(self, rid: str) -> list[Record]:
-        cur = self.current(rid)
+    def _heads_before(self, rid: str, cur: Record | None) -> list[Record]:
         if cur is None:
             return []
         if rid not in self._conflicted:
             return [cur]
-        return heads_among(self.versions(rid))
+        return heads_among(self.versions(rid, cur))
 
     def _reject(self, plan: Plan, rec: Record, reasons: list[str]) -> None:
         plan.counts.rejected += 1
@@ -265,26 +283,29 @@ class Merger:
         """Write a plan in one durable transaction (all of it or, on any error, nothing)."""
         store = self.store
         had_conflict = set(store.table_docs(CONFLICTS))
-        with store.transaction() as tx:
+        # The records were parsed from the bundle and are not used after this: the store
+        # keeps them as they are.
+        with store.transaction(adopt=True) as tx:
             for rid, (versions, heads, dirty) in plan.changes.items():
-                cur = heads[0]
-                tx.save_record(cur)  # the replaced current version goes to history
-                if len(heads) > 1:
-                    tx.put(CONFLICTS, rid, {"id": rid, "form": cur["form"], "heads": heads[1:]})
-                elif rid in had_conflict:
-                    tx.remove(CONFLICTS, rid)
-                # Every other known version is kept in history: new ones, changed ones, and
-                # former conflict heads.
-                head_versions = {h["version"] for h in heads}
-                for v, rec in versions.items():
-                    if v not in head_versions and (v in dirty or rid in had_conflict):
-                        tx.put(HISTORY_TABLE, history_key(rid, v), rec)
+                write_heads(tx, versions, heads, dirty, rid in had_conflict)
             for key, doc in plan.rejected.items():
                 tx.put(REJECTED, key, doc)
         # The store holds the records now: let the bundle's copies go (read back if needed).
         currents = self._currents()
         for rid in plan.changes:
             currents[rid] = _IN_STORE
+
+
+def _count(counts: Counts, before: list[Record], after: list[Record]) -> None:
+    """Count one changed record by its heads before and after the bundle."""
+    if {h["version"] for h in after} == {h["version"] for h in before}:
+        counts.unchanged += 1  # the same content, with more history
+    elif len(after) > 1:
+        counts.conflicts += 1
+    elif not before:
+        counts.new += 1
+    else:
+        counts.updated += 1
 
 
 # -- importing files ---------------------------------------------------------------------

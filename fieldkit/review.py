@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 from fieldkit.errors import FieldkitError
 from fieldkit.merge import REJECTED
 from fieldkit.records import content_version, next_version, now_iso
-from fieldkit.store import HISTORY_TABLE, history_key
 from fieldkit.versions import (
     CONFLICTS,
     REPLACES,
     ancestors_of_all,
     heads_of,
     replaced_by_all,
+    save_made_here,
 )
 from fieldkit.workspace import ValidationFailed
 
@@ -118,12 +118,7 @@ def resolve(
     resolution.pop(REPLACES, None)
     if replaced := replaced_by_all(heads, ancestors, version):
         resolution[REPLACES] = replaced
-    with ws.store.transaction() as tx:
-        tx.save_record(resolution)
-        tx.remove(CONFLICTS, record_id)
-        for h in heads[1:]:
-            tx.put(HISTORY_TABLE, history_key(record_id, h["version"]), h)
-    return resolution
+    return ws.save_version(resolution)
 
 
 # -- likely duplicates -------------------------------------------------------------------
@@ -217,7 +212,7 @@ def join(ws: Workspace, keep_id: str, drop_id: str) -> JoinResult:
     tomb["merged_into"] = keep_id
     with ws.store.transaction() as tx:
         for rec in [*([kept] if kept is not keep else []), *moved, tomb]:
-            tx.save_record(rec)
+            save_made_here(ws.store, tx, rec)
     return JoinResult(kept, tomb, len(moved))
 
 
@@ -283,7 +278,9 @@ def follow_joins(ws: Workspace) -> int:
         if form.unique and (targets := _merge_targets(ws, form.id)):
             changed.extend(_repointed(ws, form.id, targets, author))
     if changed:
-        ws.store.save(changed)
+        with ws.store.transaction() as tx:
+            for rec in changed:
+                save_made_here(ws.store, tx, rec)
     return len(changed)
 
 

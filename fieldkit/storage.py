@@ -118,8 +118,8 @@ def ensure_dir(directory: Path) -> None:
         _fsync_dir(path.parent)
 
 
-def _apply(tables: Tables, ops: Any) -> None:
-    """Apply decoded operations to ``tables``; raise _BadOps if they are malformed."""
+def _check_ops(ops: Any) -> None:
+    """Raise _BadOps unless decoded journal operations are well-formed."""
     if not isinstance(ops, list):
         raise _BadOps
     for op in ops:
@@ -128,14 +128,19 @@ def _apply(tables: Tables, ops: Any) -> None:
         table, doc_id, doc = op
         if not (isinstance(table, str) and isinstance(doc_id, str)):
             raise _BadOps
+        if doc is not None and not isinstance(doc, dict):
+            raise _BadOps
+
+
+def _apply(tables: Tables, ops: Sequence[Op]) -> None:
+    """Apply well-formed operations to ``tables``."""
+    for table, doc_id, doc in ops:
         if doc is None:
             existing = tables.get(table)
             if existing is not None:
                 existing.pop(doc_id, None)
-        elif isinstance(doc, dict):
-            tables.setdefault(table, {})[doc_id] = doc
         else:
-            raise _BadOps
+            tables.setdefault(table, {})[doc_id] = doc
 
 
 def _corrupt(path: Path, detail: str) -> StoreCorrupt:
@@ -211,14 +216,16 @@ class JournalStorage(Storage):
 
     # Writes ------------------------------------------------------------------------------
 
-    def commit(self, ops: Sequence[Op]) -> None:
+    def commit(self, ops: Sequence[Op], *, adopt: bool = False) -> None:
         """Durably apply one transaction: ``ops`` is a list of ``(table, doc_id, doc)``.
 
         ``doc`` None removes the document. The whole list becomes one journal line,
         written and fsync'd before the in-memory state changes: when this returns, the
         transaction survives a crash or power cut; if it raises, nothing was applied.
         The in-memory documents are decoded from the written line, so they are exactly
-        what a reload gives and share nothing with the caller's objects.
+        what a reload gives and share nothing with the caller's objects. With ``adopt``
+        the caller hands its documents over instead (a bulk import saves the decode): they
+        must be plain JSON values, as parsed from JSON, that the caller never changes again.
         """
         if not ops:
             return
@@ -237,7 +244,7 @@ class JournalStorage(Storage):
             self._check_usable()
             self._append(line)
             with gc_paused():
-                _apply(self._data, _loads(payload))
+                _apply(self._data, ops if adopt else _loads(payload))
 
     def _append(self, line: bytes) -> None:
         view = memoryview(line)
@@ -390,9 +397,10 @@ class JournalStorage(Storage):
                     self.dropped_tail = len(line)
                     break
                 try:
-                    _apply(self._data, ops)
+                    _check_ops(ops)
                 except _BadOps:
                     raise _corrupt(path, f"第 {lineno} 行内容无效") from None
+                _apply(self._data, ops)
                 good += len(line)
         if good < size:
             with open(path, "r+b") as f:

@@ -346,10 +346,12 @@ class Store:
     # Writes -------------------------------------------------------------------------------
 
     @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
+    def transaction(self, *, adopt: bool = False) -> Iterator[Transaction]:
         """Collect changes and commit them as one durable, all-or-nothing transaction.
 
-        Nothing is written if the block raises. Transactions don't nest.
+        Nothing is written if the block raises. Transactions don't nest. With ``adopt`` the
+        store keeps the documents given (plain JSON values, never changed afterwards)
+        instead of copies read back from the journal: see JournalStorage.commit.
         """
         with self._write_lock:
             self._check_open()
@@ -360,7 +362,7 @@ class Store:
             try:
                 yield tx
                 tx._open = False
-                self._commit(tx._changes)
+                self._commit(tx._changes, adopt)
             finally:
                 tx._open = False
                 self._in_transaction = False
@@ -377,21 +379,24 @@ class Store:
         with self.transaction() as tx:
             tx.set_meta(key, value)
 
-    def _commit(self, changes: dict[tuple[str, str], dict[str, Any] | None]) -> None:
+    def _commit(self, changes: dict[tuple[str, str], dict[str, Any] | None], adopt: bool) -> None:
         if not changes:
             return
         # A big transaction makes several objects per document, none of them cyclic.
         with gc_paused():
-            self._commit_changes(changes)
+            self._commit_changes(changes, adopt)
 
-    def _commit_changes(self, changes: dict[tuple[str, str], dict[str, Any] | None]) -> None:
+    def _commit_changes(
+        self, changes: dict[tuple[str, str], dict[str, Any] | None], adopt: bool
+    ) -> None:
         tables = self._tables()
         touched_records = [
             (table, doc_id, tables.get(table, {}).get(doc_id))
             for table, doc_id in changes
             if table.startswith(RECORDS_PREFIX)
         ]
-        self._storage.commit([(table, doc_id, doc) for (table, doc_id), doc in changes.items()])
+        ops = [(table, doc_id, doc) for (table, doc_id), doc in changes.items()]
+        self._storage.commit(ops, adopt=adopt)
 
         tables = self._tables()
         for table, record_id, old in touched_records:

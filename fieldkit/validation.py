@@ -7,6 +7,7 @@ dropped, so they are neither required nor stored.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -131,7 +132,7 @@ def validate(
         _check_required_fast(plan, form, out, refs)
     if form.constraints:
         _check_constraints(form, out)
-    if raw.keys() - plan.ids:
+    if not plan.ids.issuperset(raw):
         unknown = [k for k in raw if not form.has(k) and not _blank(raw[k])]
         if keep_unknown:
             data.update({k: raw[k] for k in unknown})
@@ -240,10 +241,10 @@ def _condition_value(cond: Condition, data: dict[str, Any], refs: dict[str, dict
 
 
 def _holds(cond: Condition, data: dict[str, Any], refs: dict[str, dict]) -> bool:
-    """cond.holds(the value of its field), the common case of a text value made inline."""
-    if "." in cond.field:
-        return cond.holds(_condition_value(cond, data, refs))
-    value = data.get(cond.field)
+    """cond.holds(the value of its field), with the common cases made inline."""
+    value = _condition_value(cond, data, refs) if "." in cond.field else data.get(cond.field)
+    if value is None:
+        return False  # an unanswered field meets no condition, negated or not
     if type(value) is not str:
         return cond.holds(value)
     if not value:
@@ -255,24 +256,30 @@ def _hide(out: Outcome, hidden: Iterable[str]) -> None:
     hidden = set(hidden)
     for fid in hidden:
         out.data.pop(fid, None)
-    out.errors = [p for p in out.errors if p.field not in hidden]
-    out.warnings = [p for p in out.warnings if p.field not in hidden]
+    if out.errors:
+        out.errors = [p for p in out.errors if p.field not in hidden]
+    if out.warnings:
+        out.warnings = [p for p in out.warnings if p.field not in hidden]
 
 
 def _check_constraints(form: Form, out: Outcome) -> None:
-    failed = {p.field for p in out.errors}
+    data = out.data
+    failed = {p.field for p in out.errors} if out.errors else ()
     for c in form.constraints:
-        a, b = out.data.get(c.field), out.data.get(c.other)
+        a, b = data.get(c.field), data.get(c.other)
         if a is None or b is None or c.field in failed or c.other in failed:
             continue
         if not _compare(a, c.op, b):
             out.errors.append(Problem(c.field, form.field(c.field).label, c.message))
 
 
+_OPERATORS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
+
+
 def _compare(a: Any, op: str, b: Any) -> bool:
     if isinstance(a, str) and isinstance(b, str) and len(a) != len(b):
         a, b = a[:10], b[:10]  # a date against a date-time: compare the days
-    return {">=": a >= b, ">": a > b, "<=": a <= b, "<": a < b}[op]
+    return _OPERATORS[op](a, b)
 
 
 def _blank(value: Any) -> bool:

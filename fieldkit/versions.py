@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from fieldkit.store import HISTORY_TABLE, Store, history_key
+from fieldkit.store import HISTORY_TABLE, Store, Transaction, history_key
 
 if TYPE_CHECKING:
     from fieldkit.workspace import Workspace
@@ -100,15 +100,21 @@ def heads_among(versions: Versions) -> list[Record]:
                 seen.add(v)
                 stack.extend(edges[v])
         reach[start] = seen
-    keys = {v: order_key(r) for v, r in versions.items()}
+    keys: dict[str, tuple] = {}
+
+    def key(v: str) -> tuple:  # made only where needed: order_key is not cheap
+        if v not in keys:
+            keys[v] = order_key(versions[v])
+        return keys[v]
 
     def superseded(b: str) -> bool:
         return any(
-            b in reach[a] and (a not in reach[b] or keys[a] > keys[b]) for a in versions if a != b
+            b in reach[a] and (a not in reach[b] or key(a) > key(b)) for a in versions if a != b
         )
 
     heads = [v for v in versions if not superseded(v)]
-    heads.sort(key=lambda v: keys[v], reverse=True)
+    if len(heads) > 1:
+        heads.sort(key=key, reverse=True)
     return [versions[heads[0]], *(versions[v] for v in sorted(heads[1:]))]
 
 
@@ -156,3 +162,47 @@ def heads_of(ws: Workspace, record_id: str) -> list[Record]:
     (empty if the record is unknown here)."""
     current = ws.store.get(record_id)
     return heads_among(stored(ws.store, current)) if current else []
+
+
+# -- storing a record's heads ------------------------------------------------------------
+
+
+def write_heads(
+    tx: Transaction,
+    versions: Versions,
+    heads: list[Record],
+    dirty: set[str],
+    had_conflict: bool,
+) -> None:
+    """Store a record's heads (its current version first, then its open conflicts) and keep
+    every other version in history: those new or changed (`dirty`) and former heads."""
+    cur = heads[0]
+    rid = cur["id"]
+    tx.save_record(cur)  # the replaced current version goes to history
+    if len(heads) > 1:
+        tx.put(CONFLICTS, rid, {"id": rid, "form": cur["form"], "heads": heads[1:]})
+    elif had_conflict:
+        tx.remove(CONFLICTS, rid)
+    if len(versions) > len(heads):
+        head_versions = {h["version"] for h in heads}
+        for v, rec in versions.items():
+            if v not in head_versions and (v in dirty or had_conflict):
+                tx.put(HISTORY_TABLE, history_key(rid, v), rec)
+
+
+def save_made_here(store: Store, tx: Transaction, rec: Record) -> Record:
+    """Store a version made on this machine (an edit, a deletion, a resolution) as an import
+    of it would: it joins its record's known versions, whose heads are then stored. So a
+    version number already known (content edited back to what it was) keeps what that copy
+    knew, and every machine that gets both copies ends the same. Returns the current version.
+
+    One version per record and transaction: the record's versions are read from the store.
+    """
+    rid = rec["id"]
+    current = store.get(rid)
+    versions = stored(store, current) if current else {}
+    add(versions, rec)
+    heads = heads_among(versions)
+    had_conflict = store.table(CONFLICTS).get(doc_id=rid) is not None
+    write_heads(tx, versions, heads, {rec["version"]}, had_conflict)
+    return heads[0]

@@ -21,6 +21,7 @@ from fieldkit.locations import forms_dir, store_dir
 from fieldkit.records import new_record, next_version, record_day
 from fieldkit.store import Store
 from fieldkit.validation import Context, Outcome, Problem, validate
+from fieldkit.versions import save_made_here
 
 
 @dataclass(frozen=True)
@@ -309,8 +310,7 @@ class Workspace:
         )
         if rec is None:
             return prev
-        self.store.save([rec])
-        return rec
+        return self.save_version(rec)
 
     def delete(self, record_id: str) -> dict[str, Any]:
         """A tombstone version: hidden everywhere, kept in history, and it syncs."""
@@ -319,8 +319,13 @@ class Workspace:
         rec = next_version(
             prev, prev["data"], author=ident.worker, device=ident.device, deleted=True
         )
-        self.store.save([rec])
-        return rec
+        return self.save_version(rec)
+
+    def save_version(self, rec: dict[str, Any]) -> dict[str, Any]:
+        """Durably store a new version of an existing record made here, as an import of it
+        would (fieldkit.versions.save_made_here); returns the record's current version."""
+        with self.store.transaction() as tx:
+            return save_made_here(self.store, tx, rec)
 
     def get_live(self, record_id: str) -> dict[str, Any]:
         rec = self.store.get(record_id)

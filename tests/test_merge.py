@@ -106,6 +106,33 @@ def test_an_edit_back_to_earlier_content_is_not_lost(sites, tmp_path):
     other.close()
 
 
+def test_an_edit_back_to_earlier_content_keeps_what_that_content_knew(sites, tmp_path):
+    """A → C → A' on laptop a, B made from A on laptop b; a takes B, then edits back to A.
+
+    The last edit has A's number again: it must still know C (which A' knew), or a stops
+    exporting C while a machine that saw the earlier file holds it, and the two disagree.
+    """
+    a, b = sites["a"], sites["b"]
+    rec = a.add("meeting", MEETING)
+    first = export(a, tmp_path / "usb").path
+    a.edit(rec["id"], {"participants": 0})  # C
+    a.edit(rec["id"], {"participants": 30})  # A' (A's content)
+    import_files(b, [first])
+    b.edit(rec["id"], {"participants": 20})  # B, made from A
+    middle = export(a, tmp_path / "usb").path
+    send(b, a, tmp_path)
+    assert a.store.get(rec["id"])["data"]["participants"] == 20
+    a.edit(rec["id"], {"participants": 30})  # back to A's content once more
+    last = export(a, tmp_path / "usb", everything=True).path
+    known = versions.stored(a.store, a.store.get(rec["id"]))
+    assert content_version("meeting", {**MEETING, "participants": 0}, False) in known
+    for order in ([first, middle, last], [last, middle, first]):
+        observer = open_site(tmp_path / f"observer{order[0].stat().st_ino}", "观察者", "街道")
+        import_files(observer, order)
+        assert state(observer) == state(a)
+        observer.close()
+
+
 def _shared_person(sites, tmp_path):
     """A person registered on laptop a and sent to b through the office."""
     a, b, office = sites["a"], sites["b"], sites["office"]
@@ -303,7 +330,7 @@ def test_a_failure_while_writing_leaves_the_store_as_it_was(sites, tmp_path, mon
     path = export(a, tmp_path / "usb").path
     before = dir_digest(office.root / "store")
 
-    def disk_full(self, ops):
+    def disk_full(self, ops, adopt=False):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(JournalStorage, "commit", disk_full)

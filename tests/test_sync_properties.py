@@ -158,7 +158,7 @@ class World:
 ADD = ("add", 0, 0, False, 0)
 # Histories that long runs (max_examples in the thousands) once found wrong, checked every run:
 # two sites resolving the same conflict differently, edits back to earlier content, a local edit
-# of a record in conflict.
+# of a record in conflict, an edit back to content whose earlier copy knew more.
 FOUND = [
     (
         [
@@ -249,6 +249,21 @@ FOUND = [
             ("edit", 1, 0, False, 0),
             ("spread", 0, 0, False, 0),
             ("edit", 1, 0, False, 1),
+        ],
+        False,
+    ),
+    (
+        [
+            ("add", 0, 4, False, 0),
+            *[ADD] * 11,
+            ("export", 0, 0, False, 0),
+            ("edit", 0, 0, False, 0),
+            ("edit", 0, 0, False, 22),
+            ("import", 1, 0, False, 0),
+            ("edit", 1, 0, False, 20),
+            ("export", 0, 0, False, 0),
+            ("spread", 1, 0, False, 0),
+            ("edit", 0, 0, False, 10),
         ],
         False,
     ),
