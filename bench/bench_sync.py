@@ -14,7 +14,9 @@ the temp dir. Each run imports into a fresh data dir:
   bundle), and the import's ratio to json.loads.
 
 Timed as `fieldkit import` does it: read and check each file, decrypt, parse, check the records
-against their forms, merge, one durable transaction per file. Opening and closing the data dir
+against their forms, merge, one durable transaction per file. With two or more cores the form
+checks of the next files run in a second process meanwhile (fieldkit.import_check); the header
+says how many cores there were. Opening and closing the data dir
 (the closing snapshot write) are shown on their own rows. Prints a Markdown table with the
 median of the runs.
 """
@@ -145,7 +147,7 @@ def main() -> None:
     size = sum(p.stat().st_size for p in plain) / 1e6
     print(
         f"{len(plain)} bundles, {total} records ({versions} versions), {size:.1f} MB on disk "
-        f"({med['payload_mb']:.0f} MB of JSON); median of {args.runs} run(s); "
+        f"({med['payload_mb']:.0f} MB of JSON); {os.cpu_count()} cores; median of {args.runs} run(s); "
         f"bundles made in {made:.1f} s\n"
     )
     print("| step | seconds | target | vs json.loads |")

@@ -14,30 +14,31 @@ applied: they are kept in the ``rejected`` table with their reasons.
 from __future__ import annotations
 
 import gc
-import hashlib
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import date
-from functools import cache
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import orjson
 
 from fieldkit import bundle as bundles
 from fieldkit import keys
 from fieldkit.errors import FieldkitError
-from fieldkit.records import content_version, now_iso
+from fieldkit.import_check import (
+    CheckAhead,
+    ImportCheck,
+    Verdicts,
+    tampered,
+    worth_checking_ahead,
+)
+from fieldkit.records import now_iso
 from fieldkit.store import StoreError, history_key
-from fieldkit.validation import Context, validate
 from fieldkit.versions import (
     CONFLICTS,
     Record,
     Versions,
     add,
     heads_among,
-    moment,
     stored,
     write_heads,
 )
@@ -45,72 +46,9 @@ from fieldkit.versions import (
 if TYPE_CHECKING:
     from fieldkit.workspace import Workspace
 
+Checked = Callable[[], Verdicts | None]  # a bundle's verdicts, if checked elsewhere
 REJECTED = "rejected"  # "<id>:<version>" -> {"record", "reasons", "file", "source", "received_at"}
 _IN_STORE: Record = {}  # marks a current version that was just written: read it from the store
-
-
-# -- checking incoming versions ----------------------------------------------------------
-
-
-def _fast_version(rec: Record) -> str | None:
-    try:
-        text = orjson.dumps([rec["form"], rec["data"], rec["deleted"]], option=orjson.OPT_SORT_KEYS)
-    except (TypeError, orjson.JSONEncodeError):
-        return None
-    return hashlib.sha256(text).hexdigest()[:32]
-
-
-class ImportCheck:
-    """Checks a version arriving from another device, the same way on every machine.
-
-    The result depends only on the record and the form definitions, never on what the store
-    holds, so a version is accepted or rejected whatever the import order. Hence: no uniqueness
-    check (same ID number twice is listed as a likely duplicate instead), and references may
-    point at records not seen yet (they may come in another file).
-    """
-
-    def __init__(self, ws: Workspace):
-        self.forms = ws.forms
-        self.today = ws.today()
-        self.today_iso = self.today.isoformat()
-        self.context = _context(self.today)
-
-    def problems(self, rec: Record) -> list[str]:
-        if (
-            _fast_version(rec) != rec["version"]
-            and content_version(rec["form"], rec["data"], rec["deleted"]) != rec["version"]
-        ):
-            return ["内容与版本号不符（记录可能被改动）"]
-        form = self.forms.get(rec["form"])
-        if form is None:
-            return [f"没有表单“{rec['form']}”（可能来自更新版本的 fieldkit，请升级）"]
-        if rec["deleted"]:
-            return []  # a tombstone says nothing new about the content
-        # The sender's clock decides what "today" was when it saved (not_future checks). The
-        # common case by text: an extended ISO time starts with its day (in its own offset).
-        saved = rec["updated_at"]
-        if saved[4:5] == "-" and saved[:10] <= self.today_iso:
-            ctx = self.context
-        else:
-            ctx = _context(max(self.today, moment(saved).date()))
-        outcome = validate(form, rec["data"], ctx, keep_unknown=True)
-        reasons = [str(p) for p in outcome.errors]
-        if reasons and rec["form_version"] > form.version:
-            reasons.append(
-                f"该记录来自更新的表单版本 {rec['form_version']}（本机为 {form.version}），"
-                "请升级 fieldkit 后重新导入"
-            )
-        return reasons
-
-
-@cache
-def _context(today: date) -> Context:
-    return Context(today, _any_reference)
-
-
-def _any_reference(form_id: str, value: Any) -> Record:
-    # A stand-in for the referenced record: it may arrive later, in another bundle.
-    return {"id": str(value), "form": form_id, "data": {}, "deleted": False}
 
 
 # -- planning and applying ---------------------------------------------------------------
@@ -154,7 +92,7 @@ class Merger:
         self.ws = ws
         self.store = ws.store
         self.dry_run = dry_run
-        self.check = ImportCheck(ws)
+        self.check = ImportCheck(ws.forms, ws.today())
         self._current: dict[str, Record] | None = None  # id -> current version, built once
         self._conflicted = set(self.store.table_docs(CONFLICTS))
         self._rejected: set[str] = set(self.store.table_docs(REJECTED))
@@ -181,10 +119,14 @@ class Merger:
             return dict(self._pending[record_id])
         return {} if cur is None else stored(self.store, cur)
 
-    def plan(self, bundle: bundles.Bundle) -> Plan:
-        """Work out what `bundle` changes (counts, new heads, rejected versions)."""
+    def plan(self, bundle: bundles.Bundle, checked: Checked | None = None) -> Plan:
+        """Work out what `bundle` changes (counts, new heads, rejected versions).
+
+        `checked` gives the problems of its records if they were checked already (by a
+        CheckAhead), else None; it is called only if some record needs checking.
+        """
         plan = Plan(bundle)
-        touched, same = self._gather(plan)
+        touched, same = self._gather(plan, checked)
         dirty_ids = set()
         for rid, (cur, versions, dirty) in touched.items():
             if not dirty:
@@ -202,14 +144,15 @@ class Merger:
         return plan
 
     def _gather(
-        self, plan: Plan
+        self, plan: Plan, checked: Checked | None
     ) -> tuple[dict[str, tuple[Record | None, Versions, set[str]]], set[str]]:
         """Per record of the bundle: (its current version, its versions with the bundle's
         added, the versions new or changed); and the ids whose incoming version is exactly
         the current one."""
         touched: dict[str, tuple[Record | None, Versions, set[str]]] = {}
         same: set[str] = set()
-        for rec in plan.bundle.records:
+        verdicts: Verdicts | None = None
+        for n, rec in enumerate(plan.bundle.records):
             rid = rec["id"]
             entry = touched.get(rid)
             if entry is None:
@@ -220,7 +163,12 @@ class Merger:
                 entry = touched[rid] = (cur, self.versions(rid, cur), set())
             _, versions, dirty = entry
             if rec["version"] not in versions:
-                reasons = self.check.problems(rec)
+                if checked is not None:  # the first record to check: are they checked?
+                    verdicts, checked = checked(), None
+                if verdicts is None:
+                    reasons = self.check.problems(rec)
+                else:
+                    reasons = tampered(rec) or verdicts.get(n)
                 if reasons:
                     self._reject(plan, rec, reasons)
                     continue
@@ -298,7 +246,9 @@ class Merger:
 
 def _count(counts: Counts, before: list[Record], after: list[Record]) -> None:
     """Count one changed record by its heads before and after the bundle."""
-    if {h["version"] for h in after} == {h["version"] for h in before}:
+    if not before and len(after) == 1:
+        counts.new += 1  # the common case, first
+    elif {h["version"] for h in after} == {h["version"] for h in before}:
         counts.unchanged += 1  # the same content, with more history
     elif len(after) > 1:
         counts.conflicts += 1
@@ -398,27 +348,33 @@ def _gc_paused() -> Iterator[None]:
 def _import(ws, files, private, dry_run, progress) -> list[FileResult]:
     merger = Merger(ws, dry_run=dry_run)
     results = []
-    for n, path in enumerate(files):
-        if progress:
-            progress(n, len(files), path)
-        result = FileResult(path)
-        results.append(result)
-        try:
-            b = bundles.read(path, private)
-        except bundles.BundleError as exc:
-            result.error = exc.reason
-            continue
-        result.manifest = b.manifest
-        plan = merger.plan(b)
-        if not dry_run:
+    ahead = CheckAhead(files, merger.check, ws.root) if worth_checking_ahead(files) else None
+    with ahead or nullcontext():
+        for n, path in enumerate(files):
+            if progress:
+                progress(n, len(files), path)
+            result = FileResult(path)
+            results.append(result)
             try:
-                merger.apply(plan)
-            except (OSError, StoreError) as exc:
-                done = f"此前的 {n} 个文件已导入；" if n else ""
-                raise FieldkitError(
-                    f"无法导入 {path}：写入数据目录失败（{exc}）。{done}本文件的数据未改变"
-                ) from None
-        result.counts = plan.counts
+                b = bundles.read(path, private)
+            except bundles.BundleError as exc:
+                result.error = exc.reason
+                continue
+            result.manifest = b.manifest
+            plan = merger.plan(b, partial(ahead.verdicts, n, b) if ahead else None)
+            if not dry_run:
+                _apply(merger, plan, n)
+            result.counts = plan.counts
     if progress:
         progress(len(files), len(files), files[-1] if files else Path())
     return results
+
+
+def _apply(merger: Merger, plan: Plan, n: int) -> None:
+    try:
+        merger.apply(plan)
+    except (OSError, StoreError) as exc:
+        done = f"此前的 {n} 个文件已导入；" if n else ""
+        raise FieldkitError(
+            f"无法导入 {plan.bundle.path}：写入数据目录失败（{exc}）。{done}本文件的数据未改变"
+        ) from None

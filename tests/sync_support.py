@@ -8,6 +8,7 @@ from pathlib import Path
 
 from conftest import TODAY
 
+from fieldkit import bundle
 from fieldkit.workspace import Workspace
 
 PERSON = {
@@ -74,3 +75,20 @@ def state(ws: Workspace) -> dict[str, tuple[dict, list[dict]]]:
             heads = sorted(others.get(rec["id"], {}).get("heads", []), key=lambda h: h["version"])
             out[rec["id"]] = (dict(rec), heads)
     return out
+
+
+def hand_bundle(path: Path, records: list[dict]) -> Path:
+    """A bundle file holding `records` as given (made by hand, from a device "dev-x")."""
+    data, _ = bundle.build(
+        records,
+        device="dev-x",
+        worker="某人",
+        grid="第九网格",
+        org="",
+        forms={"meeting": 1},
+        complete=False,
+        office_key=None,
+        created_at="2026-11-20T10:00:00+08:00",
+    )
+    path.write_bytes(data)
+    return path

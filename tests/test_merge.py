@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from sync_support import MEETING, OTHER_PERSON, PERSON, Clock, dir_digest, open_site, state
+from sync_support import (
+    MEETING,
+    OTHER_PERSON,
+    PERSON,
+    Clock,
+    dir_digest,
+    hand_bundle,
+    open_site,
+    state,
+)
 
 from fieldkit import bundle, review, versions
 from fieldkit.errors import FieldkitError
@@ -227,21 +236,8 @@ def test_an_edit_against_a_deletion_is_a_conflict_and_nothing_is_lost(sites, tmp
 # -- rejected records --------------------------------------------------------------------
 
 
-def _bundle_with(tmp_path, records, name="hand.fkb"):
-    data, _ = bundle.build(
-        records,
-        device="dev-x",
-        worker="某人",
-        grid="第九网格",
-        org="",
-        forms={"meeting": 1},
-        complete=False,
-        office_key=None,
-        created_at="2026-11-20T10:00:00+08:00",
-    )
-    path = tmp_path / name
-    path.write_bytes(data)
-    return path
+def _bundle_with(tmp_path, records):
+    return hand_bundle(tmp_path / "hand.fkb", records)
 
 
 def test_records_failing_their_checks_are_held_with_reasons(sites, tmp_path):

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sync_support import hand_bundle
 from textual.widgets import DataTable, SelectionList, Static, TabbedContent
 
-from fieldkit import bundle
 from fieldkit.export import export
 from fieldkit.records import new_record
 from fieldkit.tui.sync_screens import ConflictScreen, SyncScreen
@@ -71,18 +71,7 @@ def usb(tmp_path: Path) -> Path:
         author="某人",
         device="dev-x",
     )
-    data, _ = bundle.build(
-        [bad],
-        device="dev-x",
-        worker="某人",
-        grid="第九网格",
-        org="",
-        forms={"meeting": 1},
-        complete=False,
-        office_key=None,
-        created_at="2026-11-22T10:00:00+08:00",
-    )
-    (folder / "hand.fkb").write_bytes(data)
+    hand_bundle(folder / "hand.fkb", [bad])
     (folder / "broken.fkb").write_bytes(b"FIELDKIT-BUNDLE 1 abc")
     return folder
 

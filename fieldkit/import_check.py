@@ -1,0 +1,199 @@
+"""Checking versions that arrive from other devices: here, or ahead in a second process.
+
+A check depends only on the version and the form definitions, never on what the store holds,
+so a version is accepted or rejected whatever the import order. Hence: no uniqueness check (the
+same ID number twice is listed as a likely duplicate instead), and references may point at
+records not seen yet (they may come in another file).
+
+Checking is about half the work of a large import and needs nothing from the store, so with a
+spare core the checks of the next files run in another process while this one merges
+(:class:`CheckAhead`). That process reads the same files with the same keys and checks them
+with the same forms and day; its verdicts are used only for a file whose payload hash matches
+the one merged here, and any failure of it means checking here instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import subprocess
+import sys
+from collections.abc import Sequence
+from contextlib import suppress
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+
+from fieldkit import bundle as bundles
+from fieldkit import keys
+from fieldkit.forms import FormSet
+from fieldkit.records import content_version
+from fieldkit.validation import Context, validate
+from fieldkit.versions import Record, moment
+
+# Below this many bytes of bundles, starting a process costs more than it saves.
+AHEAD_MIN_BYTES = 2_000_000
+
+Verdicts = dict[int, list[str]]  # index of a record in its bundle -> why it is rejected
+WORKER_ARGS = ["-m", "fieldkit.import_check"]  # how the checking process is started
+
+
+def _fast_version(rec: Record) -> str | None:
+    try:
+        text = orjson.dumps([rec["form"], rec["data"], rec["deleted"]], option=orjson.OPT_SORT_KEYS)
+    except (TypeError, orjson.JSONEncodeError):
+        return None
+    return hashlib.sha256(text).hexdigest()[:32]
+
+
+class ImportCheck:
+    """Checks a version arriving from another device, the same way on every machine."""
+
+    def __init__(self, forms: FormSet, today: date):
+        self.forms = forms
+        self.today = today
+        self.today_iso = today.isoformat()
+        self.context = _context(today)
+
+    def problems(self, rec: Record) -> list[str]:
+        """Why `rec` is not accepted (in Chinese); empty if it is."""
+        return tampered(rec) or self.form_problems(rec)
+
+    def form_problems(self, rec: Record) -> list[str]:
+        """Why `rec` fails its form's checks."""
+        form = self.forms.get(rec["form"])
+        if form is None:
+            return [f"没有表单“{rec['form']}”（可能来自更新版本的 fieldkit，请升级）"]
+        if rec["deleted"]:
+            return []  # a tombstone says nothing new about the content
+        # The sender's clock decides what "today" was when it saved (not_future checks). The
+        # common case by text: an extended ISO time starts with its day (in its own offset).
+        saved = rec["updated_at"]
+        if saved[4:5] == "-" and saved[:10] <= self.today_iso:
+            ctx = self.context
+        else:
+            ctx = _context(max(self.today, moment(saved).date()))
+        outcome = validate(form, rec["data"], ctx, keep_unknown=True)
+        reasons = [str(p) for p in outcome.errors]
+        if reasons and rec["form_version"] > form.version:
+            reasons.append(
+                f"该记录来自更新的表单版本 {rec['form_version']}（本机为 {form.version}），"
+                "请升级 fieldkit 后重新导入"
+            )
+        return reasons
+
+    def verdicts(self, records: Sequence[Record]) -> Verdicts:
+        """The form problems of every record that has some, by its index."""
+        out = {}
+        for n, rec in enumerate(records):
+            if reasons := self.form_problems(rec):
+                out[n] = reasons
+        return out
+
+
+def tampered(rec: Record) -> list[str]:
+    """Whether the content of `rec` does not match its version number (which hashes it)."""
+    if (
+        _fast_version(rec) != rec["version"]
+        and content_version(rec["form"], rec["data"], rec["deleted"]) != rec["version"]
+    ):
+        return ["内容与版本号不符（记录可能被改动）"]
+    return []
+
+
+@cache
+def _context(today: date) -> Context:
+    return Context(today, _any_reference)
+
+
+def _any_reference(form_id: str, value: Any) -> Record:
+    # A stand-in for the referenced record: it may arrive later, in another bundle.
+    return {"id": str(value), "form": form_id, "data": {}, "deleted": False}
+
+
+# -- checking ahead, in another process --------------------------------------------------
+
+
+class CheckAhead:
+    """Verdicts (form problems) for the records of `paths`, worked out file by file, in
+    order, by another Python process (``python -m fieldkit.import_check``) while the caller
+    merges; the caller checks version numbers itself (that balances the two processes' work).
+
+    A plain subprocess with a pipe each way, not multiprocessing: that would run the caller's
+    main module again in the child. Use as a context manager; :meth:`verdicts` returns None
+    where the caller must check itself (the process failed, or the file read differently).
+    """
+
+    def __init__(self, paths: Sequence[Path], check: ImportCheck, root: Path):
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        self._proc = subprocess.Popen(
+            [sys.executable, *WORKER_ARGS],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        self._broken = False
+        try:
+            pickle.dump((check.forms, check.today, root, list(paths)), self._proc.stdin)
+            self._proc.stdin.close()
+        except OSError:
+            self._broken = True
+
+    def verdicts(self, n: int, bundle: bundles.Bundle) -> Verdicts | None:
+        """The verdicts for file number `n`, if they are for the bundle read here. Files are
+        asked for in order; those skipped (nothing to check: a re-import) are read past."""
+        while not self._broken:
+            try:
+                got, payload_sha256, verdicts = pickle.load(self._proc.stdout)
+            except Exception:  # the process died or wrote nonsense: the caller checks here
+                self._broken = True
+                break
+            if got < n:
+                continue
+            if got != n or payload_sha256 != bundle.manifest.payload_sha256:
+                return None  # refused there, or the file changed between the two reads
+            return verdicts
+        return None
+
+    def __enter__(self) -> CheckAhead:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._proc.kill()
+        self._proc.wait()
+        self._proc.stdout.close()
+
+
+def worth_checking_ahead(paths: Sequence[Path]) -> bool:
+    """Whether a second process pays for itself: a spare core and enough bytes to check."""
+    if (os.cpu_count() or 1) < 2:
+        return False
+    total = 0
+    for p in paths:
+        with suppress(OSError):
+            total += p.stat().st_size
+    return total >= AHEAD_MIN_BYTES
+
+
+def _serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
+    """The checking process: reads the job, writes (n, payload hash, verdicts) per file."""
+    forms, today, root, paths = pickle.load(stdin)
+    check, private = ImportCheck(forms, today), keys.private_keys(root)
+    for n, path in enumerate(paths):
+        try:
+            bundle = bundles.read(path, private)
+        except bundles.BundleError:
+            result = (n, None, {})  # refused: the caller reads it and says why
+        else:
+            result = (n, bundle.manifest.payload_sha256, check.verdicts(bundle.records))
+        pickle.dump(result, stdout)
+        stdout.flush()
+
+
+if __name__ == "__main__":
+    _serve(sys.stdin.buffer, sys.stdout.buffer)

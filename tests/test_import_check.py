@@ -1,0 +1,89 @@
+"""Checking ahead in a second process gives exactly what checking here gives."""
+
+from __future__ import annotations
+
+import pytest
+from sync_support import MEETING, PERSON, Clock, hand_bundle, open_site, state
+
+from fieldkit import bundle, import_check, review
+from fieldkit.export import export
+from fieldkit.merge import import_files
+from fieldkit.records import new_record
+
+
+@pytest.fixture
+def files(tmp_path, monkeypatch):
+    """Two laptops' bundles, a bundle with a version failing its form, a damaged file."""
+    Clock().install(monkeypatch)
+    paths = []
+    for n in range(2):
+        ws = open_site(tmp_path / f"laptop{n}", f"网格员{n}", f"第{n}网格")
+        ws.add("person", {**PERSON, "name": f"人员{n}"} if n else PERSON)
+        for k in range(30):
+            ws.add("meeting", {**MEETING, "participants": k})
+        paths.append(export(ws, tmp_path / "usb").path)
+        ws.close()
+    bad = new_record("meeting", 1, {**MEETING, "kind": "party"}, author="某人", device="x")
+    hand_bundle(tmp_path / "usb" / "bad.fkb", [bad])
+    damaged = tmp_path / "usb" / "damaged.fkb"
+    damaged.write_bytes(paths[0].read_bytes()[:-40])
+    return [*paths, tmp_path / "usb" / "bad.fkb", damaged]
+
+
+def imported(tmp_path, name, files):
+    office = open_site(tmp_path / name, "街道管理员", "街道")
+    report = import_files(office, files)
+    held = [(d["record"], d["reasons"]) for d in review.rejected(office)]
+    result = state(office), held, [f.counts.as_dict() for f in report.files], report.refused
+    office.close()
+    return result
+
+
+def test_checking_ahead_gives_the_same_store_as_checking_here(tmp_path, files, monkeypatch):
+    here = imported(tmp_path, "here", files)
+    used = []
+    original = import_check.CheckAhead.verdicts
+
+    def spy(self, n, b):
+        got = original(self, n, b)
+        used.append(got is not None)
+        return got
+
+    monkeypatch.setattr(import_check, "AHEAD_MIN_BYTES", 0)
+    monkeypatch.setattr(import_check.CheckAhead, "verdicts", spy)
+    ahead = imported(tmp_path, "ahead", files)
+    assert used == [True, True, True]  # the damaged file is refused before any check
+    state_here, held_here, counts_here, refused_here = here
+    state_ahead, held_ahead, counts_ahead, refused_ahead = ahead
+    assert state_ahead == state_here
+    assert held_ahead == held_here and len(held_here) == 1
+    assert counts_ahead == counts_here
+    assert [f.error for f in refused_ahead] == [f.error for f in refused_here]
+
+
+def test_when_the_checking_process_fails_the_checks_are_made_here(tmp_path, files, monkeypatch):
+    here = imported(tmp_path, "here", files)
+    monkeypatch.setattr(import_check, "AHEAD_MIN_BYTES", 0)
+    monkeypatch.setattr(import_check, "WORKER_ARGS", ["-c", "raise SystemExit(3)"])
+    failed = imported(tmp_path, "failed", files)
+    assert failed[0] == here[0] and failed[1] == here[1] and failed[2] == here[2]
+
+
+def test_verdicts_are_used_only_for_the_file_they_were_made_for(tmp_path, files):
+    office = open_site(tmp_path / "office", "街道管理员", "街道")
+    check = import_check.ImportCheck(office.forms, office.today())
+    with import_check.CheckAhead([files[2]], check, office.root) as ahead:
+        other = bundle.read(files[0])  # as if the file had changed since the other process read it
+        assert ahead.verdicts(0, other) is None
+    with import_check.CheckAhead([files[2]], check, office.root) as ahead:
+        (reasons,) = ahead.verdicts(0, bundle.read(files[2])).values()
+        assert any("不是可选项" in r for r in reasons)
+    office.close()
+
+
+def test_small_imports_and_single_cores_check_here(files, monkeypatch):
+    assert not import_check.worth_checking_ahead(files)  # a few KB
+    monkeypatch.setattr(import_check, "AHEAD_MIN_BYTES", 0)
+    assert import_check.worth_checking_ahead(files)
+    monkeypatch.setattr(import_check.os, "cpu_count", lambda: 1)
+    assert not import_check.worth_checking_ahead(files)
