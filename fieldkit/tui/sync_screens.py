@@ -68,7 +68,8 @@ NO_FILES = "这里没有 .fkb 文件。"
 FILE_LINE = "{name}　{worker} · {grid} · {at} · {records} 个记录版本 · {enc}"
 FILE_BAD = "{name}　无法读取：{reason}"
 ENC_YES, ENC_NO = "已加密", "未加密"
-NONE_CHOSEN = "请先选择要导入的文件。"
+NOTHING_LISTED = "请先按“查找文件”（或在文件夹一栏按回车）列出导出文件。"
+NONE_CHOSEN = "请勾选要导入的文件（空格键勾选）。"
 WORKING = "正在{what} {name}（{n}/{total}）……"
 PREVIEWED = "预览（未修改数据）：{counts}"
 IMPORTED = "已导入 {ok} 个文件：{counts}"
@@ -372,7 +373,7 @@ class SyncScreen(Screen[None]):
             return
         chosen = list(self.query_one("#files", SelectionList).selected)
         if not chosen:
-            self.notify(NONE_CHOSEN, severity="warning")
+            self.notify(NONE_CHOSEN if self.files else NOTHING_LISTED, severity="warning")
             return
         self.busy = True
         bar = self.query_one("#import-progress", ProgressBar)
