@@ -129,20 +129,22 @@ class CheckAhead:
     """
 
     def __init__(self, paths: Sequence[Path], check: ImportCheck, root: Path):
+        self._proc: subprocess.Popen | None = None
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-        self._proc = subprocess.Popen(
-            [sys.executable, *WORKER_ARGS],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=env,
-        )
-        self._broken = False
         try:
+            self._proc = subprocess.Popen(
+                [sys.executable, *WORKER_ARGS],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env=env,
+            )
             pickle.dump((check.forms, check.today, root, list(paths)), self._proc.stdin)
             self._proc.stdin.close()
-        except OSError:
+        except OSError:  # no process, or it died at once: the caller checks here
             self._broken = True
+        else:
+            self._broken = False
 
     def verdicts(self, n: int, bundle: bundles.Bundle) -> Verdicts | None:
         """The verdicts for file number `n`, if they are for the bundle read here. Files are
@@ -164,9 +166,10 @@ class CheckAhead:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._proc.kill()
-        self._proc.wait()
-        self._proc.stdout.close()
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()
+            self._proc.stdout.close()
 
 
 def worth_checking_ahead(paths: Sequence[Path]) -> bool:

@@ -69,6 +69,14 @@ def test_when_the_checking_process_fails_the_checks_are_made_here(tmp_path, file
     assert failed[0] == here[0] and failed[1] == here[1] and failed[2] == here[2]
 
 
+def test_when_no_checking_process_can_start_the_checks_are_made_here(tmp_path, files, monkeypatch):
+    here = imported(tmp_path, "here", files)
+    monkeypatch.setattr(import_check, "AHEAD_MIN_BYTES", 0)
+    monkeypatch.setattr(import_check.sys, "executable", str(tmp_path / "no-such-python"))
+    failed = imported(tmp_path, "failed", files)
+    assert failed[0] == here[0] and failed[1] == here[1] and failed[2] == here[2]
+
+
 def test_verdicts_are_used_only_for_the_file_they_were_made_for(tmp_path, files):
     office = open_site(tmp_path / "office", "街道管理员", "街道")
     check = import_check.ImportCheck(office.forms, office.today())
