@@ -16,8 +16,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.coordinate import Coordinate
-from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Select, Static
 
 from fieldkit import idnumber
@@ -25,6 +23,7 @@ from fieldkit.tui import text
 from fieldkit.tui.footer import KeyFooter
 from fieldkit.tui.person_index import PersonIndex, PersonRow
 from fieldkit.tui.safety import guarded
+from fieldkit.tui.search_list import SearchListScreen
 
 if TYPE_CHECKING:
     from fieldkit.tui.app import FieldkitApp
@@ -47,7 +46,7 @@ def due_state(row: PersonRow, soon_days: int) -> tuple[str, str]:
     return joint.removeprefix(" · "), ""
 
 
-class PersonsScreen(Screen[None]):
+class PersonsScreen(SearchListScreen):
     """Every registered person; filter by category, status and grid, search by name or ID."""
 
     due_only = False
@@ -247,54 +246,7 @@ class PersonsScreen(Screen[None]):
             label = text.PERSONS_COUNT.format(total=total)
         self.query_one("#count", Static).update(label)
 
-    @on(DataTable.RowHighlighted, "#table")
-    @guarded
-    def near_end(self, event: DataTable.RowHighlighted) -> None:
-        if self.shown < len(self.hits) and event.cursor_row >= self.shown - 10:
-            self._add_page()
-            self._count()
-
-    # -- typing goes to the search box -------------------------------------------------------
-
-    @guarded
-    def on_key(self, event) -> None:
-        search = self.query_one("#search", Input)
-        if search.has_focus or not event.is_printable or not event.character:
-            if search.has_focus and event.key == "down":
-                event.stop()
-                self.query_one("#table", DataTable).focus()
-            return
-        if event.key in self.active_bindings:
-            return
-        if not isinstance(self.focused, DataTable):
-            return  # a Select has focus: its own keys
-        event.stop()
-        search.focus()
-        search.insert_text_at_cursor(event.character)
-
-    @on(Input.Submitted, "#search")
-    @guarded
-    def search_done(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.query_one("#table", DataTable).focus()
-
-    @guarded
-    def action_search(self) -> None:
-        self.query_one("#search", Input).focus()
-
     # -- the highlighted person ----------------------------------------------------------------
-
-    def current_id(self) -> str | None:
-        table = self.query_one("#table", DataTable)
-        if not table.row_count:
-            return None
-        return table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
-
-    def _current_or_warn(self) -> str | None:
-        person_id = self.current_id()
-        if person_id is None:
-            self.notify(text.NO_RECORD, severity="warning")
-        return person_id
 
     @on(DataTable.RowSelected, "#table")
     @guarded

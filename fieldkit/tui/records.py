@@ -14,8 +14,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.coordinate import Coordinate
-from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Select, Static
 
 from fieldkit.tui import text
@@ -23,6 +21,7 @@ from fieldkit.tui.dialogs import Answer, ChoiceDialog
 from fieldkit.tui.footer import KeyFooter
 from fieldkit.tui.index import Entry, RecordIndex
 from fieldkit.tui.safety import guarded
+from fieldkit.tui.search_list import SearchListScreen
 
 if TYPE_CHECKING:
     from fieldkit.tui.app import FieldkitApp
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
 PAGE = 100  # rows added to the table at a time
 
 
-class RecordsScreen(Screen[None]):
+class RecordsScreen(SearchListScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", text.KEY_BACK, id="records.back", tooltip=text.KEY_BACK_TIP),
         Binding("n", "new", text.KEY_NEW, id="records.new", tooltip=text.KEY_NEW_TIP),
@@ -177,53 +176,7 @@ class RecordsScreen(Screen[None]):
             label = text.COUNT.format(total=total)
         self.query_one("#count", Static).update(label)
 
-    @on(DataTable.RowHighlighted, "#table")
-    @guarded
-    def near_end(self, event: DataTable.RowHighlighted) -> None:
-        if self.shown < len(self.hits) and event.cursor_row >= self.shown - 10:
-            self._add_page()
-            self._count()
-
-    # -- typing goes to the search box -------------------------------------------------------
-
-    @guarded
-    def on_key(self, event) -> None:
-        search = self.query_one("#search", Input)
-        if search.has_focus or not event.is_printable or not event.character:
-            if search.has_focus and event.key == "down":
-                event.stop()
-                self.query_one("#table", DataTable).focus()
-            return
-        if event.key in self.active_bindings:
-            return  # one of this screen's keys (n, e, d, h …)
-        event.stop()
-        search.focus()
-        search.insert_text_at_cursor(event.character)
-
-    @on(Input.Submitted, "#search")
-    @guarded
-    def search_done(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.query_one("#table", DataTable).focus()
-
-    @guarded
-    def action_search(self) -> None:
-        self.query_one("#search", Input).focus()
-
     # -- the highlighted record ----------------------------------------------------------------
-
-    def current_id(self) -> str | None:
-        table = self.query_one("#table", DataTable)
-        if not table.row_count:
-            return None
-        key = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key
-        return key.value
-
-    def _current_or_warn(self) -> str | None:
-        record_id = self.current_id()
-        if record_id is None:
-            self.notify(text.NO_RECORD, severity="warning")
-        return record_id
 
     @on(DataTable.RowSelected, "#table")
     @guarded

@@ -228,3 +228,31 @@ async def test_a_record_deleted_meanwhile_is_explained(events: Path):
         messages = [n.message for n in app._notifications]
         assert any("已删除" in m for m in messages), messages
         no_errors(app)
+
+
+async def test_a_long_list_grows_as_the_cursor_nears_its_end(root: Path):
+    with Workspace(root, today=TODAY) as ws:
+        ws.add_many(
+            "outreach",
+            [
+                {"date": "2026-05-01", "title": f"活动{n}", "venue_type": "community"}
+                for n in range(250)
+            ],
+        )
+    app = make_app(root)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        table = await open_records(pilot)
+        assert table.row_count == 100  # a page at a time
+        assert (
+            app.screen.query_one("#count", Static).render().plain
+            == "共 250 条，已显示 100 条（向下翻页显示更多）"
+        )
+        table.focus()
+        await pilot.press(*["pagedown"] * 6)
+        await settle(pilot)
+        assert table.row_count == 200
+        await pilot.press(*["pagedown"] * 6)
+        await settle(pilot)
+        assert table.row_count == 250
+        assert app.screen.query_one("#count", Static).render().plain == "共 250 条"
