@@ -8,7 +8,6 @@ pages of the matches and grows as the cursor nears its end; overdue rows are red
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -186,23 +185,6 @@ class PersonsScreen(SearchListScreen):
             query, category=category, status=status, grid=grid, due_only=self.due_only
         )
         self.app.call_from_thread(self._show, hits, generation, keep)
-
-    def _show(self, hits: list[PersonRow], generation: int, keep: str | None) -> None:
-        if generation != self.generation:
-            return
-        self.hits = hits
-        self.shown = 0
-        table = self.query_one("#table", DataTable)
-        table.clear()
-        self._add_page()
-        if keep:
-            at = next((i for i, r in enumerate(self.hits) if r.id == keep), None)
-            if at is not None:
-                while self.shown <= at:
-                    self._add_page()
-                table.move_cursor(row=at)
-        self._count()
-        self.updated_at = time.perf_counter()
 
     def cells(self, row: PersonRow) -> list[Text]:
         ws = self.fk.ws

@@ -7,7 +7,6 @@ prepared search text of the form's RecordIndex.
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
@@ -138,23 +137,6 @@ class RecordsScreen(SearchListScreen):
     ) -> None:
         hits = index.matches(query, year, month)
         self.app.call_from_thread(self._show, hits, generation, keep)
-
-    def _show(self, hits: list[Entry], generation: int, keep: str | None) -> None:
-        if generation != self.generation:
-            return
-        self.hits = hits
-        self.shown = 0
-        table = self.query_one("#table", DataTable)
-        table.clear()
-        self._add_page()
-        if keep:
-            at = next((i for i, e in enumerate(self.hits) if e.id == keep), None)
-            if at is not None:
-                while self.shown <= at:
-                    self._add_page()
-                table.move_cursor(row=at)
-        self._count()
-        self.updated_at = time.perf_counter()
 
     def _add_page(self) -> None:
         table = self.query_one("#table", DataTable)

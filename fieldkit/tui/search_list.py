@@ -3,6 +3,8 @@ table shown a page at a time, typing that goes to the search box, and the highli
 
 from __future__ import annotations
 
+import time
+
 from textual import on
 from textual.coordinate import Coordinate
 from textual.screen import Screen
@@ -15,12 +17,33 @@ from fieldkit.tui.safety import guarded
 class SearchListScreen(Screen[None]):
     """A screen with an Input ``#search`` and a DataTable ``#table`` keyed by record id.
 
-    Subclasses keep ``hits`` (every match) and ``shown`` (rows in the table) and define
-    ``_add_page`` (add the next page of rows) and ``_count`` (say how many there are).
+    Subclasses search in a worker thread and hand the matches (rows with an ``id``) to
+    :meth:`_show`; they define ``_add_page`` (add the next page of ``hits`` to the table) and
+    ``_count`` (say how many there are).
     """
 
     hits: list
-    shown: int
+    shown: int  # rows of hits in the table
+    generation: int  # of the latest search: the results of earlier ones are dropped
+    updated_at: float  # perf_counter when the table last changed (benchmarks read it)
+
+    def _show(self, hits: list, generation: int, keep: str | None) -> None:
+        """Show the matches of search `generation`, the cursor on row `keep` if among them."""
+        if generation != self.generation:
+            return
+        self.hits = hits
+        self.shown = 0
+        table = self.query_one("#table", DataTable)
+        table.clear()
+        self._add_page()
+        if keep:
+            at = next((i for i, row in enumerate(hits) if row.id == keep), None)
+            if at is not None:
+                while self.shown <= at:
+                    self._add_page()
+                table.move_cursor(row=at)
+        self._count()
+        self.updated_at = time.perf_counter()
 
     def _add_page(self) -> None:
         raise NotImplementedError
