@@ -242,13 +242,7 @@ def _condition_value(cond: Condition, data: dict[str, Any], refs: dict[str, dict
 
 def _holds(cond: Condition, data: dict[str, Any], refs: dict[str, dict]) -> bool:
     """cond.holds(the value of its field), with the common cases made inline."""
-    field = cond.field
-    if "." in field:  # through a reference: person.category
-        head, _, tail = field.partition(".")
-        ref = refs.get(head)
-        value = ref.get("data", {}).get(tail) if ref else None
-    else:
-        value = data.get(field)
+    value = _condition_value(cond, data, refs)
     if value is None:
         return False  # an unanswered field meets no condition, negated or not
     if type(value) is not str:
