@@ -1,61 +1,72 @@
-"""The bundle file: how records travel between laptops and the office.
+"""The bundle file: how versions travel between data dirs, signed by the one that wrote it.
 
-One file, three parts::
+One file, four parts::
 
-    FIELDKIT-BUNDLE <format> <sha256 of the manifest line, hex>\\n
+    FIELDKIT-BUNDLE 2\\n
     <manifest: one line of JSON>\\n
-    <payload: gzip'd JSON {"records": [...]}, AES-256-GCM encrypted when "encrypted" is true>
+    <signature: base64 Ed25519 signature by the sender over the two lines above>\\n
+    <payload: gzip'd JSON {"versions", "seals", "cards", "decisions"}, AES-256-GCM
+     encrypted when the manifest has an "encryption" block>
 
-The manifest says who made the bundle and what is in it (format version, app version, device,
-worker, grid, time, form versions, record count, payload size and the SHA-256 of the gzip'd
-payload). Reading checks everything before handing back a single record, so a file is accepted
-whole or refused whole, with one Chinese reason.
+The manifest names the sender by its device card (fieldkit.devices) and says what the file
+holds (format, app version, time, kind, form versions, counts, the sender's own numbers, the
+payload's size and SHA-256). The signature covers the manifest, so it covers the payload too.
 
-Integrity without encryption: the two checksums catch corruption and truncation (a pulled USB
-stick, a bad copy). They do not stop deliberate tampering, since anyone can recompute them.
+Reading checks everything before handing back a single version, and any failure refuses the
+whole file with one Chinese reason: the sender's card and signature, the payload's size and
+hash, the decryption, sizes while decompressing, the shape and size of every version, that
+every version's id is the hash of its content, and that a valid seal vouches for every version
+(fieldkit.seals). Whether the sender and the makers are *trusted* is the importer's business.
 
-With encryption: an ephemeral X25519 key agrees a secret with the office's public key, HKDF-SHA256
-turns it into an AES-256-GCM key, and the first two lines are the associated data. Only the
-office's private key opens the payload, and any change to the header, the manifest or the payload
-(or the wrong key) fails authentication.
+Encryption: a fresh AES-256 key encrypts the payload; it is wrapped for each recipient with an
+X25519 agreement (one ephemeral key), HKDF-SHA256 and AES-256-GCM. Only the recipients read it.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
 import os
 import re
 import zlib
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import orjson
-from cryptography.exceptions import InvalidTag
+from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric.x25519 import (
-    X25519PrivateKey,
-    X25519PublicKey,
-)
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from fieldkit import keys
+from fieldkit.devices import card_problem, sign_public
 from fieldkit.errors import FieldkitError
+from fieldkit.keys import DeviceKeys, b64, box_key_id, raw_public, unb64
+from fieldkit.records import RECORD_ID, VERSION_ID, Record
+from fieldkit.seals import SealIndex, check_cards
 
 MAGIC = b"FIELDKIT-BUNDLE"
-FORMAT = 1
+FORMAT = 2
 SUFFIX = ".fkb"
 SCHEME = "X25519-HKDF-SHA256-AES-256-GCM"
-_HKDF_INFO = b"fieldkit bundle v1"
-_MAX_HEADER = 200
-_MAX_MANIFEST = 1 << 20
-_CHUNK = 1000  # records per orjson.dumps call when writing
+HEADER = b"%s %d\n" % (MAGIC, FORMAT)
+
+# Limits (the README states them). A file, its unpacked payload, one version and one field
+# value; checked while reading, so a hostile file is refused quickly and in bounded memory.
+MAX_FILE_BYTES = 256 << 20
+MAX_PAYLOAD_BYTES = 512 << 20
+MAX_VERSION_BYTES = 256 << 10
+MAX_FIELD_CHARS = 4000
+MAX_LIST_ITEMS = 200
+MAX_VERSIONS = 2_000_000
+_MAX_MANIFEST = 64 << 10
+_MAX_ANCESTORS = 10_000
+_CHUNK = 1000  # versions per orjson.dumps call when writing
+_READ_CHUNK = 1 << 20
 
 
 def app_version() -> str:
@@ -78,33 +89,55 @@ class BundleError(FieldkitError):
 class Manifest:
     format: int
     app: str
-    device: str
-    worker: str
-    grid: str
-    org: str
     created_at: str
+    sender: dict[str, Any]  # the sender's device card
+    kind: str  # "changes", "from" or "all"
+    own: list[int] | None  # [first, last]: a complete run of the sender's own versions
+    made: int  # how many versions the sender had made when it wrote the file
     forms: dict[str, int]
+    versions: int
     records: int
-    complete: bool  # True: everything in the store; False: changes since the last export
     payload_bytes: int
-    payload_sha256: str  # of the gzip'd payload, before encryption
-    encryption: dict[str, str] | None = None  # scheme, key_id, ephemeral_key, nonce
+    payload_sha256: str  # of the payload as it is in the file
+    encryption: dict[str, Any] | None = None  # scheme, nonce, ephemeral, recipients
+
+    @property
+    def device(self) -> str:
+        return self.sender["device"]
+
+    @property
+    def worker(self) -> str:
+        return self.sender["worker"]
+
+    @property
+    def grid(self) -> str:
+        return self.sender["grid"]
+
+    @property
+    def org(self) -> str:
+        return self.sender["org"]
 
     @property
     def encrypted(self) -> bool:
         return self.encryption is not None
 
     def to_json(self) -> dict[str, Any]:
-        doc = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        doc["encrypted"] = self.encrypted
-        return doc
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
 @dataclass(frozen=True)
 class Bundle:
     path: Path
     manifest: Manifest
-    records: list[dict[str, Any]]
+    versions: list[Record]
+    seals: SealIndex
+    cards: dict[str, dict[str, Any]]  # device id -> card (the sender's included)
+    decisions: list[dict[str, Any]] = field(default_factory=list)  # checked by the importer
+
+    @property
+    def digest(self) -> str:
+        """The file's identity (the hash of its payload, covered by the signature)."""
+        return self.manifest.payload_sha256
 
 
 # -- writing -----------------------------------------------------------------------------
@@ -119,86 +152,120 @@ def bundle_name(worker: str, grid: str, when: datetime) -> str:
     return f"{clean(worker)}_{clean(grid)}_{when:%Y%m%d-%H%M%S}{SUFFIX}"
 
 
-def encode_payload(records: Iterable[dict[str, Any]]) -> tuple[bytes, int]:
-    """The gzip'd JSON payload and how many records it holds; built in chunks, not one string."""
+def _chunks(items: Iterable[Any]) -> Iterator[bytes]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == _CHUNK:
+            yield orjson.dumps(batch)[1:-1]
+            batch.clear()
+    if batch:
+        yield orjson.dumps(batch)[1:-1]
+
+
+def encode_payload(
+    versions: Iterable[Record], sections: dict[str, list[Any]]
+) -> tuple[bytes, int, int]:
+    """The gzip'd JSON payload, the number of versions and of distinct records in it."""
     gz = zlib.compressobj(6, zlib.DEFLATED, 31)  # wbits 31: a gzip stream (zcat can read it)
-    parts = [gz.compress(b'{"records":[')]
-    count = 0
-    chunk: list[dict[str, Any]] = []
+    parts = [gz.compress(b'{"versions":[')]
+    count, ids = 0, set()
 
-    def flush() -> None:
-        if chunk:
-            body = orjson.dumps(chunk)[1:-1]
-            parts.append(gz.compress((b"," if count > len(chunk) else b"") + body))
-            chunk.clear()
+    def counted() -> Iterator[Record]:
+        nonlocal count
+        for rec in versions:
+            count += 1
+            ids.add(rec["id"])
+            yield rec
 
-    for rec in records:
-        chunk.append(rec)
-        count += 1
-        if len(chunk) == _CHUNK:
-            flush()
-    flush()
-    parts.append(gz.compress(b"]}"))
+    for n, chunk in enumerate(_chunks(counted())):
+        parts.append(gz.compress((b"," if n else b"") + chunk))
+    parts.append(gz.compress(b"]"))
+    for name, items in sections.items():
+        parts.append(gz.compress(b',"%s":%s' % (name.encode(), orjson.dumps(items))))
+    parts.append(gz.compress(b"}"))
     parts.append(gz.flush())
-    return b"".join(parts), count
-
-
-def _derive_key(shared: bytes, ephemeral: bytes, recipient: bytes) -> bytes:
-    return HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=ephemeral + recipient, info=_HKDF_INFO
-    ).derive(shared)
+    return b"".join(parts), count, len(ids)
 
 
 def build(
-    records: Iterable[dict[str, Any]],
+    versions: Iterable[Record],
     *,
-    device: str,
-    worker: str,
-    grid: str,
-    org: str,
+    keys: DeviceKeys,
+    card: dict[str, Any],
+    kind: str,
+    own: list[int] | None,
+    made: int,
     forms: dict[str, int],
-    complete: bool,
-    office_key: str | None,
+    seals: list[dict[str, Any]],
+    cards: list[dict[str, Any]],
+    decisions: list[dict[str, Any]],
+    recipients: list[bytes],
     created_at: str,
 ) -> tuple[bytes, Manifest]:
-    """The bytes of a bundle file, encrypted to `office_key` (PEM) when one is given."""
-    payload, count = encode_payload(records)
+    """The bytes of a bundle file, signed with `keys`; encrypted when there are `recipients`
+    (X25519 public keys, raw)."""
+    payload, count, records = encode_payload(
+        versions, {"seals": seals, "cards": cards, "decisions": decisions}
+    )
+    if len(payload) > MAX_FILE_BYTES:
+        raise FieldkitError("导出的内容太多，超过单个文件的上限，请分网格导出")
     encryption = None
-    aes = nonce = None
-    if office_key:
-        recipient = keys.parse_public_key(office_key, "已配置的街道公钥")
-        ephemeral = X25519PrivateKey.generate()
-        eph_raw = keys.public_bytes(ephemeral.public_key())
-        aes = AESGCM(
-            _derive_key(ephemeral.exchange(recipient), eph_raw, keys.public_bytes(recipient))
-        )
-        nonce = os.urandom(12)
-        encryption = {
-            "scheme": SCHEME,
-            "key_id": keys.key_id(recipient),
-            "ephemeral_key": base64.b64encode(eph_raw).decode("ascii"),
-            "nonce": base64.b64encode(nonce).decode("ascii"),
-        }
+    if recipients:
+        payload, encryption = _encrypt(payload, recipients, card["device"])
     manifest = Manifest(
         format=FORMAT,
         app=app_version(),
-        device=device,
-        worker=worker,
-        grid=grid,
-        org=org,
         created_at=created_at,
+        sender=card,
+        kind=kind,
+        own=own,
+        made=made,
         forms=forms,
-        records=count,
-        complete=complete,
-        payload_bytes=len(payload) + (16 if encryption else 0),  # GCM adds a 16-byte tag
+        versions=count,
+        records=records,
+        payload_bytes=len(payload),
         payload_sha256=hashlib.sha256(payload).hexdigest(),
         encryption=encryption,
     )
-    manifest_line = json.dumps(manifest.to_json(), ensure_ascii=False).encode("utf-8") + b"\n"
-    header = b"%s %d %s\n" % (MAGIC, FORMAT, hashlib.sha256(manifest_line).hexdigest().encode())
-    if aes is not None:
-        payload = aes.encrypt(nonce, payload, header + manifest_line)
-    return header + manifest_line + payload, manifest
+    manifest_line = orjson.dumps(manifest.to_json()) + b"\n"
+    signature = keys.sign.sign(_signed_part(HEADER + manifest_line))
+    return HEADER + manifest_line + b64(signature).encode("ascii") + b"\n" + payload, manifest
+
+
+def _signed_part(head: bytes) -> bytes:
+    return b"fieldkit-bundle-v2\n" + head
+
+
+def _key_wrap_key(shared: bytes, ephemeral: bytes, recipient: bytes) -> AESGCM:
+    kek = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=ephemeral + recipient, info=b"fieldkit key v2"
+    ).derive(shared)
+    return AESGCM(kek)
+
+
+def _encrypt(payload: bytes, recipients: list[bytes], sender: str) -> tuple[bytes, dict[str, Any]]:
+    content_key = AESGCM.generate_key(bit_length=256)
+    nonce = os.urandom(12)
+    ephemeral = X25519PrivateKey.generate()
+    eph_raw = raw_public(ephemeral.public_key())
+    wrapped = []
+    for raw in dict.fromkeys(recipients):
+        shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(raw))
+        box = _key_wrap_key(shared, eph_raw, raw).encrypt(bytes(12), content_key, b"fieldkit")
+        wrapped.append({"key_id": box_key_id(raw), "wrapped": b64(box)})
+    encryption = {
+        "scheme": SCHEME,
+        "nonce": b64(nonce),
+        "ephemeral": b64(eph_raw),
+        "recipients": wrapped,
+    }
+    sealed = AESGCM(content_key).encrypt(nonce, payload, _aad(sender))
+    return sealed, encryption
+
+
+def _aad(sender: str) -> bytes:
+    return b"fieldkit-bundle-v2 " + sender.encode("ascii")
 
 
 def write_atomically(folder: Path, name: str, data: bytes) -> Path:
@@ -248,27 +315,45 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def read_manifest(path: Path) -> Manifest:
-    """Only the manifest, checked (for listing files before an import); BundleError if bad."""
+    """Only the manifest, checked with its signature (for listing files before an import)."""
     path = Path(path)
     try:
         with open(path, "rb") as f:
-            header = f.readline(_MAX_HEADER)
-            manifest_line = f.readline(_MAX_MANIFEST)
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
+            head = f.read(len(HEADER) + _MAX_MANIFEST + 200)
+            size = os.fstat(f.fileno()).st_size
     except OSError as exc:
         raise BundleError(path, f"无法读取文件（{exc.strerror or exc}）") from None
-    manifest = _parse_head(path, header, manifest_line)
-    _check_size(path, manifest, size - len(header) - len(manifest_line))
+    manifest, start = _parse_head(path, head, size)
+    _check_size(path, manifest, size - start)
     return manifest
 
 
-def read(path: Path, private_keys: dict[str, X25519PrivateKey] | None = None) -> Bundle:
-    """Open, check, decrypt and parse a whole bundle; BundleError (nothing read) if anything
-    is wrong. `private_keys` maps key ids to the office's private keys."""
+def read(path: Path, box_keys: Iterable[X25519PrivateKey] = ()) -> Bundle:
+    """Open, check, decrypt and parse a whole bundle; BundleError (nothing read) if anything is
+    wrong. `box_keys` are this data dir's keys for encrypted files."""
     path = Path(path)
+    raw = _read_bytes(path)
+    manifest, start = _parse_head(path, raw, len(raw))
+    payload = memoryview(raw)[start:]
+    _check_size(path, manifest, len(payload))
+    if hashlib.sha256(payload).hexdigest() != manifest.payload_sha256:
+        raise BundleError(path, "内容校验失败：文件已损坏或被改动")
+    if manifest.encryption is not None:
+        payload = memoryview(_decrypt(path, manifest, payload, list(box_keys)))
+    doc = _parse_payload(path, payload)
+    del raw, payload
+    return _checked(path, manifest, doc)
+
+
+def _read_bytes(path: Path) -> bytes:
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > MAX_FILE_BYTES:
+                raise BundleError(
+                    path, f"文件太大（{size >> 20} MB，上限 {MAX_FILE_BYTES >> 20} MB）"
+                )
+            raw = f.read()
     except FileNotFoundError:
         raise BundleError(path, "找不到该文件") from None
     except IsADirectoryError:
@@ -277,76 +362,84 @@ def read(path: Path, private_keys: dict[str, X25519PrivateKey] | None = None) ->
         raise BundleError(path, f"无法读取文件（{exc.strerror or exc}）") from None
     if not raw:
         raise BundleError(path, "文件是空的，可能复制时被中断，请重新复制")
-    # A missing newline leaves a part without its "\n", which _parse_head reports.
-    header_end = raw.find(b"\n", 0, _MAX_HEADER) + 1 or min(len(raw), _MAX_HEADER)
-    manifest_end = raw.find(b"\n", header_end, header_end + _MAX_MANIFEST) + 1 or header_end
-    header, manifest_line = raw[:header_end], raw[header_end:manifest_end]
-    manifest = _parse_head(path, header, manifest_line)
-    payload = memoryview(raw)[manifest_end:]
-    _check_size(path, manifest, len(payload))
-    if manifest.encryption is not None:
-        payload = _decrypt(path, manifest, payload, header + manifest_line, private_keys or {})
-    if hashlib.sha256(payload).hexdigest() != manifest.payload_sha256:
-        raise BundleError(path, "内容校验失败：文件已损坏或被改动")
-    records = _parse_payload(path, payload)
-    if len(records) != manifest.records:
-        raise BundleError(
-            path, f"记录数与文件头不符（文件头 {manifest.records} 条，实有 {len(records)} 条）"
-        )
-    for n, rec in enumerate(records, start=1):
-        problem = record_problem(rec)
-        if problem:
-            raise BundleError(path, f"第 {n} 条记录格式不正确：{problem}")
-    return Bundle(path, manifest, records)
+    return raw
 
 
-def _parse_head(path: Path, header: bytes, manifest_line: bytes) -> Manifest:
-    if not header.startswith(MAGIC + b" "):
-        if (MAGIC + b" ").startswith(header):
+def _parse_head(path: Path, raw: bytes, size: int) -> tuple[Manifest, int]:
+    """The checked manifest and where the payload starts."""
+    if not raw.startswith(MAGIC + b" "):
+        if (MAGIC + b" ").startswith(raw[: len(MAGIC) + 1]):
             raise BundleError(path, "文件头已损坏或文件不完整")
         raise BundleError(path, "不是 fieldkit 导出文件")
-    parts = header.split()
-    if len(parts) < 2 or not parts[1].isdigit():
-        raise BundleError(path, "文件头已损坏")
-    fmt = int(parts[1])
-    if fmt != FORMAT:
-        raise BundleError(
-            path, f"文件格式版本为 {fmt}，本程序只能读取版本 {FORMAT}，请升级 fieldkit 后再导入"
-        )
-    if not header.endswith(b"\n") or len(parts) != 3 or not manifest_line.endswith(b"\n"):
+    first_end = raw.find(b"\n", 0, 100)
+    fmt = raw[len(MAGIC) + 1 : first_end if first_end > 0 else 100].split(b" ")[0]
+    if fmt.isdigit() and int(fmt) != FORMAT:
+        if int(fmt) < FORMAT:
+            raise BundleError(
+                path,
+                f"这是旧版 fieldkit 导出的文件（格式 {int(fmt)}），请在导出它的电脑上升级 fieldkit "
+                "后重新导出（fieldkit export --all）",
+            )
+        raise BundleError(path, f"文件格式版本为 {int(fmt)}，请升级 fieldkit 后再导入")
+    manifest_end = raw.find(b"\n", len(HEADER), len(HEADER) + _MAX_MANIFEST)
+    sig_end = raw.find(b"\n", manifest_end + 1, manifest_end + 200) if manifest_end > 0 else -1
+    if not raw.startswith(HEADER) or manifest_end < 0 or sig_end < 0:
         raise BundleError(path, "文件头已损坏或文件不完整")
-    if hashlib.sha256(manifest_line).hexdigest().encode() != parts[2]:
-        raise BundleError(path, "文件头校验失败：文件已损坏或被改动")
+    head = raw[: manifest_end + 1]
     try:
-        doc = json.loads(manifest_line)
-        return _manifest_from(doc)
+        manifest = _manifest_from(orjson.loads(raw[len(HEADER) : manifest_end]))
     except (ValueError, TypeError, KeyError):
         raise BundleError(path, "文件头内容无效") from None
+    if problem := card_problem(manifest.sender):
+        raise BundleError(path, f"发送设备的信息无效（{problem}）：文件已被改动")
+    signature = raw[manifest_end + 1 : sig_end].decode("ascii", "replace")
+    if not _head_verifies(head, signature, sign_public(manifest.sender)):
+        raise BundleError(path, "签名不对：文件已被改动，或不是它所写的设备导出的")
+    return manifest, sig_end + 1
+
+
+def _head_verifies(head: bytes, sig_text: str, public: bytes) -> bool:
+    try:
+        Ed25519PublicKey.from_public_bytes(public).verify(unb64(sig_text, 64), _signed_part(head))
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+_KINDS = ("changes", "from", "all")
 
 
 def _manifest_from(doc: dict[str, Any]) -> Manifest:
+    own = doc["own"]
+    if own is not None and not (
+        type(own) is list and len(own) == 2 and all(type(n) is int and n >= 1 for n in own)
+    ):
+        raise ValueError("own")
     enc = doc.get("encryption")
+    if enc is not None and not (
+        type(enc) is dict
+        and all(type(enc.get(k)) is str for k in ("scheme", "nonce", "ephemeral"))
+        and type(enc.get("recipients")) is list
+    ):
+        raise ValueError("encryption")
     m = Manifest(
         format=int(doc["format"]),
         app=str(doc["app"]),
-        device=str(doc["device"]),
-        worker=str(doc["worker"]),
-        grid=str(doc["grid"]),
-        org=str(doc.get("org", "")),
         created_at=str(doc["created_at"]),
+        sender=doc["sender"],
+        kind=str(doc["kind"]),
+        own=own,
+        made=int(doc["made"]),
         forms={str(k): int(v) for k, v in doc["forms"].items()},
+        versions=int(doc["versions"]),
         records=int(doc["records"]),
-        complete=bool(doc["complete"]),
         payload_bytes=int(doc["payload_bytes"]),
         payload_sha256=str(doc["payload_sha256"]),
-        encryption=None if enc is None else {k: str(enc[k]) for k in _ENC_KEYS},
+        encryption=enc,
     )
-    if bool(doc.get("encrypted")) != m.encrypted:
-        raise ValueError("encrypted flag and encryption block disagree")
+    if m.kind not in _KINDS or not 0 <= m.versions <= MAX_VERSIONS:
+        raise ValueError("kind")
     return m
-
-
-_ENC_KEYS = ("scheme", "key_id", "ephemeral_key", "nonce")
 
 
 def _check_size(path: Path, manifest: Manifest, actual: int) -> None:
@@ -361,74 +454,163 @@ def _check_size(path: Path, manifest: Manifest, actual: int) -> None:
 
 
 def _decrypt(
-    path: Path,
-    manifest: Manifest,
-    payload: memoryview,
-    associated: bytes,
-    private_keys: dict[str, X25519PrivateKey],
+    path: Path, manifest: Manifest, payload: memoryview, box_keys: list[X25519PrivateKey]
 ) -> bytes:
     enc = manifest.encryption or {}
     if enc.get("scheme") != SCHEME:
         raise BundleError(path, f"不支持的加密方式 {enc.get('scheme')}，请升级 fieldkit")
-    if not private_keys:
-        raise BundleError(path, "文件已加密，本机没有街道私钥，只能在街道的电脑上导入")
-    private = private_keys.get(enc["key_id"])
-    if private is None:
+    mine = {box_key_id(raw_public(k.public_key())): k for k in box_keys}
+    entry = next(
+        (r for r in enc["recipients"] if type(r) is dict and r.get("key_id") in mine), None
+    )
+    if entry is None:
         raise BundleError(
-            path,
-            f"文件加密所用的街道密钥（编号 {enc['key_id']}）不在本机，"
-            "请在持有该密钥的电脑上导入，或请网格员配置当前公钥后重新导出",
+            path, "文件已加密，不是发给本机的：只有它的接收方（街道或本网格的电脑）能打开"
         )
+    private = mine[entry["key_id"]]
     try:
-        eph_raw = base64.b64decode(enc["ephemeral_key"], validate=True)
-        nonce = base64.b64decode(enc["nonce"], validate=True)
+        eph_raw = unb64(enc["ephemeral"], 32)
         shared = private.exchange(X25519PublicKey.from_public_bytes(eph_raw))
-        aes = AESGCM(_derive_key(shared, eph_raw, keys.public_bytes(private.public_key())))
-        return aes.decrypt(nonce, bytes(payload), associated)
+        unwrap = _key_wrap_key(shared, eph_raw, raw_public(private.public_key()))
+        content_key = unwrap.decrypt(bytes(12), unb64(str(entry.get("wrapped")), 48), b"fieldkit")
+        return AESGCM(content_key).decrypt(
+            unb64(enc["nonce"], 12), bytes(payload), _aad(manifest.device)
+        )
     except (InvalidTag, ValueError):
         raise BundleError(path, "解密失败：文件已被改动或损坏") from None
 
 
-def _parse_payload(path: Path, payload: bytes) -> list[dict[str, Any]]:
+def _parse_payload(path: Path, payload: memoryview) -> dict[str, Any]:
+    """Unzip within MAX_PAYLOAD_BYTES (a bomb stops there) and parse."""
+    unzip = zlib.decompressobj(31)
+    parts, total = [], 0
     try:
-        doc = orjson.loads(zlib.decompress(payload, 31))
-        records = doc["records"]
-        if not isinstance(records, list):
-            raise TypeError
-    except (zlib.error, orjson.JSONDecodeError, TypeError, KeyError):
+        data = bytes(payload)
+        while data:
+            part = unzip.decompress(data, _READ_CHUNK)
+            total += len(part)
+            if total > MAX_PAYLOAD_BYTES:
+                raise BundleError(path, f"内容解压后超过上限 {MAX_PAYLOAD_BYTES >> 20} MB，拒收")
+            parts.append(part)
+            data = unzip.unconsumed_tail
+        if not unzip.eof or unzip.unused_data:
+            raise zlib.error
+        doc = orjson.loads(b"".join(parts))
+    except (zlib.error, orjson.JSONDecodeError):
         raise BundleError(path, "内容无法解析：文件已损坏") from None
-    return records
+    if type(doc) is not dict or set(doc) != {"versions", "seals", "cards", "decisions"}:
+        raise BundleError(path, "内容格式不对")
+    if not all(type(v) is list for v in doc.values()):
+        raise BundleError(path, "内容格式不对")
+    return doc
 
 
-# -- the shape of a record in a bundle ---------------------------------------------------
+def _checked(path: Path, manifest: Manifest, doc: dict[str, Any]) -> Bundle:
+    versions = doc["versions"]
+    if len(versions) != manifest.versions:
+        raise BundleError(
+            path,
+            f"记录数与文件头不符（文件头 {manifest.versions} 个版本，实有 {len(versions)} 个）",
+        )
+    try:
+        cards = check_cards([manifest.sender, *doc["cards"]])
+        seals = SealIndex(doc["seals"], cards)
+    except ValueError as exc:
+        raise BundleError(path, f"{exc}：文件已被改动") from None
+    for n, rec in enumerate(versions, start=1):
+        problem = version_problem(rec) or seals.problem(rec)
+        if problem:
+            raise BundleError(path, f"第 {n} 个版本{problem}：文件已被改动")
+    return Bundle(path, manifest, versions, seals, cards, doc["decisions"])
 
-_STR_FIELDS = ("id", "form", "version", "updated_at", "device")
+
+# -- the shape of a version --------------------------------------------------------------
+
+_REQUIRED = {
+    "id", "form", "form_version", "data", "deleted", "parents", "ancestors", "device",
+    "created_at", "created_by", "updated_at", "updated_by", "version",
+}  # fmt: skip
+_OPTIONAL = {"seq", "merged_into", "legacy"}
+_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
+_LEGACY_VERSION = re.compile(r"[0-9a-f]{32}")
 
 
-def record_problem(rec: Any) -> str | None:
-    """Why `rec` is not a well-formed record (in Chinese), or None.
+def version_problem(rec: Any) -> str | None:
+    """Why `rec` is not a well-formed version within the limits (Chinese), or None.
 
-    Only the shape: content is checked against the form when the record is merged.
+    Only the shape and the id: content is checked against its form when it is merged.
     """
     if type(rec) is not dict:
         return "不是 JSON 对象"
-    get = rec.get
-    for key in _STR_FIELDS:
-        value = get(key)
-        if type(value) is not str or not value:
-            return f"缺少 {key}"
-    if type(get("data")) is not dict:
-        return "缺少 data"
-    if type(get("form_version")) is not int:
-        return "缺少 form_version"
-    if type(get("deleted")) is not bool:
-        return "缺少 deleted"
-    for key, default in (("ancestors", None), ("replaces", [])):
-        versions = get(key, default)
-        if type(versions) is not list or any(type(v) is not str for v in versions):
-            return f"{key} 应为版本号列表"
+    keys = rec.keys()
+    if not keys >= _REQUIRED or not keys <= _REQUIRED | _OPTIONAL:
+        return "的字段不对"
+    if not (type(rec["id"]) is str and RECORD_ID.fullmatch(rec["id"])):
+        return "的记录编号无效"
+    if not (type(rec["form"]) is str and _NAME.fullmatch(rec["form"])):
+        return "的表单名无效"
+    if not (type(rec["device"]) is str and _NAME.fullmatch(rec["device"])):
+        return "的设备编号无效"
+    if type(rec["form_version"]) is not int or type(rec["deleted"]) is not bool:
+        return "的字段类型不对"
+    if "seq" in rec:
+        if type(rec["seq"]) is not int or rec["seq"] < 1 or "legacy" in rec:
+            return "的编号无效"
+    elif not (type(rec.get("legacy")) is str and _LEGACY_VERSION.fullmatch(rec["legacy"])):
+        return "缺少编号"
+    if "merged_into" in rec and not (
+        type(rec["merged_into"]) is str and RECORD_ID.fullmatch(rec["merged_into"])
+    ):
+        return "的合并去向无效"
+    if problem := _lineage_problem(rec["parents"], rec["ancestors"]):
+        return problem
+    for key in ("created_at", "updated_at", "created_by", "updated_by"):
+        if type(rec[key]) is not str or len(rec[key]) > 100:
+            return f"的 {key} 无效"
     try:
         datetime.fromisoformat(rec["updated_at"])
+        datetime.fromisoformat(rec["created_at"])
     except ValueError:
-        return f"updated_at 不是有效时间（{rec['updated_at']}）"
+        return "的时间无效"
+    if problem := data_problem(rec["data"]):
+        return problem
+    body = orjson.dumps(
+        {k: v for k, v in rec.items() if k != "version"}, option=orjson.OPT_SORT_KEYS
+    )
+    if len(body) > MAX_VERSION_BYTES:
+        return f"超过单条记录的上限（{MAX_VERSION_BYTES >> 10} KB）"
+    if hashlib.sha256(body).hexdigest() != rec["version"]:
+        return "的内容与版本号不符"
+    return None
+
+
+def _lineage_problem(parents: Any, ancestors: Any) -> str | None:
+    if type(parents) is not list or type(ancestors) is not list or len(ancestors) > _MAX_ANCESTORS:
+        return "的来源版本无效"
+    for v in ancestors:
+        if type(v) is not str or not VERSION_ID.fullmatch(v):
+            return "的来源版本无效"
+    if not set(parents) <= set(ancestors):
+        return "的来源版本无效"
+    return None
+
+
+def data_problem(data: Any) -> str | None:
+    """Why a version's data is not a flat object of bounded JSON values, or None."""
+    if type(data) is not dict or len(data) > MAX_LIST_ITEMS:
+        return "的内容格式不对"
+    for key, value in data.items():
+        if len(key) > 64:
+            return "的字段名太长"
+        kind = type(value)
+        if kind is str:
+            if len(value) > MAX_FIELD_CHARS:
+                return f"的字段“{key}”超过上限（{MAX_FIELD_CHARS} 字）"
+        elif kind is list:
+            if len(value) > MAX_LIST_ITEMS or any(
+                type(v) is not str or len(v) > MAX_FIELD_CHARS for v in value
+            ):
+                return f"的字段“{key}”格式不对"
+        elif kind not in (int, float, bool) and value is not None:
+            return f"的字段“{key}”格式不对"
     return None

@@ -66,26 +66,33 @@ def open_app(root: Path, *, demo: bool) -> int:
 
 
 def cmd_init(root: Path, args) -> int:
-    key = None
-    if args.office_key:
-        key = _read_public_key(Path(args.office_key))
+    from fieldkit import devices
+
+    office = devices.read_office_key(Path(args.office_key)) if args.office_key else None
     with Workspace(root) as ws:
         ident = ws.set_identity(
-            worker=args.worker, grid=args.grid, org=args.org, abbr=args.abbr, office_key=key
+            worker=args.worker, grid=args.grid, org=args.org, abbr=args.abbr, office_key=office
         )
     out.print(
         f"已设置：网格员 {ident.worker}，网格 {ident.grid}，单位 {ident.org or '（未填）'}",
         markup=False,
     )
     out.print(f"数据目录：{root}", markup=False)
-    out.print("导出文件将加密（已配置街道公钥）。" if key else "未配置街道公钥：导出文件不加密。")
+    out.print(f"本机指纹：{devices.fingerprint(ident.device)}（街道信任本机时核对）", markup=False)
+    if office is not None and office.card is not None:
+        out.print(
+            f"已配置街道公钥（{office.card['org'] or office.card['worker']}，"
+            f"指纹 {devices.fingerprint(office.card['device'])}）：导出文件将加密，"
+            "街道发来的文件可以核对。",
+            markup=False,
+        )
+    elif office is not None:
+        out.print(
+            "已配置旧版街道公钥：导出文件将加密；请向街道索取新的公钥文件，才能导入街道发来的文件。"
+        )
+    elif not ident.encrypts and ident.role != "office":
+        out.print("未配置街道公钥：导出文件不加密。")
     return 0
-
-
-def _read_public_key(path: Path) -> str:
-    from fieldkit import keys
-
-    return keys.read_public_key_file(path)
 
 
 def cmd_forms(root: Path, args) -> int:
@@ -175,7 +182,7 @@ def cmd_edit(root: Path, args) -> int:
                 err.print(str(p), markup=False)
             raise FieldkitError("修改未保存") from None
     same = rec["version"] == record["version"]
-    out.print("内容没有变化，未生成新版本。" if same else f"已保存新版本 {rec['version'][:8]}。")
+    out.print("没有值改变，未生成新版本。" if same else f"已保存新版本 {rec['version'][:8]}。")
     return 0
 
 
@@ -347,20 +354,21 @@ def cmd_export(root: Path, args) -> int:
 
     folder = Path(args.output).expanduser() if args.output else outfiles.exports_dir(root)
     with Workspace(root) as ws:
-        result = export.export(ws, folder, everything=args.all)
+        result = export.export(ws, folder, everything=args.all, since=args.since)
         labels = {f.id: f.label for f in ws.forms}
     info = result.preview
     if result.path is None:
-        err.print("自上次导出以来没有新的变化，未生成文件。要导出全部记录，请加 --all。")
+        err.print("自上次导出以来本机没有新的变化，未生成文件。要导出全部记录，请加 --all。")
         return 0
     out.print(str(result.path), markup=False)
     detail = "，".join(f"{labels.get(k, k)} {n}" for k, n in info.by_form.items())
-    what = "全部记录" if info.everything else "新的变化"
-    err.print(f"已导出{what} {info.records} 条：{detail}。", markup=False)
-    if info.versions > info.records:
-        err.print(f"另含这些记录的历史版本和待处理冲突的版本 {info.versions - info.records} 个。")
+    what = {"all": "全部记录", "from": f"第 {args.since} 号起本机的变更", "changes": "本机新的变化"}
+    err.print(
+        f"已导出{what[info.kind]}：记录 {info.records} 条（{info.versions} 个版本）{('：' + detail) if detail else ''}。",
+        markup=False,
+    )
     if result.manifest and result.manifest.encrypted:
-        err.print("文件已加密，只有街道的电脑能打开。")
+        err.print("文件已加密，只有接收方的电脑能打开。")
     else:
         err.print(
             "注意：文件未加密（本机未配置街道公钥），请妥善保管 U 盘。"
@@ -400,43 +408,159 @@ def cmd_import(root: Path, args) -> int:
         err.print(f"错误：无法导入 {f.path}：{f.error}", markup=False)
     if args.json:
         out.print(json.dumps(report.as_json(), ensure_ascii=False), markup=False)
-    else:
-        for f in report.files:
-            if f.error is None:
-                m = f.manifest
-                who = f"（{m.worker}，{m.grid}）" if m else ""
-                out.print(f"{f.path.name}{who}：{_counts_text(f.counts.as_dict())}", markup=False)
-        total = report.totals.as_dict()
-        ok = len(report.files) - len(report.refused)
-        head = "试导入（未修改数据）" if args.dry_run else "已导入"
-        if ok:
-            out.print(f"{head} {ok} 个文件，合计：{_counts_text(total)}", markup=False)
-        notes = []
-        if open_items["conflicts"]:
-            notes.append(f"{open_items['conflicts']} 条记录有冲突待处理")
-        if open_items["duplicates"]:
-            notes.append(f"{open_items['duplicates']} 组疑似重复人员待合并")
-        if open_items["rejected"]:
-            notes.append(f"{open_items['rejected']} 条记录未通过检查（已保留，未合并）")
-        if notes and not args.dry_run:
-            err.print("；".join(notes) + "。请在程序的“同步”页查看处理。", markup=False)
+        return 1 if report.refused else 0
+    for f in report.files:
+        if f.error is None:
+            out.print(_file_line(f), markup=False)
+    total = report.totals.as_dict()
+    ok = len(report.files) - len(report.refused)
+    head = "试导入（未修改数据）" if args.dry_run else "已导入"
+    if ok:
+        held = f"，暂存 {total['held']}" if total["held"] else ""
+        out.print(f"{head} {ok} 个文件，合计：{_counts_text(total)}{held}", markup=False)
+    for d in report.new_devices:
+        err.print(
+            f"新设备待信任：{d['worker']}（{d['grid']}），指纹 {d['fingerprint']}，暂存记录 {d['records']} 条。"
+            f"请与该电脑“网格员信息”页上的指纹核对，一致后运行：fieldkit devices trust {d['device'][:8]}",
+            markup=False,
+        )
+    for m in report.missing:
+        err.print(_missing_line(m), markup=False)
+    notes = []
+    if open_items["conflicts"]:
+        notes.append(f"{open_items['conflicts']} 条记录有冲突待处理")
+    if open_items["duplicates"]:
+        notes.append(f"{open_items['duplicates']} 组疑似重复人员待合并")
+    if open_items["rejected"]:
+        notes.append(f"{open_items['rejected']} 条记录未通过检查（已保留，未合并）")
+    if notes and not args.dry_run:
+        err.print("；".join(notes) + "。请在程序的“同步”页查看处理。", markup=False)
     return 1 if report.refused else 0
 
 
+def _file_line(f) -> str:
+    m = f.manifest
+    who = f"（{m.worker}，{m.grid}）" if m else ""
+    name = f"暂存的文件 {f.path.name}" if f.from_held else f.path.name
+    if f.untrusted:
+        return f"{name}{who}：来自未信任的设备，已暂存 {f.counts.held} 条记录，信任后自动合并"
+    return f"{name}{who}：{_counts_text(f.counts.as_dict())}"
+
+
+def _missing_line(m: dict[str, Any]) -> str:
+    spans = "、".join(f"第 {a} 号" if a == b else f"第 {a}–{b} 号" for a, b in m["missing"])
+    return (
+        f"缺少：{m['worker']}（{m['grid']}，指纹 {m['fingerprint']}）的{spans}变更共 {m['count']} 个尚未收到，"
+        f"可能有文件没有交来。请该网格员重新导出：fieldkit export --from {m['from']}"
+    )
+
+
 def cmd_keygen(root: Path, args) -> int:
-    from fieldkit import keys, outfiles
+    from fieldkit import devices, outfiles
 
     folder = Path(args.output).expanduser() if args.output else outfiles.exports_dir(root)
-    pair = keys.generate(root, folder)
-    out.print(str(pair.public_path), markup=False)
+    with Workspace(root) as ws:
+        ident = ws.require_identity()
+        ident = ws.set_identity(
+            worker=ident.worker, grid=ident.grid, org=ident.org, abbr=ident.abbr, role="office"
+        )
+        card = devices.stored_card(ws.store, ident.device)
+    from fieldkit import bundle
+
+    name = f"街道公钥-{ident.device[:8].upper()}.fkkey"
+    path = bundle.write_atomically(folder, name, devices.office_key_text(card).encode("utf-8"))
+    out.print(str(path), markup=False)
     err.print(
-        f"已生成街道密钥（编号 {pair.key_id}）。\n"
-        f"私钥：{pair.private_path}（只在本机，勿外传；备份数据目录时一并备份，丢失后加密文件无法打开）\n"
-        f"公钥：{pair.public_path}（复制到每台笔记本电脑，运行 "
-        f"fieldkit init --worker 姓名 --grid 网格 --office-key {pair.public_path.name}）",
+        f"本机已设为街道电脑（指纹 {devices.fingerprint(ident.device)}）。私钥只在本机数据目录 keys/ 中，"
+        "备份数据目录时一并备份。\n"
+        f"把公钥文件复制到每台网格员电脑，运行 fieldkit init --worker 姓名 --grid 网格 --office-key {path.name}",
         markup=False,
     )
     return 0
+
+
+def cmd_history(root: Path, args) -> int:
+    from fieldkit.history import as_json, record_history
+
+    with Workspace(root) as ws:
+        record = _find(ws, args.id)
+        steps = record_history(ws, record["id"])
+        form = ws.form(record["form"])
+        if args.json:
+            _print_json_lines(as_json(s) for s in steps)
+            return 0
+        out.print(f"{form.label} {record['id']}：共 {len(steps)} 个版本", markup=False)
+        for n, step in enumerate(steps, start=1):
+            v = step.version
+            mark = "（当前）" if step.current else "（冲突中的版本）" if step.head else ""
+            out.print(
+                f"{n}. {v['updated_at'].replace('T', ' ')[:16]}  {v['updated_by']}  {step.device}"
+                f"  {HISTORY_KINDS[step.kind]}{mark}",
+                markup=False,
+            )
+            for label, before, after in step.changes:
+                out.print(f"     {label}：{before or '（空）'} → {after or '（空）'}", markup=False)
+    return 0
+
+
+HISTORY_KINDS = {
+    "created": "新建",
+    "edited": "修改",
+    "deleted": "删除",
+    "restored": "恢复",
+    "resolved": "处理冲突",
+    "partial": "修改（此前的版本不在本机）",
+}
+
+
+def cmd_devices(root: Path, args) -> int:
+    from fieldkit import devices, roster
+
+    with Workspace(root) as ws:
+        if args.action in ("trust", "revoke"):
+            act = roster.trust if args.action == "trust" else roster.revoke
+            result = act(ws, args.device)
+            who = f"{result.card['worker']}（{result.card['grid']}，指纹 {devices.fingerprint(result.card['device'])}）"
+            if args.action == "trust":
+                out.print(f"已信任 {who}。", markup=False)
+            else:
+                out.print(f"已停用 {who}：它已有的记录保留，此后的文件不再接收。", markup=False)
+            for f in result.merged:
+                line = f"暂存的文件 {f.path.name} 未合并：{f.error}" if f.error else _file_line(f)
+                out.print(line, markup=False)
+            return 0
+        rows = roster.rows(ws)
+    if args.json:
+        _print_json_lines(rows)
+        return 0
+    table = Table("指纹", "网格员", "网格", "状态", "已收变更", "暂存记录", "缺少", box=None)
+    for r in rows:
+        table.add_row(
+            r["fingerprint"],
+            r["worker"],
+            r["grid"],
+            _standing_text(r),
+            str(r["versions"]),
+            str(r["held"] or ""),
+            "、".join(f"{a}–{b}" if a != b else str(a) for a, b in r["missing"]),
+        )
+    out.print(table)
+    return 0
+
+
+def _standing_text(row: dict[str, Any]) -> str:
+    if row["self"]:
+        return "本机"
+    if row["revoked"]:
+        return "已停用"
+    if row["trusted"]:
+        return "街道" if row["office"] else "已信任" + ("（街道信任）" if row["by_office"] else "")
+    return "未信任"
+
+
+def _print_json_lines(objects) -> None:
+    for obj in objects:
+        out.print(json.dumps(obj, ensure_ascii=False), markup=False)
 
 
 COMMANDS = {
@@ -453,6 +577,8 @@ COMMANDS = {
     "export": cmd_export,
     "import": cmd_import,
     "keygen": cmd_keygen,
+    "history": cmd_history,
+    "devices": cmd_devices,
 }
 
 if __name__ == "__main__":

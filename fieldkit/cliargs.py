@@ -73,7 +73,9 @@ def build_parser() -> ChineseParser:
     s.add_argument("--grid", required=True, metavar="网格", help="所属网格")
     s.add_argument("--org", default="", metavar="单位", help="所属街道（单位）名称")
     s.add_argument("--abbr", default="", metavar="简称", help="调解案号中的单位简称，如“东”")
-    s.add_argument("--office-key", metavar="公钥文件", help="街道的公钥文件（导出文件将加密）")
+    s.add_argument(
+        "--office-key", metavar="公钥文件", help="街道的公钥文件（信任街道；导出文件将加密给街道）"
+    )
 
     sub.add_parser("forms", help="列出表单、版本和字段")
 
@@ -142,7 +144,15 @@ def build_parser() -> ChineseParser:
     s.add_argument(
         "-o", "--output", metavar="目录", help="导出到该目录，如 U 盘（默认：数据目录下 exports/）"
     )
-    s.add_argument("--all", action="store_true", help="导出全部记录，而不只是新的变化")
+    which = s.add_mutually_exclusive_group()
+    which.add_argument("--all", action="store_true", help="导出全部记录，而不只是本机新的变化")
+    which.add_argument(
+        "--from",
+        dest="since",
+        type=int,
+        metavar="编号",
+        help="重新导出本机从该编号起的全部变更（街道提示缺少哪些编号时用）",
+    )
 
     s = sub.add_parser("import", help="导入导出文件（.fkb），合并到本机数据")
     s.add_argument(
@@ -151,8 +161,24 @@ def build_parser() -> ChineseParser:
     s.add_argument("--dry-run", action="store_true", help="只统计会有哪些变化，不修改数据")
     s.add_argument("--json", action="store_true", help="以一个 JSON 对象输出统计")
 
-    s = sub.add_parser("keygen", help="生成街道密钥（私钥留在本机，公钥发给各笔记本电脑）")
+    s = sub.add_parser("keygen", help="把本机设为街道电脑，写出发给各网格员电脑的街道公钥文件")
     s.add_argument(
         "-o", "--output", metavar="目录", help="公钥文件的保存目录（默认：数据目录下 exports/）"
     )
+
+    s = sub.add_parser("history", help="一条记录的全部版本：谁、哪台电脑、何时、改了什么")
+    s.add_argument("id", metavar="记录编号", help="记录编号（可用前8位）")
+    s.add_argument("--json", action="store_true", help="每个版本输出一个 JSON 对象")
+
+    s = sub.add_parser(
+        "devices", help="本机知道的设备（指纹、是否信任、缺少的变更）；信任或停用设备"
+    )
+    s.add_argument("--json", action="store_true", help="每台设备输出一个 JSON 对象")
+    acts = s.add_subparsers(dest="action", metavar="操作", parser_class=ChineseParser)
+    for name, text in (
+        ("trust", "信任一台设备（核对指纹后）"),
+        ("revoke", "停用一台设备（如电脑丢失）"),
+    ):
+        a = acts.add_parser(name, help=text)
+        a.add_argument("device", metavar="设备", help="设备编号，或指纹的前几位（不唯一时会提示）")
     return p

@@ -22,8 +22,9 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from fieldkit import idnumber, schedule
+from fieldkit.changes import SEQ
 from fieldkit.forms import FormSet
-from fieldkit.records import new_record, next_version
+from fieldkit.records import first_version, next_version
 
 if TYPE_CHECKING:
     from fieldkit.workspace import Workspace
@@ -561,8 +562,10 @@ class _Generator:
         abbr: str,
         today: date,
         history: bool = False,
+        first_seq: int = 1,
     ):
         self.year, self.seed, self.total = year, seed, max(0, int(total))
+        self.seq = first_seq - 1  # the device's run: every version made takes the next number
         self.keep_history = history
         self.earlier: list[dict[str, Any]] = []  # replaced versions, when keep_history
         self.worker, self.grid, self.device, self.abbr = worker, grid, device, abbr
@@ -643,13 +646,18 @@ class _Generator:
         order = self.order[(form, fld)]
         return sorted((c for c in set(codes) if c in order), key=order.__getitem__)
 
+    def next_seq(self) -> int:
+        self.seq += 1
+        return self.seq
+
     def record(self, form: str, data: dict[str, Any], at: str) -> dict[str, Any]:
-        return new_record(
+        return first_version(
             form,
             self.versions[form],
             data,
             author=self.worker,
             device=self.device,
+            seq=self.next_seq(),
             at=at,
             record_id=self.uid(),
         )
@@ -665,11 +673,17 @@ class _Generator:
             if moment > end:
                 moment = max(end, before + timedelta(seconds=1))
             at = moment.isoformat()
-        new = next_version(
-            prev, data, author=self.worker, device=self.device, at=at, deleted=deleted
-        )
-        if new is None:
+        if prev["data"] == data and prev["deleted"] == deleted:
             return prev
+        new = next_version(
+            [prev],
+            data,
+            author=self.worker,
+            device=self.device,
+            seq=self.next_seq(),
+            at=at,
+            deleted=deleted,
+        )
         if self.keep_history:
             self.earlier.append(prev)
         return new
@@ -1287,6 +1301,7 @@ def generate(
     abbr: str = DEMO_ABBR,
     today: date | None = None,
     history: bool = False,
+    first_seq: int = 1,
 ) -> list[dict[str, Any]]:
     """About `records` complete records of one grid's `year`, deterministic in (year, seed,
     records, today). Persons come first, so a follow-up's person is always before it.
@@ -1297,7 +1312,8 @@ def generate(
 
     With `history`, the versions those replaced come first in the list (same id, older
     version), so that saving the list in order leaves them readable in the store's history;
-    then the list is longer than `records`. Without it, there is one dict per record id.
+    then the list is longer than `records`, and it is a complete run of the device's versions
+    numbered from `first_seq`. Without it, there is one dict per record id.
     """
     gen = _Generator(
         year,
@@ -1311,6 +1327,7 @@ def generate(
         abbr=abbr,
         today=today or date.today(),
         history=history,
+        first_seq=first_seq,
     )
     return gen.run()
 
@@ -1339,8 +1356,12 @@ def fill(ws: Workspace, year: int, seed: int = 1, records: int = 3000) -> dict[s
         abbr=ident.abbr or DEMO_ABBR,
         today=ws.today(),
         history=True,
+        first_seq=ws.store.get_meta(SEQ, 0) + 1,
     )
-    ws.store.save(recs)
+    with ws.store.transaction() as tx:
+        for rec in recs:
+            tx.save_record(rec)
+        tx.set_meta(SEQ, max((r["seq"] for r in recs), default=tx.get_meta(SEQ, 0)))
     current = {r["id"]: r for r in recs}  # the last version of each id is its current one
     counts = Counter(r["form"] for r in current.values() if not r["deleted"])
     return {f.id: counts.get(f.id, 0) for f in ws.forms}

@@ -1,20 +1,20 @@
-"""Exporting: which versions leave this store in a bundle, and remembering what was sent.
+"""Exporting: which versions leave this data dir in a bundle, sealed, signed and encrypted.
 
-A bundle carries, for each record it includes, every version this store knows of it (current,
-open conflicts, history), so a conflict travels until someone resolves it and every store that
-imports the same files knows the same versions (fieldkit.versions). Incremental exports send the
-records whose known versions changed since this store's last export, whether the change was
-made here or arrived in an import; `everything` sends all records. Exporting twice, or importing
-both bundles, is harmless.
+- A plain export carries this device's own versions made since its last export: what it
+  changed, not what it received. Its first export is written even when it holds nothing, so
+  the office can trust the device before it sends any record.
+- ``since=N`` carries this device's own versions numbered N and up again (the office says
+  which numbers it is missing).
+- ``everything`` carries every version held here, with the seals and cards that vouch for
+  them: how changes reach other laptops through the office, and how a laptop sends again
+  whatever may have been lost.
 
-What was sent is remembered per record as a short fingerprint of its versions (meta
-``export.sent``), not as a time: laptop clocks are often wrong, and a clock set back would
-otherwise hide edits from the next export.
+Own versions are sealed (fieldkit.seals) before they leave. A laptop encrypts to its office's
+key when it has one; the office encrypts to the laptops it trusts.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,12 +22,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fieldkit import bundle as bundles
-from fieldkit.versions import CONFLICTS, REPLACES, Versions, knows, stored
+from fieldkit import devices, keys
+from fieldkit.changes import SEQ
+from fieldkit.errors import FieldkitError
+from fieldkit.records import Record
+from fieldkit.seals import own_versions, seal_own, seals_covering
+from fieldkit.store import META_TABLE
 
 if TYPE_CHECKING:
     from fieldkit.workspace import Workspace
 
-SENT = "export.sent"  # meta: {record id: fingerprint of its versions at the last export}
+EXPORTED = "export.upto"  # meta: the last own number a plain export carried
+EVERYTHING_NEXT = "export.everything"  # meta: the next plain export carries everything
 LAST = "export.last"  # meta: {"file", "at", "records"} of the last export
 
 
@@ -36,10 +42,14 @@ class Preview:
     """What an export would include, for the app to show before writing."""
 
     records: int  # record ids
-    versions: int  # versions (a record travels with its history and conflicting versions)
+    versions: int
     by_form: dict[str, int]
     encrypted: bool
-    everything: bool
+    kind: str  # "changes", "from" or "all"
+
+    @property
+    def everything(self) -> bool:
+        return self.kind == "all"
 
 
 @dataclass(frozen=True)
@@ -49,85 +59,125 @@ class ExportResult:
     preview: Preview
 
 
-def _fingerprint(versions: Versions) -> str:
-    if len(versions) == 1:
-        return next(iter(versions))[:16]
-    # Known versions only ever grow, each by what it knows: number and count say it all.
-    text = ",".join(sorted(f"{v}:{len(knows(r))}" for v, r in versions.items()))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+def _kind(ws: Workspace, everything: bool, since: int | None) -> str:
+    if everything or (since is None and ws.store.get_meta(EVERYTHING_NEXT)):
+        return "all"
+    return "changes" if since is None else "from"
 
 
-def _outgoing(ws: Workspace, everything: bool):
-    """The versions to send, grouped by record (current first), and the fingerprints to
-    remember afterwards."""
-    store = ws.store
-    conflicted = set(store.table_docs(CONFLICTS))
-    sent: dict[str, str] = {} if everything else store.get_meta(SENT, {})
-    groups: list[list[dict[str, Any]]] = []
-    fingerprints: dict[str, str] = dict(sent)
-    for form in store.forms():
-        for cur in store.current(form, include_deleted=True):
-            rid = cur["id"]
-            if cur["ancestors"] or REPLACES in cur or rid in conflicted:
-                versions = stored(store, cur)
-            else:
-                versions = {cur["version"]: cur}  # never edited: the common case, kept cheap
-            mark = _fingerprint(versions)
-            if sent.get(rid) == mark:
-                continue
-            fingerprints[rid] = mark
-            groups.append([cur, *(r for v, r in versions.items() if v != cur["version"])])
-    return groups, fingerprints
+def _outgoing(ws: Workspace, kind: str, since: int | None) -> list[Record]:
+    store, me = ws.store, ws.require_identity().device
+    if kind == "all":
+        return list(store.all_documents())
+    after = store.get_meta(EXPORTED, 0) if kind == "changes" else max(0, (since or 1) - 1)
+    return own_versions(store, me, after)
 
 
-def preview(ws: Workspace, *, everything: bool = False) -> Preview:
-    groups, _ = _outgoing(ws, everything)
-    return _preview(ws, groups, everything)
+def _recipients(ws: Workspace) -> list[bytes]:
+    """Who can open this data dir's files: the office, or at the office its trusted laptops."""
+    ident = ws.require_identity()
+    if ident.role != "office":
+        return [keys.unb64(ident.office_box, 32)] if ident.office_box else []
+    book = devices.trust_book(ws.store, ident)
+    return [
+        devices.box_public(doc["card"])
+        for device, doc in sorted(ws.store.table_docs(devices.DEVICES).items())
+        if device != ident.device and book.standing(device).trusted
+    ]
 
 
-def _preview(ws: Workspace, groups: list[list[dict[str, Any]]], everything: bool) -> Preview:
-    counts = Counter(heads[0]["form"] for heads in groups)
+def preview(ws: Workspace, *, everything: bool = False, since: int | None = None) -> Preview:
+    kind = _kind(ws, everything, since)
+    return _preview(ws, _outgoing(ws, kind, since), kind)
+
+
+def _preview(ws: Workspace, versions: list[Record], kind: str) -> Preview:
+    current: dict[str, str] = {}
+    for rec in versions:
+        current[rec["id"]] = rec["form"]
+    counts = Counter(current.values())
     by_form = {f.id: counts.pop(f.id) for f in ws.forms if f.id in counts}
     by_form.update(counts)  # forms this version does not know, kept and sent on
-    ident = ws.identity
-    return Preview(
-        records=len(groups),
-        versions=sum(len(h) for h in groups),
-        by_form=by_form,
-        encrypted=bool(ident and ident.office_key),
-        everything=everything,
-    )
+    return Preview(len(current), len(versions), by_form, bool(_recipients(ws)), kind)
 
 
 def export(
-    ws: Workspace, folder: Path, *, everything: bool = False, now: datetime | None = None
+    ws: Workspace,
+    folder: Path,
+    *,
+    everything: bool = False,
+    since: int | None = None,
+    now: datetime | None = None,
 ) -> ExportResult:
-    """Write a bundle of what changed since the last export (or of everything) into `folder`.
+    """Write a bundle into `folder` (see the module's doc for what goes in it).
 
     The file is written atomically; only once it is safely on disk is it remembered as sent.
-    Nothing is written when nothing changed.
+    Nothing is written when nothing changed since the last export.
     """
     ident = ws.require_identity()
-    groups, fingerprints = _outgoing(ws, everything)
-    info = _preview(ws, groups, everything)
-    if not groups:
-        return ExportResult(None, None, info)
     now = now or datetime.now().astimezone()
+    at = now.isoformat(timespec="seconds")
+    store = ws.store
+    with store.transaction() as tx:
+        seal_own(store, tx, ws.keys, at)
+    kind = _kind(ws, everything, since)
+    versions = _outgoing(ws, kind, since)
+    info = _preview(ws, versions, kind)
+    first_export = store.get_meta(LAST) is None
+    if not versions and not first_export and kind == "changes":
+        return ExportResult(None, None, info)
+    recipients = _recipients(ws)
+    if ident.role == "office" and not recipients:
+        raise FieldkitError(
+            "本机还没有信任任何网格员电脑，导出的文件没有人能打开。请先导入各电脑的文件，"
+            "核对指纹后信任（fieldkit devices trust 指纹）"
+        )
+    made = store.get_meta(SEQ, 0)
+    mine = [r["seq"] for r in versions if r["device"] == ident.device and "seq" in r]
+    own = [min(mine), max(mine)] if mine and (kind != "all" or len(mine) == made) else None
+    seals = seals_covering(store, versions)
+    card = devices.stored_card(store, ident.device)
     data, manifest = bundles.build(
-        (rec for heads in groups for rec in heads),
-        device=ident.device,
-        worker=ident.worker,
-        grid=ident.grid,
-        org=ident.org,
+        versions,
+        keys=ws.keys,
+        card=card,
+        kind=kind,
+        own=own,
+        made=made,
         forms={f.id: f.version for f in ws.forms},
-        complete=everything,
-        office_key=ident.office_key,
-        created_at=now.isoformat(timespec="seconds"),
+        seals=seals,
+        cards=_cards(ws, seals),
+        decisions=_decisions(ws),
+        recipients=recipients,
+        created_at=at,
     )
     path = bundles.write_atomically(
         Path(folder), bundles.bundle_name(ident.worker, ident.grid, now), data
     )
-    with ws.store.transaction() as tx:
-        tx.set_meta(SENT, fingerprints)
-        tx.set_meta(LAST, {"file": str(path), "at": manifest.created_at, "records": info.records})
+    with store.transaction() as tx:
+        if kind != "from":
+            tx.set_meta(EXPORTED, made)
+            tx.remove(META_TABLE, EVERYTHING_NEXT)
+        tx.set_meta(LAST, {"file": str(path), "at": at, "records": info.records})
     return ExportResult(path, manifest, info)
+
+
+def _cards(ws: Workspace, seals: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The cards of the devices whose seals are in the file (the sender's is in the manifest)."""
+    me = ws.require_identity().device
+    wanted = sorted({s["device"] for s in seals} - {me})
+    found = (devices.stored_card(ws.store, d) for d in wanted)
+    return [c for c in found if c is not None]
+
+
+def _decisions(ws: Workspace) -> list[dict[str, Any]]:
+    """The trust decisions this file carries: the office's (its own, at the office; the ones a
+    laptop learned from it otherwise), so that receivers know whom the office vouches for."""
+    ident = ws.require_identity()
+    office = ident.device if ident.role == "office" else ident.office
+    if office is None:
+        return []
+    prefix = f"{office}:"
+    return [
+        d for k, d in sorted(ws.store.table_docs(devices.TRUST).items()) if k.startswith(prefix)
+    ]

@@ -3,7 +3,12 @@
 A check depends only on the version and the form definitions, never on what the store holds,
 so a version is accepted or rejected whatever the import order. Hence: no uniqueness check (the
 same ID number twice is listed as a likely duplicate instead), and references may point at
-records not seen yet (they may come in another file).
+records not seen yet (they may come in another file), though they must be record ids.
+
+A version is accepted only if its data is exactly what ``add`` would store for it: validation
+must pass and give back the very values sent (codes, not labels; ISO dates; numbers as numbers).
+A version is signed as it is, so nothing can be normalised on arrival: one that is not canonical
+is rejected with the reason.
 
 Checking is about half the work of a large import and needs nothing from the store, so with a
 spare core the checks of the next files run in another process while this one merges
@@ -14,7 +19,6 @@ the one merged here, and any failure of it means checking here instead.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import subprocess
@@ -26,28 +30,18 @@ from functools import cache
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import orjson
-
 from fieldkit import bundle as bundles
 from fieldkit import keys
-from fieldkit.forms import FormSet
-from fieldkit.records import content_version
+from fieldkit.forms import Form, FormSet
+from fieldkit.records import Record, is_record_id
 from fieldkit.validation import Context, validate
-from fieldkit.versions import Record, moment
+from fieldkit.versions import moment
 
 # Below this many bytes of bundles, starting a process costs more than it saves.
 AHEAD_MIN_BYTES = 2_000_000
 
 Verdicts = dict[int, list[str]]  # index of a record in its bundle -> why it is rejected
 WORKER_ARGS = ["-m", "fieldkit.import_check"]  # how the checking process is started
-
-
-def _fast_version(rec: Record) -> str | None:
-    try:
-        text = orjson.dumps([rec["form"], rec["data"], rec["deleted"]], option=orjson.OPT_SORT_KEYS)
-    except (TypeError, orjson.JSONEncodeError):
-        return None
-    return hashlib.sha256(text).hexdigest()[:32]
 
 
 class ImportCheck:
@@ -60,16 +54,10 @@ class ImportCheck:
         self.context = _context(today)
 
     def problems(self, rec: Record) -> list[str]:
-        """Why `rec` is not accepted (in Chinese); empty if it is."""
-        return tampered(rec) or self.form_problems(rec)
-
-    def form_problems(self, rec: Record) -> list[str]:
-        """Why `rec` fails its form's checks."""
+        """Why `rec` fails its form's checks or is not canonical (in Chinese); empty if not."""
         form = self.forms.get(rec["form"])
         if form is None:
             return [f"没有表单“{rec['form']}”（可能来自更新版本的 fieldkit，请升级）"]
-        if rec["deleted"]:
-            return []  # a tombstone says nothing new about the content
         # The sender's clock decides what "today" was when it saved (not_future checks). The
         # common case by text: an extended ISO time starts with its day (in its own offset).
         saved = rec["updated_at"]
@@ -79,6 +67,8 @@ class ImportCheck:
             ctx = _context(max(self.today, moment(saved).date()))
         outcome = validate(form, rec["data"], ctx, keep_unknown=True)
         reasons = [str(p) for p in outcome.errors]
+        if not reasons and outcome.data != rec["data"]:
+            reasons = _not_canonical(form, rec["data"], outcome.data)
         if reasons and rec["form_version"] > form.version:
             reasons.append(
                 f"该记录来自更新的表单版本 {rec['form_version']}（本机为 {form.version}），"
@@ -87,22 +77,25 @@ class ImportCheck:
         return reasons
 
     def verdicts(self, records: Sequence[Record]) -> Verdicts:
-        """The form problems of every record that has some, by its index."""
+        """The problems of every record that has some, by its index."""
         out = {}
         for n, rec in enumerate(records):
-            if reasons := self.form_problems(rec):
+            if reasons := self.problems(rec):
                 out[n] = reasons
         return out
 
 
-def tampered(rec: Record) -> list[str]:
-    """Whether the content of `rec` does not match its version number (which hashes it)."""
-    if (
-        _fast_version(rec) != rec["version"]
-        and content_version(rec["form"], rec["data"], rec["deleted"]) != rec["version"]
-    ):
-        return ["内容与版本号不符（记录可能被改动）"]
-    return []
+def _not_canonical(form: Form, sent: dict[str, Any], clean: dict[str, Any]) -> list[str]:
+    """What differs between the values sent and what `add` would store for them."""
+    out = []
+    for key in dict.fromkeys([*sent, *clean]):
+        if sent.get(key) != clean.get(key):
+            label = form.field(key).label if form.has(key) else key
+            if key not in clean:
+                out.append(f"{label}：不应有值（收到 {sent[key]!r}）")
+            else:
+                out.append(f"{label}：值不规范（收到 {sent.get(key)!r}，应为 {clean[key]!r}）")
+    return out
 
 
 @cache
@@ -110,9 +103,12 @@ def _context(today: date) -> Context:
     return Context(today, _any_reference)
 
 
-def _any_reference(form_id: str, value: Any) -> Record:
-    # A stand-in for the referenced record: it may arrive later, in another bundle.
-    return {"id": str(value), "form": form_id, "data": {}, "deleted": False}
+def _any_reference(form_id: str, value: Any) -> Record | None:
+    # A stand-in for the referenced record: it may arrive later, in another bundle. Only a
+    # record id can be one (an ID number or a name is what `add` resolves, never stores).
+    if not is_record_id(value):
+        return None
+    return {"id": value, "form": form_id, "data": {}, "deleted": False}
 
 
 # -- checking ahead, in another process --------------------------------------------------
@@ -186,14 +182,15 @@ def worth_checking_ahead(paths: Sequence[Path]) -> bool:
 def _serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
     """The checking process: reads the job, writes (n, payload hash, verdicts) per file."""
     forms, today, root, paths = pickle.load(stdin)
-    check, private = ImportCheck(forms, today), keys.private_keys(root)
+    check = ImportCheck(forms, today)
+    box_keys = [keys.load(root).box, *keys.legacy_box_keys(root)]
     for n, path in enumerate(paths):
         try:
-            bundle = bundles.read(path, private)
+            bundle = bundles.read(path, box_keys)
         except bundles.BundleError:
             result = (n, None, {})  # refused: the caller reads it and says why
         else:
-            result = (n, bundle.manifest.payload_sha256, check.verdicts(bundle.records))
+            result = (n, bundle.manifest.payload_sha256, check.verdicts(bundle.versions))
         pickle.dump(result, stdout)
         stdout.flush()
 

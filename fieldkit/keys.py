@@ -1,129 +1,144 @@
-"""The office's key pair: made once at the office, the public half configured on every laptop.
+"""This data dir's own key pairs, made once by `init` with nothing for the user to do.
 
-Laptops encrypt their bundles to the office's public key; only the private key, which never leaves
-the office's data dir (``<data dir>/keys/``, file mode 0600), opens them. Keys are X25519 in PEM
-files. A key's id is a short hash of its public bytes: bundles name the key they were encrypted
-to, so the office can keep several keys (an old one for laptops not yet reconfigured) and pick the
-right one.
+- an Ed25519 key signs what this data dir makes: its runs of versions (fieldkit.seals), its
+  bundles, its device card and, at the office, its trust decisions (fieldkit.devices);
+- an X25519 key receives bundles encrypted to this data dir (the office's, and in time the
+  grid laptops').
+
+Both live in ``<data dir>/keys/`` as PKCS#8 PEM files, created with mode 0600 and never
+overwritten. The device id is a hash of the signing public key, so no data dir can claim
+another's id, whatever names it uses. An office converted from the first release also keeps
+its old X25519 keys (``office-private-*.pem``), because laptops configured with the old public
+key still encrypt to it.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
 from fieldkit.errors import FieldkitError
 from fieldkit.locations import keys_dir
 
-PRIVATE_PREFIX = "office-private-"
-PUBLIC_PREFIX = "office-public-"
+SIGN_FILE = "sign.pem"
+BOX_FILE = "box.pem"
+LEGACY_OFFICE_PREFIX = "office-private-"
 
 
-@dataclass(frozen=True)
-class KeyPair:
-    key_id: str
-    private_path: Path  # in the office's data dir
-    public_path: Path  # the copy for the laptops
-
-
-def public_bytes(key: X25519PublicKey) -> bytes:
+def raw_public(key: Ed25519PublicKey | X25519PublicKey) -> bytes:
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
-def key_id(key: X25519PublicKey) -> str:
-    """A short, stable name for a public key (16 hex digits)."""
-    return hashlib.sha256(public_bytes(key)).hexdigest()[:16]
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
 
 
-def public_pem(key: X25519PublicKey) -> str:
-    return key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode("ascii")
+def unb64(text: str, size: int) -> bytes:
+    """Base64 text of exactly `size` bytes; ValueError otherwise."""
+    data = base64.b64decode(text, validate=True)
+    if len(data) != size:
+        raise ValueError("wrong length")
+    return data
 
 
-def parse_public_key(pem: str, source: str = "公钥") -> X25519PublicKey:
-    """The office public key from PEM text; FieldkitError if it isn't one."""
+def device_id(sign_public: bytes) -> str:
+    """A device's id: 16 hex digits of the hash of its signing public key."""
+    return hashlib.sha256(b"fieldkit-device\n" + sign_public).hexdigest()[:16]
+
+
+def box_key_id(box_public: bytes) -> str:
+    """A short name for an encryption public key (bundles say which key they are for)."""
+    return hashlib.sha256(box_public).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class DeviceKeys:
+    sign: Ed25519PrivateKey
+    box: X25519PrivateKey
+
+    @property
+    def sign_public(self) -> bytes:
+        return raw_public(self.sign.public_key())
+
+    @property
+    def box_public(self) -> bytes:
+        return raw_public(self.box.public_key())
+
+    @property
+    def device(self) -> str:
+        return device_id(self.sign_public)
+
+
+def exists(root: Path) -> bool:
+    return (keys_dir(root) / SIGN_FILE).is_file()
+
+
+def load_or_create(root: Path) -> DeviceKeys:
+    """This data dir's keys, made on first use."""
+    kdir = keys_dir(root)
     try:
-        key = serialization.load_pem_public_key(pem.encode("utf-8"))
-    except (ValueError, TypeError, UnicodeError):
-        key = None
-    if not isinstance(key, X25519PublicKey):
+        kdir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not (kdir / SIGN_FILE).exists():
+            # No device yet: a box key left half-written by a crash is not anyone's key.
+            (kdir / BOX_FILE).unlink(missing_ok=True)
+            _write_new(kdir / BOX_FILE, _pem(X25519PrivateKey.generate()))
+            _write_new(kdir / SIGN_FILE, _pem(Ed25519PrivateKey.generate()))
+    except OSError as exc:
+        raise FieldkitError(f"无法写入本机密钥 {exc.filename or kdir}（{exc.strerror}）") from None
+    return load(root)
+
+
+def load(root: Path) -> DeviceKeys:
+    """This data dir's keys; FieldkitError if they are missing or unreadable."""
+    kdir = keys_dir(root)
+    sign = _read_private(kdir / SIGN_FILE, Ed25519PrivateKey)
+    box = _read_private(kdir / BOX_FILE, X25519PrivateKey)
+    return DeviceKeys(sign, box)  # type: ignore[arg-type]
+
+
+def legacy_box_keys(root: Path) -> list[X25519PrivateKey]:
+    """The first release's office keys kept in this data dir (laptops may still encrypt to them)."""
+    kdir = keys_dir(root)
+    if not kdir.is_dir():
+        return []
+    return [
+        _read_private(path, X25519PrivateKey)  # type: ignore[misc]
+        for path in sorted(kdir.glob(f"{LEGACY_OFFICE_PREFIX}*.pem"))
+    ]
+
+
+def _pem(key: Ed25519PrivateKey | X25519PrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def _read_private(path: Path, kind: type) -> object:
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except FileNotFoundError:
         raise FieldkitError(
-            f"{source} 不是 fieldkit 街道公钥（应为 fieldkit keygen 生成的 .pem 文件）"
-        )
+            f"找不到本机密钥 {path}。请先运行 fieldkit init，或从备份恢复整个数据目录"
+        ) from None
+    except (OSError, ValueError, TypeError) as exc:
+        raise FieldkitError(f"无法读取本机密钥 {path}（{exc.__class__.__name__}）") from None
+    if not isinstance(key, kind):
+        raise FieldkitError(f"本机密钥 {path} 类型不对，请从备份恢复数据目录")
     return key
 
 
-def read_public_key_file(path: Path) -> str:
-    """The PEM text of a public key file, checked; for `fieldkit init --office-key`."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FieldkitError(f"无法读取公钥文件 {path}：{exc.__class__.__name__}") from None
-    if "PRIVATE KEY" in text:
-        raise FieldkitError(
-            f"{path} 是私钥文件，不能配置到笔记本电脑上。请使用 keygen 生成的公钥文件"
-        )
-    parse_public_key(text, str(path))
-    return text
-
-
-def generate(root: Path, out_dir: Path) -> KeyPair:
-    """Make a new office key pair: the private key into root/keys, the public key into out_dir.
-
-    Existing keys are kept, so bundles encrypted to an older key still open.
-    """
-    private = X25519PrivateKey.generate()
-    public = private.public_key()
-    kid = key_id(public)
-    kdir = keys_dir(root)
-    private_path = kdir / f"{PRIVATE_PREFIX}{kid}.pem"
-    public_path = Path(out_dir) / f"{PUBLIC_PREFIX}{kid}.pem"
-    private_pem = private.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    try:
-        kdir.mkdir(parents=True, exist_ok=True)
-        _write_new(private_path, private_pem, 0o600)
-        # A copy of the public half next to the private key, so the office can find it again.
-        _write_new(kdir / public_path.name, public_pem(public).encode("ascii"), 0o644)
-        Path(out_dir).mkdir(parents=True, exist_ok=True)
-        if public_path.resolve() != (kdir / public_path.name).resolve():
-            _write_new(public_path, public_pem(public).encode("ascii"), 0o644)
-    except OSError as exc:
-        raise FieldkitError(f"无法写入密钥文件：{exc.filename or kdir}（{exc.strerror}）") from None
-    return KeyPair(kid, private_path, public_path)
-
-
-def _write_new(path: Path, data: bytes, mode: int) -> None:
-    # O_EXCL: never overwrite a key; the mode is set at creation, so the private key is never
-    # readable by others, not even for a moment.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), mode)
+def _write_new(path: Path, data: bytes) -> None:
+    # O_EXCL: never overwrite a key; mode 0600 from the start, so it is never readable by others.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
     try:
         os.write(fd, data)
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def private_keys(root: Path) -> dict[str, X25519PrivateKey]:
-    """The office private keys in root/keys by key id (empty on a laptop)."""
-    found: dict[str, X25519PrivateKey] = {}
-    kdir = keys_dir(root)
-    if not kdir.is_dir():
-        return found
-    for path in sorted(kdir.glob(f"{PRIVATE_PREFIX}*.pem")):
-        try:
-            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        except (OSError, ValueError, TypeError) as exc:
-            raise FieldkitError(f"无法读取私钥文件 {path}：{exc.__class__.__name__}") from None
-        if isinstance(key, X25519PrivateKey):
-            found[key_id(key.public_key())] = key
-    return found

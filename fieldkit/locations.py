@@ -42,5 +42,10 @@ def keys_dir(root: Path) -> Path:
     return root / "keys"
 
 
+def held_dir(root: Path) -> Path:
+    """Bundles kept aside until the device that sent them is trusted."""
+    return root / "held"
+
+
 def log_file(root: Path) -> Path:
     return root / "fieldkit.log"

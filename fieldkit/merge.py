@@ -1,14 +1,20 @@
-"""Merging bundles into a store: per record, order-independent, all or nothing per file.
+"""Importing bundles: each file checked, then merged, held or refused, whole.
 
-Each incoming version joins the record's set of known versions (fieldkit.versions); the heads of
-that set decide the current version and the open conflicts. A version already known changes
-nothing, so importing a file twice, or files in any order, gives the same store. Per record the
-counts say: new (unknown id), updated (one head now, a different one), conflicts (several heads
-now, changed), unchanged.
+A file is read and checked completely first (fieldkit.bundle): a bad signature, a version whose
+id does not match its content, a version no valid seal vouches for, a size over the limits:
+the file is refused and the store is exactly as before. Then trust decides (fieldkit.devices):
 
-A file is checked whole before anything is written (fieldkit.bundle), and its changes are written
-in one transaction. Incoming versions that are well-formed but fail their form's checks are not
-applied: they are kept in the ``rejected`` table with their reasons.
+- the sender or a device whose versions it carries is revoked (beyond what was kept): refused;
+- the sender, or a device whose versions it carries, is not trusted here: the file is *held*.
+  A copy is kept in ``<data dir>/held/`` and listed with the sender's card, so the office sees
+  the new device and its fingerprint; once it is trusted the held file merges by itself;
+- otherwise it is merged.
+
+Merging: every version not held here yet is checked against its form exactly as ``add`` checks
+(codes, ISO dates, numbers as numbers; the clean values must be the values sent) and joins its
+record's versions (fieldkit.versions); one that fails is kept in ``rejected`` with the reasons.
+The file's changes, seals, cards and trust decisions are written in one transaction. Merging
+is a union of sets: importing a file twice, or files in any order, gives the same store.
 """
 
 from __future__ import annotations
@@ -22,36 +28,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fieldkit import bundle as bundles
-from fieldkit import keys
+from fieldkit import devices, gaps, held, keys
 from fieldkit.errors import FieldkitError
-from fieldkit.import_check import (
-    CheckAhead,
-    ImportCheck,
-    Verdicts,
-    tampered,
-    worth_checking_ahead,
-)
-from fieldkit.records import now_iso
+from fieldkit.held import HELD
+from fieldkit.import_check import CheckAhead, ImportCheck, Verdicts, worth_checking_ahead
+from fieldkit.records import Record, now_iso
+from fieldkit.seals import SEALS, seal_key
 from fieldkit.store import StoreError, history_key
-from fieldkit.versions import (
-    CONFLICTS,
-    Record,
-    Versions,
-    add,
-    heads_among,
-    stored,
-    write_heads,
-)
+from fieldkit.versions import heads_of, in_conflict, join, write_heads
 
 if TYPE_CHECKING:
-    from fieldkit.workspace import Workspace
+    from fieldkit.workspace import Identity, Workspace
 
 Checked = Callable[[], Verdicts | None]  # a bundle's verdicts, if checked elsewhere
-REJECTED = "rejected"  # "<id>:<version>" -> {"record", "reasons", "file", "source", "received_at"}
-_IN_STORE: Record = {}  # marks a current version that was just written: read it from the store
-
-
-# -- planning and applying ---------------------------------------------------------------
+REJECTED = gaps.REJECTED  # "<id>:<version>" -> {"record", "reasons", "file", "source", ...}
 
 
 @dataclass
@@ -61,6 +51,7 @@ class Counts:
     unchanged: int = 0
     conflicts: int = 0
     rejected: int = 0
+    held: int = 0
 
     def add(self, other: Counts) -> None:
         for name in self.__dataclass_fields__:
@@ -70,15 +61,24 @@ class Counts:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
+class Refused(Exception):
+    """A file that trust refuses (a revoked device); the message is the Chinese reason."""
+
+
 @dataclass
 class Plan:
     """What merging one bundle changes; nothing is written until it is applied."""
 
     bundle: bundles.Bundle
     counts: Counts = field(default_factory=Counts)
-    # record id -> (its versions after the bundle, its heads, the versions new or changed)
-    changes: dict[str, tuple[Versions, list[Record], set[str]]] = field(default_factory=dict)
-    rejected: dict[str, dict[str, Any]] = field(default_factory=dict)  # new rejected docs
+    # record id -> (heads before, heads after, versions added)
+    changes: dict[str, tuple[list[Record], list[Record], list[Record]]] = field(
+        default_factory=dict
+    )
+    rejected: dict[str, dict[str, Any]] = field(default_factory=dict)
+    decisions: list[dict[str, Any]] = field(default_factory=list)  # news for this data dir
+    held: dict[str, Any] | None = None  # the held-file entry, when the file is held
+    untrusted: list[str] = field(default_factory=list)  # devices that made it held
 
 
 class Merger:
@@ -91,114 +91,136 @@ class Merger:
     def __init__(self, ws: Workspace, *, dry_run: bool = False):
         self.ws = ws
         self.store = ws.store
+        self.ident: Identity = ws.require_identity()
         self.dry_run = dry_run
         self.check = ImportCheck(ws.forms, ws.today())
-        self._current: dict[str, Record] | None = None  # id -> current version, built once
-        self._conflicted = set(self.store.table_docs(CONFLICTS))
+        self.book = devices.trust_book(self.store, self.ident)
+        self.trust_changed = False
+        self._heads: dict[str, list[Record]] = {}  # record id -> heads, as the plans left them
+        self._pending: dict[str, Record] = {}  # dry run: history key -> version planned
         self._rejected: set[str] = set(self.store.table_docs(REJECTED))
-        self._pending: dict[str, Versions] = {}  # dry run: versions as the plans left them
 
-    def _currents(self) -> dict[str, Record]:
-        if self._current is None:
-            store = self.store
-            self._current = {
-                r["id"]: r for form in store.forms() for r in store.current(form, True)
-            }
-        return self._current
+    @property
+    def box_keys(self) -> list[Any]:
+        return [self.ws.keys.box, *keys.legacy_box_keys(self.ws.root)]
 
-    def current(self, record_id: str) -> Record | None:
-        cur = self._currents().get(record_id)
-        if cur is _IN_STORE:
-            cur = self._current[record_id] = self.store.get(record_id)  # type: ignore[index]
-        return cur
+    # -- trust --------------------------------------------------------------------------
 
-    def versions(self, record_id: str, cur: Record | None) -> Versions:
-        """The record's known versions (a fresh dict; the records themselves are shared);
-        `cur` is its current version."""
-        if record_id in self._pending:
-            return dict(self._pending[record_id])
-        return {} if cur is None else stored(self.store, cur)
-
-    def plan(self, bundle: bundles.Bundle, checked: Checked | None = None) -> Plan:
-        """Work out what `bundle` changes (counts, new heads, rejected versions).
-
-        `checked` gives the problems of its records if they were checked already (by a
-        CheckAhead), else None; it is called only if some record needs checking.
-        """
+    def judge(self, bundle: bundles.Bundle) -> Plan:
+        """Learn the file's trust decisions and decide: a plan to merge, or to hold (raises
+        Refused for a file that must not be taken)."""
         plan = Plan(bundle)
-        touched, same = self._gather(plan, checked)
-        dirty_ids = set()
-        for rid, (cur, versions, dirty) in touched.items():
-            if not dirty:
-                if versions:
-                    same.add(rid)
-                    self._settle(plan, rid, versions)
+        book = devices.TrustBook(self.book.me, self.book.office, self.book.decisions)
+        for decision in bundle.decisions:
+            if self._valid_decision(decision, bundle) and book.learn(decision):
+                plan.decisions.append(decision)
+        m = bundle.manifest
+        sender = book.standing(m.device, m.sender["sign_key"])
+        who = f"{m.worker}（{m.grid}，设备 {devices.fingerprint(m.device)}）"
+        if sender.state == devices.REVOKED:
+            raise Refused(f"{who} 已停用，它此后导出的文件不再接收")
+        untrusted = set() if sender.trusted else {m.device}
+        for signer, seqs in _signers(bundle).items():
+            card = bundle.cards[signer]
+            standing = book.standing(signer, card["sign_key"])
+            if standing.trusted:
                 continue
-            dirty_ids.add(rid)
-            before = self._heads_before(rid, cur)
-            after = heads_among(versions)
-            plan.changes[rid] = (versions, after, dirty)
-            _count(plan.counts, before, after)
-        plan.counts.unchanged += len(same - dirty_ids)
-        self._follow(plan)
+            if standing.state == devices.REVOKED:
+                if any(not standing.accepts(s) for s in seqs if s is not None) or (
+                    None in seqs and not self._legacy_known(bundle, signer)
+                ):
+                    name = f"{card['worker']}（设备 {devices.fingerprint(signer)}）"
+                    raise Refused(f"含有已停用设备 {name} 停用后的变更")
+                continue
+            untrusted.add(signer)
+        self.book = book  # what a merged or held file teaches stays learned
+        self.trust_changed |= bool(plan.decisions)
+        if untrusted:
+            plan.untrusted = sorted(untrusted)
+            plan.held = self._held_entry(bundle, plan.untrusted)
+            plan.counts.held = m.records
         return plan
 
-    def _gather(
-        self, plan: Plan, checked: Checked | None
-    ) -> tuple[dict[str, tuple[Record | None, Versions, set[str]]], set[str]]:
-        """Per record of the bundle: (its current version, its versions with the bundle's
-        added, the versions new or changed); and the ids whose incoming version is exactly
-        the current one."""
-        touched: dict[str, tuple[Record | None, Versions, set[str]]] = {}
-        same: set[str] = set()
+    def _valid_decision(self, decision: Any, bundle: bundles.Bundle) -> bool:
+        by = decision.get("by") if type(decision) is dict else None
+        if by not in (self.ident.device, self.ident.office) or by is None:
+            return False  # only this data dir's own and its office's decisions count here
+        card = bundle.cards.get(by) or devices.stored_card(self.store, by)
+        return (
+            card is not None
+            and devices.decision_problem(decision, devices.sign_public(card)) is None
+        )
+
+    def _legacy_known(self, bundle: bundles.Bundle, signer: str) -> bool:
+        """A revoked device's legacy seal counts only if this data dir had it before."""
+        return all(
+            self.store.doc(SEALS, seal_key(s)) is not None
+            for s in bundle.seals.seals
+            if s["device"] == signer and s.get("legacy")
+        )
+
+    def _held_entry(self, bundle: bundles.Bundle, untrusted: list[str]) -> dict[str, Any]:
+        m = bundle.manifest
+        return {
+            "file": bundle.path.name,
+            "device": m.device,
+            "worker": m.worker,
+            "grid": m.grid,
+            "created_at": m.created_at,
+            "records": m.records,
+            "versions": m.versions,
+            "untrusted": untrusted,
+            "received_at": now_iso(),
+        }
+
+    # -- merging ------------------------------------------------------------------------
+
+    def heads(self, record_id: str) -> list[Record]:
+        """A record's heads as the files so far left them."""
+        found = self._heads.get(record_id)
+        if found is None:
+            found = self._heads[record_id] = heads_of(self.store, record_id)
+        return found
+
+    def _known(self, rec: Record) -> bool:
+        rid, version = rec["id"], rec["version"]
+        if self.store.stored_version(rid, version) is not None:
+            return True
+        return self.dry_run and history_key(rid, version) in self._pending
+
+    def plan(self, plan: Plan, checked: Checked | None = None) -> Plan:
+        """Work out what a trusted bundle changes (counts, new heads, rejected versions).
+
+        `checked` gives the form problems of its versions if they were checked already (by a
+        CheckAhead), else None; it is called only if some version needs checking.
+        """
+        touched: dict[str, tuple[list[Record], list[Record], dict[str, Record]]] = {}
         verdicts: Verdicts | None = None
-        for n, rec in enumerate(plan.bundle.records):
+        for n, rec in enumerate(plan.bundle.versions):
             rid = rec["id"]
             entry = touched.get(rid)
             if entry is None:
-                cur = self.current(rid)
-                if cur is not None and cur == rec and rid not in self._conflicted:
-                    same.add(rid)  # the common case of a re-import, kept cheap
-                    continue
-                entry = touched[rid] = (cur, self.versions(rid, cur), set())
-            _, versions, dirty = entry
-            if rec["version"] not in versions:
-                if checked is not None:  # the first record to check: are they checked?
-                    verdicts, checked = checked(), None
-                if verdicts is None:
-                    reasons = self.check.problems(rec)
-                else:
-                    reasons = tampered(rec) or verdicts.get(n)
-                if reasons:
-                    self._reject(plan, rec, reasons)
-                    continue
-            if add(versions, rec):
-                dirty.add(rec["version"])
-        return touched, same
-
-    def _settle(self, plan: Plan, rid: str, versions: Versions) -> None:
-        """Nothing new for a record in conflict, but a local edit may have left its stored
-        heads other than its versions say (it restored content a head knows, or has a clock
-        behind): store them as every other machine does."""
-        if rid not in self._conflicted or rid in self._pending:
-            return
-        heads = heads_among(versions)
-        doc = self.store.table(CONFLICTS).get(doc_id=rid)
-        stored_others = {h["version"] for h in doc["heads"]} if doc else set()
-        current = self.current(rid)
-        if (
-            current is None
-            or heads[0]["version"] != current["version"]
-            or {h["version"] for h in heads[1:]} != stored_others
-        ):
-            plan.changes[rid] = (versions, heads, set())
-
-    def _heads_before(self, rid: str, cur: Record | None) -> list[Record]:
-        if cur is None:
-            return []
-        if rid not in self._conflicted:
-            return [cur]
-        return heads_among(self.versions(rid, cur))
+                before = self.heads(rid)
+                entry = touched[rid] = (before, before, {})
+            if rec["version"] in entry[2] or self._known(rec):
+                continue
+            if checked is not None:  # the first version to check: were they checked ahead?
+                verdicts, checked = checked(), None
+            reasons = self.check.problems(rec) if verdicts is None else verdicts.get(n)
+            if reasons:
+                self._reject(plan, rec, reasons)
+                continue
+            before, after, added = entry
+            added[rec["version"]] = rec
+            joined = join(after, rec) if after else [rec]
+            if joined is not None:
+                touched[rid] = (before, joined, added)
+        for rid, (before, after, added) in touched.items():
+            if added:
+                plan.changes[rid] = (before, after, list(added.values()))
+            _count(plan.counts, before, after)
+        self._follow(plan)
+        return plan
 
     def _reject(self, plan: Plan, rec: Record, reasons: list[str]) -> None:
         plan.counts.rejected += 1
@@ -216,44 +238,60 @@ class Merger:
 
     def _follow(self, plan: Plan) -> None:
         """Let the next plan see this one's result."""
-        currents = self._currents()
-        for rid, (versions, heads, _) in plan.changes.items():
-            currents[rid] = heads[0]
-            if len(heads) > 1:
-                self._conflicted.add(rid)
-            else:
-                self._conflicted.discard(rid)
+        for rid, (_, after, added) in plan.changes.items():
+            self._heads[rid] = after
             if self.dry_run:
-                self._pending[rid] = versions
+                for rec in added:
+                    self._pending[history_key(rid, rec["version"])] = rec
         self._rejected.update(plan.rejected)
 
-    def apply(self, plan: Plan) -> None:
+    def apply(self, plan: Plan, *, from_held: str | None = None) -> None:
         """Write a plan in one durable transaction (all of it or, on any error, nothing)."""
-        store = self.store
-        had_conflict = set(store.table_docs(CONFLICTS))
-        # The records were parsed from the bundle and are not used after this: the store
+        bundle, at = plan.bundle, now_iso()
+        # The versions were parsed from the bundle and are not used after this: the store
         # keeps them as they are.
-        with store.transaction(adopt=True) as tx:
-            for rid, (versions, heads, dirty) in plan.changes.items():
-                write_heads(tx, versions, heads, dirty, rid in had_conflict)
+        with self.store.transaction(adopt=True) as tx:
+            for card in bundle.cards.values():
+                devices.remember_card(tx, card, at)
+            for decision in plan.decisions:
+                tx.put(
+                    devices.TRUST, devices.trust_key(decision["by"], decision["device"]), decision
+                )
+            if plan.held is not None:
+                if self.store.doc(HELD, bundle.digest) is None:
+                    tx.put(HELD, bundle.digest, plan.held)
+                return
+            for seal in bundle.seals.seals:
+                key = seal_key(seal)
+                if self.store.doc(SEALS, key) is None:
+                    tx.put(SEALS, key, seal)
+            for before, after, added in plan.changes.values():
+                write_heads(tx, before, after, added)
             for key, doc in plan.rejected.items():
                 tx.put(REJECTED, key, doc)
-        # The store holds the records now: let the bundle's copies go (read back if needed).
-        currents = self._currents()
-        for rid in plan.changes:
-            currents[rid] = _IN_STORE
+            devices.note_sender(tx, bundle.manifest)
+            if from_held is not None:
+                tx.remove(HELD, from_held)
+
+
+def _signers(bundle: bundles.Bundle) -> dict[str, set[int | None]]:
+    """The devices whose seals vouch for the file's versions, with the numbers they vouch for."""
+    out: dict[str, set[int | None]] = {}
+    seals = bundle.seals
+    for rec in bundle.versions:
+        device, seq = seals.signer(rec)
+        out.setdefault(device, set()).add(seq)
+    return out
 
 
 def _count(counts: Counts, before: list[Record], after: list[Record]) -> None:
-    """Count one changed record by its heads before and after the bundle."""
-    if not before and len(after) == 1:
-        counts.new += 1  # the common case, first
-    elif {h["version"] for h in after} == {h["version"] for h in before}:
-        counts.unchanged += 1  # the same content, with more history
-    elif len(after) > 1:
-        counts.conflicts += 1
-    elif not before:
+    """Count one record by its heads before and after the bundle."""
+    if not before:
         counts.new += 1
+    elif {h["version"] for h in after} == {h["version"] for h in before}:
+        counts.unchanged += 1
+    elif len(after) > 1 and in_conflict(after):
+        counts.conflicts += 1
     else:
         counts.updated += 1
 
@@ -267,12 +305,16 @@ class FileResult:
     counts: Counts = field(default_factory=Counts)
     manifest: bundles.Manifest | None = None
     error: str | None = None  # why the file was refused (the store is untouched then)
+    untrusted: list[str] = field(default_factory=list)  # held: the devices not trusted yet
+    from_held: bool = False  # a file held earlier, merged now
 
 
 @dataclass
 class ImportReport:
     files: list[FileResult]
     dry_run: bool
+    missing: list[dict[str, Any]] = field(default_factory=list)  # devices with changes missing
+    new_devices: list[dict[str, Any]] = field(default_factory=list)  # to trust, with their cards
 
     @property
     def totals(self) -> Counts:
@@ -289,11 +331,14 @@ class ImportReport:
         return {
             **self.totals.as_dict(),
             "dry_run": self.dry_run,
+            "missing": self.missing,
+            "untrusted": self.new_devices,
             "files": [
                 {
                     "file": str(f.path),
                     "ok": f.error is None,
                     **({"error": f.error} if f.error else f.counts.as_dict()),
+                    **({"held_for": f.untrusted} if f.untrusted else {}),
                 }
                 for f in self.files
             ],
@@ -323,13 +368,45 @@ def import_files(
 ) -> ImportReport:
     """Import bundle files, each in one transaction; a bad file is refused and changes nothing.
 
-    With dry_run nothing is written and the counts say what an import would do.
+    With dry_run nothing is written and the counts say what an import would do. Files held
+    earlier merge too once what they wait for is trusted (a decision this import brought).
     """
     files = bundle_paths(paths)
-    private = keys.private_keys(ws.root)
     with _gc_paused():
-        results = _import(ws, files, private, dry_run, progress)
-    return ImportReport(results, dry_run)
+        merger = Merger(ws, dry_run=dry_run)
+        results = _import(merger, files, progress)
+        if merger.trust_changed and not dry_run:
+            results += retry_held(merger)
+    book = merger.book
+    return ImportReport(
+        results,
+        dry_run,
+        gaps.missing_changes(ws.store, book),
+        held.waiting_devices(ws.store, book),
+    )
+
+
+def retry_held(merger: Merger) -> list[FileResult]:
+    """Merge the held files whose devices are trusted now; drop those now refused."""
+    results = []
+    for digest in sorted(held.entries(merger.store)):
+        path = held.held_path(merger.ws.root, digest)
+        result = _one_file(merger, path, None, from_held=digest)
+        if result.untrusted:
+            continue  # still waiting: no news
+        result.from_held = True
+        results.append(result)
+        if result.error is not None:
+            _drop_held(merger, digest)
+        else:
+            path.unlink(missing_ok=True)
+    return results
+
+
+def _drop_held(merger: Merger, digest: str) -> None:
+    with merger.store.transaction() as tx:
+        tx.remove(HELD, digest)
+    held.held_path(merger.ws.root, digest).unlink(missing_ok=True)
 
 
 @contextmanager
@@ -345,34 +422,55 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _import(ws, files, private, dry_run, progress) -> list[FileResult]:
-    merger = Merger(ws, dry_run=dry_run)
+def _import(merger: Merger, files: list[Path], progress: Progress | None) -> list[FileResult]:
     results = []
-    ahead = CheckAhead(files, merger.check, ws.root) if worth_checking_ahead(files) else None
+    ahead = None
+    if worth_checking_ahead(files):
+        ahead = CheckAhead(files, merger.check, merger.ws.root)
     with ahead or nullcontext():
         for n, path in enumerate(files):
             if progress:
                 progress(n, len(files), path)
-            result = FileResult(path)
-            results.append(result)
-            try:
-                b = bundles.read(path, private)
-            except bundles.BundleError as exc:
-                result.error = exc.reason
-                continue
-            result.manifest = b.manifest
-            plan = merger.plan(b, partial(ahead.verdicts, n, b) if ahead else None)
-            if not dry_run:
-                _apply(merger, plan, n)
-            result.counts = plan.counts
+            checked = partial(ahead.verdicts, n) if ahead else None
+            results.append(_one_file(merger, path, checked, number=n))
     if progress:
         progress(len(files), len(files), files[-1] if files else Path())
     return results
 
 
-def _apply(merger: Merger, plan: Plan, n: int) -> None:
+def _one_file(
+    merger: Merger,
+    path: Path,
+    checked: Callable[[bundles.Bundle], Verdicts | None] | None,
+    *,
+    number: int = 0,
+    from_held: str | None = None,
+) -> FileResult:
+    result = FileResult(path)
     try:
-        merger.apply(plan)
+        b = bundles.read(path, merger.box_keys)
+        result.manifest = b.manifest
+        plan = merger.judge(b)
+    except bundles.BundleError as exc:
+        result.error = exc.reason
+        return result
+    except Refused as exc:
+        result.error = str(exc)
+        return result
+    if plan.held is None:
+        merger.plan(plan, partial(checked, b) if checked else None)
+    result.untrusted = plan.untrusted
+    result.counts = plan.counts
+    if not merger.dry_run:
+        if plan.held is not None:
+            held.keep_copy(merger.ws.root, b)
+        _apply(merger, plan, number, from_held)
+    return result
+
+
+def _apply(merger: Merger, plan: Plan, n: int, from_held: str | None) -> None:
+    try:
+        merger.apply(plan, from_held=from_held)
     except (OSError, StoreError) as exc:
         done = f"此前的 {n} 个文件已导入；" if n else ""
         raise FieldkitError(

@@ -1,24 +1,48 @@
-"""Records and their versions: identity, content hash, edit history and tombstones.
+"""Records and their versions: a version is one edit event, named by a hash of everything in it.
 
-A record is a plain dict (it is stored as a TinyDB document and travels in bundles):
-id, form, form_version, data, version, ancestors, created_at/by, updated_at/by, device, deleted.
+A record is a plain dict (a TinyDB document; it travels in bundles)::
+
+    id            uuid4, given once (the record's identity everywhere)
+    form, form_version, data, deleted
+    parents       the versions this one was made from, sorted (none for a first version; two
+                  or more for a conflict resolution)
+    ancestors     every version this one descends from, sorted (parents included)
+    device, seq   the device that made it and its number in that device's run of versions
+                  (absent on versions converted from the first release, which carry `legacy`)
+    created_at/by, updated_at/by
+    version       sha256 over all of the above (and `merged_into` or `legacy` where present)
+
+Because the version covers its parents, its device, its number and its time, every save that
+changes a value is a new version, even when the content equals an earlier one (A → B → A is
+three versions), and a version id cannot be kept while its content changes. Because it lists
+every ancestor, whether one version supersedes another needs no walk through history.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
+import re
 import uuid
 from datetime import datetime
 from typing import Any
 
+import orjson
 
-def content_version(form: str, data: dict[str, Any], deleted: bool) -> str:
-    """The version: a hash of what the record says, so equal content is one version everywhere."""
-    text = json.dumps(
-        [form, data, deleted], ensure_ascii=False, sort_keys=True, separators=(",", ":")
-    )
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+Record = dict[str, Any]
+
+RECORD_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+VERSION_ID = re.compile(r"[0-9a-f]{64}")
+
+
+def version_id(rec: Record) -> str:
+    """The id a version must have: sha256 of its canonical JSON without the id itself."""
+    body = {k: v for k, v in rec.items() if k != "version"}
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def canonical_size(rec: Record) -> int:
+    """Bytes of a version's canonical JSON (what the size limits count)."""
+    return len(orjson.dumps(rec, option=orjson.OPT_SORT_KEYS))
 
 
 def now_iso() -> str:
@@ -26,66 +50,92 @@ def now_iso() -> str:
     return datetime.now().astimezone().isoformat(timespec="seconds")
 
 
-def new_record(
+def is_record_id(value: Any) -> bool:
+    return type(value) is str and RECORD_ID.fullmatch(value) is not None
+
+
+def new_record_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _sealed(rec: Record) -> Record:
+    rec["version"] = version_id(rec)
+    return rec
+
+
+def first_version(
     form: str,
     form_version: int,
     data: dict[str, Any],
     *,
     author: str,
     device: str,
+    seq: int,
     at: str | None = None,
     record_id: str | None = None,
-) -> dict[str, Any]:
+) -> Record:
     """A record's first version."""
     at = at or now_iso()
-    return {
-        "id": record_id or str(uuid.uuid4()),
-        "form": form,
-        "form_version": form_version,
-        "data": data,
-        "version": content_version(form, data, False),
-        "ancestors": [],
-        "created_at": at,
-        "created_by": author,
-        "updated_at": at,
-        "updated_by": author,
-        "device": device,
-        "deleted": False,
-    }
+    return _sealed(
+        {
+            "id": record_id or new_record_id(),
+            "form": form,
+            "form_version": form_version,
+            "data": data,
+            "deleted": False,
+            "parents": [],
+            "ancestors": [],
+            "device": device,
+            "seq": seq,
+            "created_at": at,
+            "created_by": author,
+            "updated_at": at,
+            "updated_by": author,
+        }
+    )
 
 
 def next_version(
-    prev: dict[str, Any],
+    heads: list[Record],
     data: dict[str, Any],
     *,
     author: str,
     device: str,
+    seq: int,
     form_version: int | None = None,
     deleted: bool = False,
     at: str | None = None,
-) -> dict[str, Any] | None:
-    """The version after `prev` with new data (or a tombstone); None when nothing changed."""
-    version = content_version(prev["form"], data, deleted)
-    if version == prev["version"]:
-        return None
-    return {
-        **prev,
-        "form_version": form_version or prev["form_version"],
+    extra: dict[str, Any] | None = None,
+) -> Record:
+    """A version made from `heads` (the record's current version first; several for a
+    conflict resolution) with new data or a deletion. `extra` adds fields (``merged_into``)."""
+    base = heads[0]
+    parents = sorted({h["version"] for h in heads})
+    ancestors = sorted({a for h in heads for a in h["ancestors"]}.union(parents))
+    rec = {
+        "id": base["id"],
+        "form": base["form"],
+        "form_version": form_version or max(h["form_version"] for h in heads),
         "data": data,
-        "version": version,
-        "ancestors": [*(a for a in prev["ancestors"] if a != version), prev["version"]],
+        "deleted": deleted,
+        "parents": parents,
+        "ancestors": ancestors,
+        "device": device,
+        "seq": seq,
+        "created_at": base["created_at"],
+        "created_by": base["created_by"],
         "updated_at": at or now_iso(),
         "updated_by": author,
-        "device": device,
-        "deleted": deleted,
+        **(extra or {}),
     }
+    return _sealed(rec)
 
 
-def descends_from(record: dict[str, Any], other: dict[str, Any]) -> bool:
-    """True when `other`'s version is in `record`'s history (record is a later edit of it)."""
-    return other["version"] in record["ancestors"]
+def same_content(a: Record, b: Record) -> bool:
+    """Whether two versions say the same thing (data and deletion), whoever made them."""
+    return a["deleted"] == b["deleted"] and a["data"] == b["data"]
 
 
-def record_day(record: dict[str, Any], date_field: str) -> str:
+def record_day(record: Record, date_field: str) -> str:
     """The ISO date a record is filed under (its form's date field), or '' if it has none."""
     return str(record["data"].get(date_field) or "")[:10]

@@ -3,8 +3,8 @@
 Every action here makes ordinary new versions, saved in one transaction, so it travels in the
 next bundle and has the same effect wherever it is imported:
 
-- resolving a conflict makes a version whose ancestors include every head, so it supersedes all
-  of them and closes the conflict on every machine that imports it;
+- resolving a conflict makes a version made from every head, so it supersedes all of them and
+  closes the conflict on every machine that imports it;
 - joining two persons makes a new version of each follow-up pointing at the kept person and a
   tombstone of the dropped one that says where it went (``merged_into``).
 """
@@ -17,15 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from fieldkit.errors import FieldkitError
 from fieldkit.merge import REJECTED
-from fieldkit.records import content_version, next_version, now_iso
-from fieldkit.versions import (
-    CONFLICTS,
-    REPLACES,
-    ancestors_of_all,
-    heads_of,
-    replaced_by_all,
-    save_made_here,
-)
+from fieldkit.versions import CONFLICTS, heads_of, in_conflict
 from fieldkit.workspace import ValidationFailed
 
 if TYPE_CHECKING:
@@ -60,8 +52,8 @@ def conflicts(ws: Workspace) -> list[Conflict]:
     """Open conflicts, oldest change first."""
     out = []
     for rid in ws.store.table_docs(CONFLICTS):
-        heads = heads_of(ws, rid)
-        if len(heads) > 1:
+        heads = heads_of(ws.store, rid)
+        if len(heads) > 1 and in_conflict(heads):
             out.append(Conflict(rid, heads[0]["form"], heads))
     out.sort(key=lambda c: min(h["updated_at"] for h in c.heads))
     return out
@@ -74,14 +66,13 @@ def resolve(
     whole: int | None = None,
     picks: dict[str, int] | None = None,
 ) -> Record:
-    """Close a conflict with a new version descending from all its versions.
+    """Close a conflict with a new version made from all its versions.
 
     `whole`: take version number `whole` (0 is the current one) as it is. `picks`: start from
     the current version and take each named field from the version numbered in the pick (the
     pseudo field DELETED picks deletion or not). The result is checked like an edit.
     """
-    ident = ws.require_identity()
-    heads = heads_of(ws, record_id)
+    heads = heads_of(ws.store, record_id)
     if len(heads) < 2:
         raise FieldkitError(f"记录 {record_id} 没有待处理的冲突")
     try:
@@ -102,23 +93,9 @@ def resolve(
         outcome = ws.check(form.id, data, record_id=record_id)
         if not outcome.ok:
             raise ValidationFailed(form, outcome)
-    version = content_version(form.id, data, deleted)
-    ancestors = ancestors_of_all(heads, exclude=version)
-    resolution = {
-        **heads[0],
-        "form_version": max(h["form_version"] for h in heads),
-        "data": data,
-        "version": version,
-        "ancestors": ancestors,
-        "updated_at": now_iso(),
-        "updated_by": ident.worker,
-        "device": ident.device,
-        "deleted": deleted,
-    }
-    resolution.pop(REPLACES, None)
-    if replaced := replaced_by_all(heads, ancestors, version):
-        resolution[REPLACES] = replaced
-    return ws.save_version(resolution)
+        data = outcome.data
+    with ws.changes() as c:
+        return c.resolve(heads, data, deleted)
 
 
 # -- likely duplicates -------------------------------------------------------------------
@@ -196,30 +173,28 @@ def join(ws: Workspace, keep_id: str, drop_id: str) -> JoinResult:
     """Keep one of two duplicate records: every record pointing at the other now points at the
     kept one, fields empty in the kept one are filled from the other, and the other becomes a
     tombstone noting `merged_into`. One transaction; every change is a version that syncs."""
-    ident = ws.require_identity()
     if keep_id == drop_id:
         raise FieldkitError("要合并的是同一条记录")
     keep, drop = ws.get_live(keep_id), ws.get_live(drop_id)
     if keep["form"] != drop["form"]:
         raise FieldkitError("只能合并同一表单的两条记录")
-    author = {"author": ident.worker, "device": ident.device}
     filled = {k: v for k, v in drop["data"].items() if v not in (None, "", [])}
     filled.update({k: v for k, v in keep["data"].items() if v not in (None, "", [])})
-    kept = next_version(keep, filled, **author) or keep
-    moved = _repointed(ws, keep["form"], {drop_id: keep_id}, author)
-    tomb = next_version(drop, drop["data"], deleted=True, **author)
+    moves = _repointing(ws, keep["form"], {drop_id: keep_id})
+    with ws.changes() as c:
+        kept = c.edit(keep_id, filled) or keep
+        for rid, data in moves:
+            c.edit(rid, data)
+        tomb = c.edit(drop_id, drop["data"], deleted=True, extra={"merged_into": keep_id})
     assert tomb is not None  # drop is live, so its tombstone is a new version
-    tomb["merged_into"] = keep_id
-    with ws.store.transaction() as tx:
-        for rec in [*([kept] if kept is not keep else []), *moved, tomb]:
-            save_made_here(ws.store, tx, rec)
-    return JoinResult(kept, tomb, len(moved))
+    return JoinResult(kept, tomb, len(moves))
 
 
-def _repointed(
-    ws: Workspace, target_form: str, moves: dict[str, str], author: dict[str, str]
-) -> list[Record]:
-    """New versions of the live records pointing at a key of `moves`, pointing at its value."""
+def _repointing(
+    ws: Workspace, target_form: str, moves: dict[str, str]
+) -> list[tuple[str, dict[str, Any]]]:
+    """(record id, new data) for the live records pointing at a key of `moves`, pointing at
+    its value instead."""
     out = []
     for form_id, fields in _reference_fields(ws, target_form):
         for rec in ws.store.current(form_id):
@@ -227,9 +202,8 @@ def _repointed(
             if not any(data.get(f) in moves for f in fields):
                 continue
             new_data = {k: (moves[v] if k in fields and v in moves else v) for k, v in data.items()}
-            new = next_version(rec, new_data, **author)
-            if new is not None:
-                out.append(new)
+            if new_data != data:
+                out.append((rec["id"], new_data))
     return out
 
 
@@ -271,16 +245,14 @@ def stale_references(ws: Workspace) -> list[Record]:
 
 def follow_joins(ws: Workspace) -> int:
     """Re-point every stale reference at the record it was joined into; how many changed."""
-    ident = ws.require_identity()
-    author = {"author": ident.worker, "device": ident.device}
     changed = []
     for form in ws.forms:
         if form.unique and (targets := _merge_targets(ws, form.id)):
-            changed.extend(_repointed(ws, form.id, targets, author))
+            changed.extend(_repointing(ws, form.id, targets))
     if changed:
-        with ws.store.transaction() as tx:
-            for rec in changed:
-                save_made_here(ws.store, tx, rec)
+        with ws.changes() as c:
+            for rid, data in changed:
+                c.edit(rid, data)
     return len(changed)
 
 

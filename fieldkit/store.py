@@ -9,16 +9,15 @@ Tables:
 ``records:<form>``
     the current version of each record of a form, keyed by record id (tombstones too)
 ``history``
-    superseded versions, keyed by ``history_key(record_id, version)``. The key holds the
-    record id because a version is a hash of the content alone: two records with the
-    same content have the same version, and must not share an audit trail.
+    every other version of each record (superseded versions, the other heads of a record in
+    conflict), keyed by ``history_key(record_id, version)``
 ``meta``
     small settings, ``{"value": ...}`` keyed by name (see :meth:`Store.get_meta`)
 anything else
     free tables for other modules (``conflicts``, ``rejected``, ...)
 
-Reads of one record (:meth:`Store.get`, :meth:`Store.history`, :meth:`Store.get_meta`)
-return deep copies that are safe to edit. Bulk reads (:meth:`Store.current`,
+Reads of one record (:meth:`Store.get`, :meth:`Store.get_meta`) return deep copies that are
+safe to edit. Bulk reads (:meth:`Store.current`,
 :meth:`Store.lookup`, :meth:`Store.table_docs`) return the stored documents themselves:
 copying 100k records would cost a second of time and ~60 MB, and a shallow copy (what
 TinyDB hands out) would not protect the nested ``data`` anyway. Treat them as read-only;
@@ -46,6 +45,7 @@ from fieldkit.storage import JournalStorage, StoreCorrupt, StoreError, ensure_di
 __all__ = [
     "HISTORY_TABLE",
     "META_TABLE",
+    "RECORDS_PREFIX",
     "Store",
     "StoreCorrupt",
     "StoreError",
@@ -183,6 +183,16 @@ class Transaction:
         """Set a small setting (any JSON value) in the meta table."""
         self.put(META_TABLE, key, {"value": value})
 
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        """A setting as this transaction sees it (a deep copy), or ``default``."""
+        doc = self._doc(META_TABLE, key)
+        return default if doc is None else _deep_copy(doc.get("value"))
+
+    def read(self, table: str, doc_id: str) -> dict[str, Any] | None:
+        """A document as this transaction sees it (a deep copy), or None."""
+        doc = self._doc(table, doc_id)
+        return None if doc is None else _deep_copy(doc)
+
 
 class Store:
     """The records of one data directory, with durable all-or-nothing saves."""
@@ -251,6 +261,30 @@ class Store:
             self._check_open()
             self._storage.compact()
 
+    def all_tables(self) -> dict[str, dict[str, Any]]:
+        """Every table by name (new dicts of the store's own documents: read only)."""
+        return {name: dict(table) for name, table in self._tables().items()}
+
+    def rewrite(self, tables: dict[str, dict[str, Any]]) -> None:
+        """Replace everything with `tables` at once, as a new snapshot (a format conversion).
+
+        Crash-safe when the journal is empty (compact first): the snapshot is replaced
+        atomically, so the old state or the new one is on disk, never a mix.
+        """
+        with self._write_lock:
+            self._check_open()
+            names = set(self._tables()) | set(tables)
+            self._storage.write(tables)
+            self._form_of = {
+                doc_id: name[len(RECORDS_PREFIX) :]
+                for name, table in tables.items()
+                if name.startswith(RECORDS_PREFIX)
+                for doc_id in table
+            }
+            self._indexes.clear()
+            for name in names:
+                self._db.table(name).clear_cache()
+
     # Reads --------------------------------------------------------------------------------
 
     def _tables(self) -> dict[str, dict[str, Any]]:
@@ -292,22 +326,23 @@ class Store:
             if name.startswith(RECORDS_PREFIX) and table
         )
 
-    def history(self, record_id: str) -> list[dict[str, Any]]:
-        """All known versions of a record, oldest first, ending with the current one.
+    def all_documents(self) -> Iterator[dict[str, Any]]:
+        """Every version held: current ones (tombstones too) and history. Read only."""
+        for name, table in self._tables().items():
+            if name.startswith(RECORDS_PREFIX) or name == HISTORY_TABLE:
+                yield from table.values()
 
-        Versions listed in ``ancestors`` that never reached this store are skipped.
-        """
-        current = self.get(record_id)
-        if current is None:
-            return []
-        past = self._tables().get(HISTORY_TABLE, {})
-        versions = []
-        for version in current.get("ancestors", []):
-            doc = past.get(history_key(record_id, version))
-            if doc is not None:
-                versions.append(_deep_copy(doc))
-        versions.append(current)
-        return versions
+    def stored_version(self, record_id: str, version: str) -> dict[str, Any] | None:
+        """The stored document of a version (current or in history), not a copy: read only."""
+        current = self.record_doc(record_id)
+        if current is not None and current.get("version") == version:
+            return current
+        return self._raw(HISTORY_TABLE, history_key(record_id, version))
+
+    def record_doc(self, record_id: str) -> dict[str, Any] | None:
+        """The stored current version of a record, not a copy: read only."""
+        form = self._form_of.get(record_id)
+        return None if form is None else self._raw(records_table(form), record_id)
 
     def lookup(self, form: str, field: str, value: Any) -> list[dict[str, Any]]:
         """Current, non-deleted records of ``form`` whose ``data[field] == value``.
@@ -322,6 +357,10 @@ class Store:
             return []
         table = self._tables().get(records_table(form), {})
         return [table[record_id] for record_id in sorted(ids)]
+
+    def doc(self, table: str, doc_id: str) -> dict[str, Any] | None:
+        """One document of a free table, not a copy: read only."""
+        return self._raw(table, doc_id)
 
     def table_docs(self, table: str) -> dict[str, dict[str, Any]]:
         """All documents of a free table (e.g. ``conflicts``) by document id.

@@ -7,21 +7,24 @@ checked, defaulted and versioned the same way.
 from __future__ import annotations
 
 import re
-import uuid
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from fieldkit import idnumber, schedule
+from fieldkit import convert, devices, idnumber, keys, schedule
+from fieldkit.changes import ChangeSet
 from fieldkit.errors import FieldkitError
 from fieldkit.forms import CHOICE_TYPES, Field, Form, FormSet, load_forms
 from fieldkit.locations import forms_dir, store_dir
-from fieldkit.records import new_record, next_version, record_day
+from fieldkit.records import now_iso, record_day
 from fieldkit.store import Store
 from fieldkit.validation import Context, Outcome, Problem, validate
-from fieldkit.versions import save_made_here
+
+IDENTITY = "identity"  # meta
 
 
 @dataclass(frozen=True)
@@ -32,8 +35,14 @@ class Identity:
     grid: str
     org: str
     abbr: str
-    device: str
-    office_key: str | None = None  # the office's public key (PEM), for encrypted exports
+    device: str  # this data dir's device id (a hash of its signing key)
+    role: str = "laptop"  # or "office", once `keygen` made it the street office
+    office: str | None = None  # the office's device id, from its key file
+    office_box: str | None = None  # the office's encryption key (base64): exports are encrypted
+
+    @property
+    def encrypts(self) -> bool:
+        return self.office_box is not None
 
 
 class ValidationFailed(FieldkitError):
@@ -52,7 +61,16 @@ class Workspace:
         self.root = Path(root)
         self.forms: FormSet = load_forms(forms_dir(self.root))
         self.store = Store(store_dir(self.root))
+        #: where the first release's files were backed up, if they were converted on opening
+        self.converted_from: Path | None = None
+        try:
+            if convert.needs_conversion(self.store):
+                self.converted_from = convert.convert(self.root, self.store, _identity_from_old)
+        except BaseException:
+            self.store.close()
+            raise
         self._today = today
+        self._keys: keys.DeviceKeys | None = None
         self._label_cache: dict[tuple[str, int, str], dict[str, str]] = {}
 
     def close(self) -> None:
@@ -68,8 +86,15 @@ class Workspace:
 
     @property
     def identity(self) -> Identity | None:
-        raw = self.store.get_meta("identity")
+        raw = self.store.get_meta(IDENTITY)
         return Identity(**raw) if raw else None
+
+    @property
+    def keys(self) -> keys.DeviceKeys:
+        """This data dir's key pairs (read once)."""
+        if self._keys is None:
+            self._keys = keys.load(self.root)
+        return self._keys
 
     def set_identity(
         self,
@@ -78,21 +103,42 @@ class Workspace:
         grid: str,
         org: str = "",
         abbr: str = "",
-        office_key: str | None = None,
+        office_key: devices.OfficeKey | None = None,
+        role: str | None = None,
     ) -> Identity:
-        """Write who records here; the device id is made once and kept."""
+        """Write who records here, with this data dir's keys (made on first use) and its signed
+        card; `office_key` makes this laptop trust that office and encrypt its exports to it."""
         if not worker.strip() or not grid.strip():
             raise FieldkitError("网格员姓名和所属网格都不能为空")
         old = self.identity
+        self._keys = keys.load_or_create(self.root)
+        office, office_box = (old.office, old.office_box) if old else (None, None)
+        if office_key is not None:
+            office, office_box = office_key.device, keys.b64(office_key.box_key)
         ident = Identity(
             worker=worker.strip(),
             grid=grid.strip(),
             org=org.strip(),
             abbr=(abbr or org[:1] or grid[:1]).strip(),
-            device=old.device if old else uuid.uuid4().hex[:12],
-            office_key=office_key if office_key is not None else (old.office_key if old else None),
+            device=self._keys.device,
+            role=role or (old.role if old else "laptop"),
+            office=office,
+            office_box=office_box,
         )
-        self.store.set_meta("identity", asdict(ident))
+        at = now_iso()
+        card = devices.make_card(
+            self._keys, worker=ident.worker, grid=ident.grid, org=ident.org, role=ident.role
+        )
+        with self.store.transaction() as tx:
+            tx.set_meta(IDENTITY, asdict(ident))
+            tx.set_meta(convert.FORMAT, convert.CURRENT_FORMAT)
+            devices.remember_card(tx, card, at, own=True)
+            if office_key is not None and office_key.card is not None:
+                devices.remember_card(tx, office_key.card, at)
+                decision = devices.make_decision(
+                    self._keys, office_key.card, devices.TRUSTED, None, at
+                )
+                tx.put(devices.TRUST, devices.trust_key(ident.device, office), decision)
         return ident
 
     def require_identity(self) -> Identity:
@@ -102,6 +148,13 @@ class Workspace:
                 "尚未设置网格员信息。请先运行：fieldkit init --worker 姓名 --grid 网格"
             )
         return ident
+
+    @contextmanager
+    def changes(self) -> Iterator[ChangeSet]:
+        """Make versions in one durable transaction, numbered in this device's run."""
+        ident = self.require_identity()
+        with self.store.transaction() as tx:
+            yield ChangeSet(self.store, tx, author=ident.worker, device=ident.device)
 
     # -- checking ---------------------------------------------------------------------------
 
@@ -252,80 +305,67 @@ class Workspace:
     # -- changes ----------------------------------------------------------------------------
 
     def prepare(self, form_id: str, raw: dict[str, Any]) -> dict[str, Any]:
-        """A new record from answers (defaults filled in), checked; raises ValidationFailed."""
-        ident = self.require_identity()
+        """The clean data of a new record from answers (defaults filled in), checked; raises
+        ValidationFailed."""
+        self.require_identity()
         form = self.form(form_id)
         answers = {**self.defaults(form_id, raw), **raw}
         outcome = self.check(form_id, answers)
         if not outcome.ok:
             raise ValidationFailed(form, outcome)
-        return new_record(
-            form.id, form.version, outcome.data, author=ident.worker, device=ident.device
-        )
+        return outcome.data
 
     def add(self, form_id: str, raw: dict[str, Any]) -> dict[str, Any]:
         """Validate and durably save one new record; return it."""
-        record = self.prepare(form_id, raw)
-        self.store.save([record])
-        return record
+        return self.add_many(form_id, [raw])[0]
 
     def add_many(self, form_id: str, raws: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """All or nothing: every answer set must pass before any is saved.
 
         Raises BatchInvalid listing each failing item (by position) and its problems.
         """
-        records, failures = [], []
+        clean, failures = [], []
         seen: dict[Any, int] = {}
         form = self.form(form_id)
         for i, raw in enumerate(raws):
             try:
-                rec = self.prepare(form_id, raw)
+                data = self.prepare(form_id, raw)
             except ValidationFailed as exc:
                 failures.append((i, exc.outcome.errors))
                 continue
-            key = rec["data"].get(form.unique) if form.unique else None
+            key = data.get(form.unique) if form.unique else None
             if key is not None and key in seen:
                 label = form.field(form.unique).label
                 failures.append((i, [Problem(form.unique, label, f"与第{seen[key] + 1}条重复")]))
                 continue
             if key is not None:
                 seen[key] = i
-            records.append(rec)
+            clean.append(data)
         if failures:
             raise BatchInvalid(failures)
-        self.store.save(records)
-        return records
+        with self.changes() as c:
+            return [c.add(form.id, form.version, data) for data in clean]
 
     def edit(self, record_id: str, changes: dict[str, Any]) -> dict[str, Any]:
-        """A new version with `changes` applied (None clears a field); same checks as add."""
-        ident = self.require_identity()
+        """A new version with `changes` applied (None clears a field); same checks as add.
+        Returns the new version, or the current one when no value changes."""
         prev = self.get_live(record_id)
         form = self.form(prev["form"])
         answers = {**prev["data"], **changes}
         outcome = self.check(form.id, answers, record_id=record_id)
         if not outcome.ok:
             raise ValidationFailed(form, outcome)
-        rec = next_version(
-            prev, outcome.data, author=ident.worker, device=ident.device, form_version=form.version
-        )
-        if rec is None:
-            return prev
-        return self.save_version(rec)
+        with self.changes() as c:
+            rec = c.edit(record_id, outcome.data, form_version=form.version)
+        return rec or prev
 
     def delete(self, record_id: str) -> dict[str, Any]:
         """A tombstone version: hidden everywhere, kept in history, and it syncs."""
-        ident = self.require_identity()
         prev = self.get_live(record_id)
-        rec = next_version(
-            prev, prev["data"], author=ident.worker, device=ident.device, deleted=True
-        )
-        return self.save_version(rec)
-
-    def save_version(self, rec: dict[str, Any]) -> dict[str, Any]:
-        """Durably store a new version of an existing record made here, as an import of it
-        would (fieldkit.versions.save_made_here); returns the record's current version."""
-        with self.store.transaction() as tx:
-            return save_made_here(self.store, tx, rec)
+        with self.changes() as c:
+            rec = c.edit(record_id, prev["data"], deleted=True)
+        assert rec is not None  # a live record's tombstone always changes something
+        return rec
 
     def get_live(self, record_id: str) -> dict[str, Any]:
         rec = self.store.get(record_id)
@@ -493,15 +533,27 @@ def _plain(value: Any) -> str:
     return "、".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
-def read_public_key(path: Path) -> str:
-    """The office's public key (PEM text) from a file; a FieldkitError says what is wrong."""
-    try:
-        text = Path(path).expanduser().read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FieldkitError(f"无法读取公钥文件 {path}：{exc}") from None
-    if "PUBLIC KEY" not in text:
-        raise FieldkitError(f"{path} 不是公钥文件（应为 fieldkit keygen 生成的 .pem 文件）")
-    return text
+def _identity_from_old(
+    old: dict[str, Any] | None, device_keys: keys.DeviceKeys, root: Path
+) -> Identity | None:
+    """The identity of a data dir written by the first release, with its new keys."""
+    if old is None:
+        return None
+    office_box = None
+    if old.get("office_key"):
+        try:
+            office_box = keys.b64(devices.parse_office_key(old["office_key"], "街道公钥").box_key)
+        except FieldkitError:
+            office_box = None
+    return Identity(
+        worker=old["worker"],
+        grid=old["grid"],
+        org=old.get("org", ""),
+        abbr=old.get("abbr", ""),
+        device=device_keys.device,
+        role="office" if keys.legacy_box_keys(root) else "laptop",
+        office_box=office_box,
+    )
 
 
 class BatchInvalid(FieldkitError):

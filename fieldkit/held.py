@@ -1,0 +1,59 @@
+"""Files held aside: bundles from a device this data dir does not trust yet.
+
+A held file is kept whole, as it arrived, in ``<data dir>/held/<payload sha256>.fkb`` (named by
+its hash, never by anything the file says) and listed in the ``held`` table with its sender's
+card details. It merges, with no re-import, once what it waits for is trusted
+(fieldkit.merge.retry_held).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fieldkit import bundle as bundles
+from fieldkit import devices
+from fieldkit.locations import held_dir
+from fieldkit.store import Store
+
+HELD = "held"  # payload sha256 -> {"file", "device", "worker", "grid", "records", "untrusted", ...}
+
+
+def held_path(root: Path, digest: str) -> Path:
+    return held_dir(root) / f"{digest}{bundles.SUFFIX}"
+
+
+def keep_copy(root: Path, b: bundles.Bundle) -> None:
+    """Keep the held file's bytes (once)."""
+    path = held_path(root, b.digest)
+    if not path.exists():
+        bundles.write_atomically(path.parent, path.name, b.path.read_bytes())
+
+
+def entries(store: Store) -> dict[str, dict[str, Any]]:
+    """The held files by digest."""
+    return store.table_docs(HELD)
+
+
+def waiting_devices(store: Store, book: devices.TrustBook) -> list[dict[str, Any]]:
+    """The devices that held files wait for (not trusted here), with how many records wait."""
+    waiting: dict[str, dict[str, Any]] = {}
+    for entry in entries(store).values():
+        for device in entry["untrusted"]:
+            if book.standing(device).trusted:
+                continue
+            card = devices.stored_card(store, device) or {}
+            row = waiting.setdefault(
+                device,
+                {
+                    "device": device,
+                    "fingerprint": devices.fingerprint(device),
+                    "worker": card.get("worker", ""),
+                    "grid": card.get("grid", ""),
+                    "records": 0,
+                    "files": 0,
+                },
+            )
+            row["records"] += entry["records"]
+            row["files"] += 1
+    return sorted(waiting.values(), key=lambda r: (r["grid"], r["worker"], r["device"]))

@@ -1,0 +1,108 @@
+"""The devices a data dir knows, and the office's say over them: trust one, revoke one.
+
+Trusting a device merges the files held for it at once (no re-import). Revoking one (a lost
+laptop) keeps every version of it held here and refuses its later ones: its held files are
+dropped, and so is anything it numbers after what is held now.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from fieldkit import devices, gaps, held
+from fieldkit.errors import FieldkitError
+from fieldkit.merge import FileResult, Merger, retry_held
+from fieldkit.records import now_iso
+
+if TYPE_CHECKING:
+    from fieldkit.workspace import Workspace
+
+
+def rows(ws: Workspace) -> list[dict[str, Any]]:
+    """Every known device with its standing, what is held from it and what is missing."""
+    ident = ws.require_identity()
+    store = ws.store
+    book = devices.trust_book(store, ident)
+    missing = {m["device"]: m for m in gaps.missing_changes(store, book)}
+    waiting = {w["device"]: w for w in held.waiting_devices(store, book)}
+    numbers = gaps.numbers_held(store)
+    out = []
+    for device, doc in store.table_docs(devices.DEVICES).items():
+        card = doc.get("card", {})
+        standing = book.standing(device)
+        have = numbers.get(device, set())
+        out.append(
+            {
+                "device": device,
+                "fingerprint": devices.fingerprint(device),
+                "worker": card.get("worker", ""),
+                "grid": card.get("grid", ""),
+                "org": card.get("org", ""),
+                "role": card.get("role", ""),
+                "self": device == ident.device,
+                "office": device == ident.office,
+                "trusted": standing.trusted,
+                "revoked": standing.state == devices.REVOKED,
+                "kept_upto": standing.upto,
+                "by_office": standing.by_office,
+                "versions": len(have),
+                "last": max(doc.get("made", 0), max(have, default=0)),
+                "held": waiting.get(device, {}).get("records", 0),
+                "missing": missing.get(device, {}).get("missing", []),
+                "first_seen": doc.get("first_seen", ""),
+            }
+        )
+    out.sort(key=lambda r: (not r["self"], not r["office"], r["grid"], r["worker"], r["device"]))
+    return out
+
+
+def find(ws: Workspace, query: str) -> dict[str, Any]:
+    """A known device's card by its id or a unique start of its fingerprint."""
+    key = re.sub(r"[\s\-]", "", query).lower()
+    if not key:
+        raise FieldkitError("请写设备编号或指纹（可以只写前几位）")
+    cards = {
+        d: doc["card"] for d, doc in ws.store.table_docs(devices.DEVICES).items() if "card" in doc
+    }
+    if key in cards:
+        return cards[key]
+    hits = [c for d, c in cards.items() if d.startswith(key)]
+    if len(hits) == 1:
+        return hits[0]
+    if not hits:
+        raise FieldkitError(f"没有指纹以 {query} 开头的设备。运行 fieldkit devices 查看已知设备")
+    names = "、".join(f"{c['worker']}（{devices.fingerprint(c['device'])}）" for c in hits)
+    raise FieldkitError(f"指纹以 {query} 开头的设备不止一台：{names}。请多写几位")
+
+
+@dataclass(frozen=True)
+class TrustResult:
+    card: dict[str, Any]
+    merged: list[FileResult]  # held files merged (or, if refused now, dropped) as a result
+
+
+def trust(ws: Workspace, query: str) -> TrustResult:
+    """Trust a device (after comparing its fingerprint); its held files merge now."""
+    card = find(ws, query)
+    _decide(ws, card, devices.TRUSTED, None)
+    merger = Merger(ws)
+    return TrustResult(card, retry_held(merger))
+
+
+def revoke(ws: Workspace, query: str) -> TrustResult:
+    """Revoke a device: what is held of it stays, its later versions and files are refused."""
+    card = find(ws, query)
+    upto = max(gaps.numbers_held(ws.store).get(card["device"], set()), default=0)
+    _decide(ws, card, devices.REVOKED, upto)
+    return TrustResult(card, retry_held(Merger(ws)))
+
+
+def _decide(ws: Workspace, card: dict[str, Any], state: str, upto: int | None) -> None:
+    ident = ws.require_identity()
+    if card["device"] == ident.device:
+        raise FieldkitError("这是本机，不需要也不能改变对本机的信任")
+    decision = devices.make_decision(ws.keys, card, state, upto, now_iso())
+    with ws.store.transaction() as tx:
+        tx.put(devices.TRUST, devices.trust_key(ident.device, card["device"]), decision)
