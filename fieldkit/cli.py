@@ -441,7 +441,7 @@ def cmd_import(root: Path, args) -> int:
 def _file_line(f) -> str:
     m = f.manifest
     who = f"（{m.worker}，{m.grid}）" if m else ""
-    name = f"暂存的文件 {f.path.name}" if f.from_held else f.path.name
+    name = f"暂存的文件 {f.name}" if f.from_held else f.name
     if f.untrusted:
         return f"{name}{who}：来自未信任的设备，已暂存 {f.counts.held} 条记录，信任后自动合并"
     return f"{name}{who}：{_counts_text(f.counts.as_dict())}"
@@ -456,7 +456,7 @@ def _missing_line(m: dict[str, Any]) -> str:
 
 
 def cmd_keygen(root: Path, args) -> int:
-    from fieldkit import devices, outfiles
+    from fieldkit import bundle, devices, outfiles
 
     folder = Path(args.output).expanduser() if args.output else outfiles.exports_dir(root)
     with Workspace(root) as ws:
@@ -465,8 +465,6 @@ def cmd_keygen(root: Path, args) -> int:
             worker=ident.worker, grid=ident.grid, org=ident.org, abbr=ident.abbr, role="office"
         )
         card = devices.stored_card(ws.store, ident.device)
-    from fieldkit import bundle
-
     name = f"街道公钥-{ident.device[:8].upper()}.fkkey"
     path = bundle.write_atomically(folder, name, devices.office_key_text(card).encode("utf-8"))
     out.print(str(path), markup=False)
@@ -526,7 +524,7 @@ def cmd_devices(root: Path, args) -> int:
             else:
                 out.print(f"已停用 {who}：它已有的记录保留，此后的文件不再接收。", markup=False)
             for f in result.merged:
-                line = f"暂存的文件 {f.path.name} 未合并：{f.error}" if f.error else _file_line(f)
+                line = f"暂存的文件 {f.name} 未合并：{f.error}" if f.error else _file_line(f)
                 out.print(line, markup=False)
             return 0
         rows = roster.rows(ws)

@@ -14,8 +14,8 @@ and its bundles carry those decisions), unless it decided otherwise itself.
 from __future__ import annotations
 
 import base64
-from datetime import datetime
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 

@@ -48,9 +48,7 @@ def record_history(ws: Workspace, record_id: str) -> list[Step]:
     labels: dict[str, str] = {}
     out = []
     for v in versions:
-        held_parents = [by_id[p] for p in v["parents"] if p in by_id]
-        base = max(held_parents, key=lambda p: moment(p["updated_at"]), default=None)
-        kind = _kind(v, base)
+        kind, base = _kind(v, _base(v, by_id))
         changes = [] if base is None else ws.describe_changes(form, base["data"], v["data"])
         if v["device"] not in labels:
             labels[v["device"]] = device_label(ws, v["device"])
@@ -63,18 +61,29 @@ def record_history(ws: Workspace, record_id: str) -> list[Step]:
     return out
 
 
-def _kind(v: Record, base: Record | None) -> str:
+def _base(v: Record, by_id: dict[str, Record]) -> tuple[Record | None, bool]:
+    """The version `v` is compared with: its latest parent held here or, when none is, its
+    latest ancestor held here; and whether that is a parent."""
+    parents = [by_id[p] for p in v["parents"] if p in by_id]
+    if parents:
+        return max(parents, key=lambda p: moment(p["updated_at"])), True
+    older = [by_id[a] for a in v["ancestors"] if a in by_id]
+    return max(older, key=lambda p: moment(p["updated_at"]), default=None), False
+
+
+def _kind(v: Record, found: tuple[Record | None, bool]) -> tuple[str, Record | None]:
+    base, is_parent = found
     if not v["parents"]:
-        return "created"
-    if base is None:
-        return "partial"  # made from versions that never reached this data dir
+        return "created", None
+    if not is_parent:
+        return "partial", base  # made from versions that never reached this data dir
     if len(v["parents"]) > 1:
-        return "resolved"
+        return "resolved", base
     if v["deleted"] and not base["deleted"]:
-        return "deleted"
+        return "deleted", base
     if base["deleted"] and not v["deleted"]:
-        return "restored"
-    return "edited"
+        return "restored", base
+    return "edited", base
 
 
 def as_json(step: Step) -> dict[str, Any]:

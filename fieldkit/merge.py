@@ -307,6 +307,11 @@ class FileResult:
     error: str | None = None  # why the file was refused (the store is untouched then)
     untrusted: list[str] = field(default_factory=list)  # held: the devices not trusted yet
     from_held: bool = False  # a file held earlier, merged now
+    held_name: str = ""  # the name it arrived with, for a held file
+
+    @property
+    def name(self) -> str:
+        return self.held_name or self.path.name
 
 
 @dataclass
@@ -389,12 +394,12 @@ def import_files(
 def retry_held(merger: Merger) -> list[FileResult]:
     """Merge the held files whose devices are trusted now; drop those now refused."""
     results = []
-    for digest in sorted(held.entries(merger.store)):
+    for digest, entry in sorted(held.entries(merger.store).items()):
         path = held.held_path(merger.ws.root, digest)
         result = _one_file(merger, path, None, from_held=digest)
         if result.untrusted:
             continue  # still waiting: no news
-        result.from_held = True
+        result.from_held, result.held_name = True, entry["file"]
         results.append(result)
         if result.error is not None:
             _drop_held(merger, digest)
