@@ -13,6 +13,7 @@ Prints a Markdown table.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -22,13 +23,14 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from fieldkit import storage as storage_module
-from fieldkit.records import new_record, next_version
+from fieldkit.records import first_version, next_version
 from fieldkit.store import Store
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
@@ -51,6 +53,10 @@ PHRASES = [
 ROADS = ["幸福", "和平", "建设", "人民", "解放", "中山", "新华", "文化"]
 SAVES = 200
 BASELINE_INSERTS = 20
+EDITOR = "bench"  # the device that makes the timed edits
+
+# Each device numbers the versions it makes, 1, 2, 3, ...
+RUNS: defaultdict[str, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
 
 
 def followup_data(rng: random.Random) -> dict[str, Any]:
@@ -80,12 +86,14 @@ def followup_data(rng: random.Random) -> dict[str, Any]:
 
 def make_record(rng: random.Random) -> dict[str, Any]:
     worker = rng.choice(SURNAMES) + rng.choice(GIVEN)
-    return new_record(
+    device = f"laptop-{rng.randrange(30):02d}"
+    return first_version(
         "followup",
         1,
         followup_data(rng),
         author=worker,
-        device=f"laptop-{rng.randrange(30):02d}",
+        device=device,
+        seq=next(RUNS[device]),
         at=f"2024-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}T09:30:00+08:00",
     )
 
@@ -173,7 +181,9 @@ def time_saves(directory: Path, sample: list[dict[str, Any]], seed: int) -> list
                 prev = store.get(rng.choice(sample)["id"])
                 assert prev is not None
                 data = {**prev["data"], "note": f"第{i}次修改"}
-                record = next_version(prev, data, author="测试员", device="bench")
+                record = next_version(
+                    [prev], data, author="测试员", device=EDITOR, seq=next(RUNS[EDITOR])
+                )
             else:
                 record = make_record(rng)
             start = time.perf_counter()

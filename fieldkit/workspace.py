@@ -316,8 +316,11 @@ class Workspace:
         return outcome.data
 
     def add(self, form_id: str, raw: dict[str, Any]) -> dict[str, Any]:
-        """Validate and durably save one new record; return it."""
-        return self.add_many(form_id, [raw])[0]
+        """Validate and durably save one new record; return it. Raises ValidationFailed."""
+        form = self.form(form_id)
+        data = self.prepare(form_id, raw)
+        with self.changes() as c:
+            return c.add(form.id, form.version, data)
 
     def add_many(self, form_id: str, raws: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """All or nothing: every answer set must pass before any is saved.

@@ -11,12 +11,13 @@ from itertools import count
 from typing import Any
 
 from fieldkit.idnumber import check_char
-from fieldkit.records import new_record
+from fieldkit.records import first_version, next_version
 
 YEAR = 2026
 TODAY = date(2026, 11, 24)
 ORG = "东城街道办事处"
 WORKER = "李娜"
+DEVICE = "dev1"
 
 
 def id_number(first17: str) -> str:
@@ -46,12 +47,32 @@ OTHER_NAMES = [
 SECRETS = PERSON_NAMES + OTHER_NAMES + IDS
 
 _ids = count(1)
+_seq = count(1)  # the run of version numbers of DEVICE
 
 
-def rec(form: str, data: dict[str, Any], *, deleted: bool = False) -> dict[str, Any]:
-    r = new_record(form, 1, data, author=WORKER, device="dev1", record_id=f"{form}-{next(_ids)}")
-    r["deleted"] = deleted
+def rec(
+    form: str, data: dict[str, Any], *, deleted: bool = False, at: str | None = None
+) -> dict[str, Any]:
+    """A new record's first version or, `deleted`, the tombstone made from it."""
+    r = first_version(
+        form,
+        1,
+        data,
+        author=WORKER,
+        device=DEVICE,
+        seq=next(_seq),
+        at=at,
+        record_id=f"{form}-{next(_ids)}",
+    )
+    if deleted:
+        r = next_version([r], data, author=WORKER, device=DEVICE, seq=next(_seq), deleted=True)
     return r
+
+
+def edited(r: dict[str, Any], changes: dict[str, Any], *, at: str | None = None) -> dict[str, Any]:
+    """The next version of `r` with `changes`, made at `at`."""
+    data = {**r["data"], **changes}
+    return next_version([r], data, author=WORKER, device=DEVICE, seq=next(_seq), at=at)
 
 
 def dataset() -> dict[str, list[dict[str, Any]]]:
@@ -116,10 +137,11 @@ def dataset() -> dict[str, list[dict[str, Any]]]:
             "grid": "第一网格",
             "start_date": "2023-01-01",
             "level": "general",
-            "status": "moved",
+            "status": "active",
         },
+        at="2023-01-01T09:00:00+08:00",
     )
-    p5["updated_at"] = "2026-03-01T10:00:00+08:00"  # moved away in March
+    p5 = edited(p5, {"status": "moved"}, at="2026-03-01T10:00:00+08:00")  # moved away in March
     p6 = rec(
         "person",
         {

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from fieldkit.records import version_id
 from fieldkit.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,23 +19,23 @@ ROOT = Path(__file__).resolve().parent.parent
 WRITER = """
 import random, sys, uuid
 from pathlib import Path
+from fieldkit.records import first_version
 from fieldkit.store import Store
 
 directory, seed = Path(sys.argv[1]), int(sys.argv[2])
 rng = random.Random(seed)
 store = Store(directory)
 print("ready", flush=True)
-n = 0
+n = 0  # this writer's run: each version takes the next number
 while True:
     batch = []
     for _ in range(rng.choice([1, 1, 1, 5, 40])):
         n += 1
-        batch.append({
-            "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-            "form": "visit", "version": f"v{seed}-{n}", "ancestors": [],
-            "data": {"n": n, "seed": seed, "text": "走访记录" * rng.randrange(1, 400)},
-            "deleted": False,
-        })
+        batch.append(first_version(
+            "visit", 1, {"n": n, "seed": seed, "text": "走访记录" * rng.randrange(1, 400)},
+            author="李娜", device=f"writer{seed}", seq=n,
+            record_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        ))
     store.save(batch)
     for record in batch:
         print(record["id"], record["data"]["n"], flush=True)
@@ -89,6 +90,7 @@ def test_every_acknowledged_save_survives_kill_9(tmp_path):
             missing = [rid for rid in expected if store.get(rid) is None]
             assert not missing, f"round {round_no}: {len(missing)} acknowledged saves lost"
             for rid, n in expected.items():
-                assert store.get(rid)["data"]["n"] == n
+                rec = store.get(rid)
+                assert rec["data"]["n"] == n and version_id(rec) == rec["version"]  # intact
             # Unacknowledged saves may or may not be there, but nothing else may be.
             assert store.count("visit") >= len(expected)

@@ -6,8 +6,11 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from fieldkit import demo, idnumber, schedule
+from fieldkit.changes import SEQ
 from fieldkit.forms import load_forms
+from fieldkit.records import version_id
 from fieldkit.validation import Context, validate
+from fieldkit.versions import all_versions
 from fieldkit.workspace import Workspace
 
 FORMS = load_forms()
@@ -16,7 +19,7 @@ TODAY = date(2026, 11, 24)
 YEAR = 2025  # a whole year before TODAY
 
 
-def make(year=YEAR, seed=1, records=3000, today=TODAY, history=False):
+def make(year=YEAR, seed=1, records=3000, today=TODAY, history=False, first_seq=1):
     worker, grid = demo.demo_identity(seed)
     return demo.generate(
         year,
@@ -29,6 +32,7 @@ def make(year=YEAR, seed=1, records=3000, today=TODAY, history=False):
         rules=RULES,
         today=today,
         history=history,
+        first_seq=first_seq,
     )
 
 
@@ -115,17 +119,33 @@ def test_history_lists_replaced_versions_before_their_successors(year3000):
     assert current == {r["id"]: r for r in year3000}  # the same records, plus earlier versions
     seen: dict[str, list[str]] = defaultdict(list)
     for r in records:
-        assert r["ancestors"] == seen[r["id"]]  # each version follows the one it replaced
+        assert r["parents"] == seen[r["id"]][-1:]  # each version follows the one it replaced
+        assert r["ancestors"] == sorted(seen[r["id"]])  # ...and descends from all before it
         seen[r["id"]].append(r["version"])
     assert len(records) - len(year3000) == sum(len(r["ancestors"]) for r in year3000)
+
+
+def test_versions_are_a_complete_run_of_the_device_numbered_from_first_seq():
+    records = make(records=600, history=True, first_seq=41)
+    assert sorted(r["seq"] for r in records) == list(range(41, 41 + len(records)))
+    assert {r["device"] for r in records} == {"laptop1"}
+    assert all(version_id(r) == r["version"] for r in records)
+    later = {r["id"]: r for r in records}
+    earlier = make(records=600, history=True)
+    assert [r["seq"] + 40 for r in earlier] == [r["seq"] for r in records]
+    assert {r["id"]: r["data"] for r in earlier} == {k: r["data"] for k, r in later.items()}
+    # without history the records keep the numbers they have in the full run
+    current = make(records=600, first_seq=41)
+    assert {r["version"] for r in current} == {r["version"] for r in later.values()}
 
 
 def test_records_are_complete_versions(year3000):
     for r in year3000:
         assert set(r) == {
-            "id", "form", "form_version", "data", "version", "ancestors", "created_at",
-            "created_by", "updated_at", "updated_by", "device", "deleted",
+            "id", "form", "form_version", "data", "version", "parents", "ancestors", "device",
+            "seq", "created_at", "created_by", "updated_at", "updated_by", "deleted",
         }  # fmt: skip
+        assert type(r["seq"]) is int and r["seq"] >= 1 and version_id(r) == r["version"]
         assert r["created_by"] == "李娜" and r["device"] == "laptop1"
     edited = [r for r in year3000 if r["ancestors"]]
     assert {r["form"] for r in edited} >= {"mediation", "person", "outreach"}
@@ -370,15 +390,28 @@ def test_fill_saves_a_demo_year_in_one_transaction(tmp_path):
         assert any(d.overdue for d in ws.due())
         edited = [r for r in ws.store.current("mediation") if len(r["ancestors"]) == 2]
         assert edited
-        versions = ws.store.history(edited[0]["id"])  # earlier versions are readable
+        versions = sorted(  # earlier versions are readable
+            all_versions(ws.store, edited[0]["id"]), key=lambda v: len(v["ancestors"])
+        )
         assert versions[0]["data"]["result"] == "ongoing"
-        assert [v["version"] for v in versions] == [*edited[0]["ancestors"], edited[0]["version"]]
+        assert sorted(v["version"] for v in versions[:2]) == edited[0]["ancestors"]
+        assert [v["parents"] for v in versions] == [
+            [],
+            [versions[0]["version"]],
+            [versions[1]["version"]],
+        ]
+        assert versions[2] == edited[0]
         assert versions[0]["updated_at"] < versions[1]["updated_at"] < versions[2]["updated_at"]
+        held = [v for f in ws.forms for r in ws.store.current(f.id, include_deleted=True)
+                for v in all_versions(ws.store, r["id"])]  # fmt: skip
+        assert sorted(v["seq"] for v in held) == list(range(1, len(held) + 1))
+        assert ws.store.get_meta(SEQ) == len(held)  # the next save here goes on from there
     with Workspace(tmp_path / "demo", today=TODAY) as ws:  # durable
         assert sum(len(ws.store.current(f.id)) for f in ws.forms) == sum(counts.values())
 
 
 def test_fill_keeps_an_existing_identity(ws):
+    first = ws.add("meeting", {"kind": "理论学习中心组学法", "title": "学习宪法"})
     counts = demo.fill(ws, YEAR, seed=3, records=300)
     person = ws.store.current("person")[0]
     assert person["data"]["grid"] == "第一网格" and person["created_by"] == "李娜"
@@ -386,3 +419,11 @@ def test_fill_keeps_an_existing_identity(ws):
     case = ws.store.current("mediation")[0]
     assert case["data"]["case_no"].startswith(f"({YEAR})东人调字第")
     assert counts["person"] == 18
+    # the demo versions go on with this device's run, and the next save after them
+    versions = [r for f in ws.forms for r in ws.store.current(f.id, include_deleted=True)]
+    assert first["seq"] == 1 and min(r["seq"] for r in versions if r["id"] != first["id"]) > 1
+    last = ws.store.get_meta(SEQ)
+    assert last == max(r["seq"] for r in versions)
+    assert (
+        ws.add("meeting", {"kind": "理论学习中心组学法", "title": "学习民法典"})["seq"] == last + 1
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 import tempfile
@@ -13,24 +14,34 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tinydb import Query
 
-from fieldkit.records import new_record, next_version
+from fieldkit.records import first_version, next_version
 from fieldkit.storage import JOURNAL_NAME
 from fieldkit.store import Store, StoreError, StoreLocked
+from fieldkit.versions import all_versions
 
 AT = "2026-03-05T09:00:00+08:00"
+_seq = itertools.count(1)  # one device's run of version numbers, for the whole module
 
 
 def person(name: str, id_number: str, **extra) -> dict:
     data = {"name": name, "id_number": id_number, **extra}
-    return new_record("person", 1, data, author="李娜", device="d1", at=AT)
+    return first_version("person", 1, data, author="李娜", device="d1", seq=next(_seq), at=AT)
 
 
 def edit(record: dict, deleted: bool = False, **changes) -> dict:
-    new = next_version(
-        record, {**record["data"], **changes}, author="王强", device="d2", deleted=deleted
+    return next_version(
+        [record],
+        {**record["data"], **changes},
+        author="王强",
+        device="d1",
+        seq=next(_seq),
+        deleted=deleted,
     )
-    assert new is not None
-    return new
+
+
+def history(store: Store, record_id: str) -> list[dict]:
+    """Every version of a record held in `store`, each after the versions it descends from."""
+    return sorted(all_versions(store, record_id), key=lambda v: len(v["ancestors"]))
 
 
 @pytest.fixture
@@ -70,24 +81,27 @@ def test_edits_keep_every_version_in_history(tmp_path):
         s.save([v1])
         s.save([v2])
         s.save([v3])
-        assert s.history(v1["id"]) == [v1, v2, v3]
+        assert history(s, v1["id"]) == [v1, v2, v3]
         assert s.get(v1["id"])["deleted"] is True
         assert s.current("person") == []
         assert s.count("person") == 0
         assert s.current("person", include_deleted=True) == [v3]
     with Store(tmp_path) as s:
-        assert s.history(v1["id"]) == [v1, v2, v3]
+        assert history(s, v1["id"]) == [v1, v2, v3]
 
 
-def test_records_with_identical_content_keep_separate_histories(store):
-    # Same form and data means the same version hash: history must still not mix them.
-    a, b = person("张三", "110"), person("张三", "110")
+def test_records_sharing_a_version_id_keep_separate_histories(store):
+    # A version id covers its record id, so two records never share one; the store keys
+    # history by record and version all the same, so even a forged copy cannot mix them.
+    a = person("张三", "110")
+    assert person("张三", "110")["version"] != a["version"]  # same content, other record
+    b = {**a, "id": "6f1c2a3b-4d5e-4f60-8a1b-2c3d4e5f6a7b"}
     assert a["version"] == b["version"] and a["id"] != b["id"]
     store.save([a, b])
     a2, b2 = edit(a, phone="1"), edit(b, phone="2")
     store.save([a2, b2])
-    assert store.history(a["id"]) == [a, a2]
-    assert store.history(b["id"]) == [b, b2]
+    assert history(store, a["id"]) == [a, a2]
+    assert history(store, b["id"]) == [b, b2]
 
 
 def test_saving_the_same_version_again_writes_nothing(tmp_path):
@@ -97,7 +111,7 @@ def test_saving_the_same_version_again_writes_nothing(tmp_path):
         size = (tmp_path / JOURNAL_NAME).stat().st_size
         s.save([dict(a)])
         assert (tmp_path / JOURNAL_NAME).stat().st_size == size
-        assert s.history(a["id"]) == [a]
+        assert history(s, a["id"]) == [a]
 
 
 def test_lookup_follows_saves_edits_and_deletions(store):
@@ -152,7 +166,7 @@ def test_failed_transaction_writes_nothing_on_disk_or_in_memory(tmp_path):
         s.save([b])  # the store is still usable
     with Store(tmp_path) as s:
         assert s.count("person") == 2
-        assert s.history(a["id"]) == [a]
+        assert history(s, a["id"]) == [a]
 
 
 def test_transaction_is_one_journal_line_and_sees_its_own_writes(tmp_path):
@@ -170,7 +184,7 @@ def test_transaction_is_one_journal_line_and_sees_its_own_writes(tmp_path):
     assert lines == 0
     with Store(tmp_path) as s:
         assert s.get(a["id"]) == a2
-        assert s.history(a["id"]) == [a, a2]
+        assert history(s, a["id"]) == [a, a2]
         assert s.table_docs("conflicts") == {"c1": {"loser": a["version"]}}
         assert s.get_meta("last_import") == "2026-03-05"
 
@@ -284,27 +298,27 @@ steps = st.lists(
 @given(steps)
 def test_store_matches_a_model_through_any_sequence(steps):
     model: dict[str, dict] = {}  # record id -> current version
-    past: dict[str, dict[str, dict]] = {}  # record id -> version -> last superseded doc
+    past: dict[str, list[dict]] = {}  # record id -> superseded versions, oldest first
     meta = None
+    seq = itertools.count(1)
 
     def saved(rec: dict) -> None:
         old = model.get(rec["id"])
-        if old is not None and old["version"] != rec["version"]:
-            past.setdefault(rec["id"], {})[old["version"]] = old
+        if old is not None:
+            assert old["version"] != rec["version"]  # every save is a new version
+            past.setdefault(rec["id"], []).append(old)
         model[rec["id"]] = rec
 
-    def history(rec: dict) -> list[dict]:
-        # A version edited back to earlier content drops out of `ancestors`
-        # (records.next_version), so history lists what the ancestors name.
-        known = past.get(rec["id"], {})
-        return [known[v] for v in rec["ancestors"] if v in known] + [rec]
-
-    def successor(rid: str, value: int, deleted: bool = False) -> dict | None:
+    def successor(rid: str, value: int, deleted: bool = False) -> dict:
         old = model.get(rid)
         if old is None:
-            rec = new_record("visit", 1, {"v": value}, author="a", device="d", at=AT)
-            return {**rec, "id": rid}
-        return next_version(old, {"v": value}, author="b", device="d", deleted=deleted)
+            return first_version(
+                "visit", 1, {"v": value}, author="a", device="d", seq=next(seq), at=AT,
+                record_id=rid,
+            )  # fmt: skip
+        return next_version(
+            [old], {"v": value}, author="b", device="d", seq=next(seq), deleted=deleted
+        )
 
     with tempfile.TemporaryDirectory() as tmp:
         s = Store(Path(tmp))
@@ -314,9 +328,7 @@ def test_store_matches_a_model_through_any_sequence(steps):
                 if kind == "save":
                     batch: dict[str, dict] = {}
                     for rid, value in step[1]:
-                        rec = successor(rid, value)
-                        if rec is not None:
-                            batch[rid] = rec
+                        batch[rid] = successor(rid, value)  # the last for a record wins
                     s.save(list(batch.values()))
                     for rec in batch.values():
                         saved(rec)
@@ -328,8 +340,7 @@ def test_store_matches_a_model_through_any_sequence(steps):
                 elif kind == "fail":
                     rec = successor(step[1], 99)
                     with pytest.raises(KeyError), s.transaction() as tx:
-                        if rec:
-                            tx.save_record(rec)
+                        tx.save_record(rec)
                         tx.set_meta("m", "never")
                         raise KeyError
                 elif kind == "meta":
@@ -344,7 +355,7 @@ def test_store_matches_a_model_through_any_sequence(steps):
 
                 for rid, rec in model.items():
                     assert s.get(rid) == rec
-                    assert s.history(rid) == history(rec)
+                    assert history(s, rid) == [*past.get(rid, []), rec]
                 live = {rid: r for rid, r in model.items() if not r["deleted"]}
                 assert {r["id"]: r for r in s.current("visit")} == live
                 assert s.count("visit") == len(live)

@@ -1,6 +1,10 @@
 import pytest
 
+from fieldkit.changes import SEQ
 from fieldkit.errors import FieldkitError
+from fieldkit.history import record_history
+from fieldkit.records import first_version, version_id
+from fieldkit.versions import all_versions, heads_of
 from fieldkit.workspace import BatchInvalid, ValidationFailed, Workspace
 
 PERSON = {
@@ -54,7 +58,7 @@ def test_edit_makes_a_new_version_and_keeps_history(ws):
     rec = ws.add("mediation", MEDIATION)
     edited = ws.edit(rec["id"], {"result": "调解成功", "agreement": "书面", "closed": "2026-11-24"})
     assert edited["ancestors"] == [rec["version"]] and edited["version"] != rec["version"]
-    assert [v["version"] for v in ws.store.history(rec["id"])] == [
+    assert [step.version["version"] for step in record_history(ws, rec["id"])] == [
         rec["version"],
         edited["version"],
     ]
@@ -110,11 +114,14 @@ def test_display_uses_labels_and_masks(ws):
 
 
 def test_two_synced_copies_of_one_person_stay_editable_until_joined(ws):
-    from fieldkit.records import new_record
-
     mine = ws.add("person", PERSON)
-    theirs = new_record(
-        "person", 1, {**mine["data"], "name": "王芳（二网格登记）"}, author="王强", device="other"
+    theirs = first_version(
+        "person",
+        1,
+        {**mine["data"], "name": "王芳（二网格登记）"},
+        author="王强",
+        device="other",
+        seq=1,
     )
     ws.store.save([theirs])  # as an import of another laptop's registration would
     edited = ws.edit(mine["id"], {"phone": "13912345678"})
@@ -123,3 +130,66 @@ def test_two_synced_copies_of_one_person_stay_editable_until_joined(ws):
     other = ws.add("person", {**PERSON, "id_number": "440524188001010014", "name": "李强"})
     with pytest.raises(ValidationFailed, match="已登记"):
         ws.edit(other["id"], {"id_number": "11010519491231002X"})  # changing into a clash
+
+
+def _by_descent(versions):
+    return sorted(versions, key=lambda v: len(v["ancestors"]))
+
+
+def test_editing_back_to_earlier_content_is_a_third_version(ws):
+    rec = ws.add("meeting", {"kind": "理论学习中心组学法", "title": "A"})
+    b = ws.edit(rec["id"], {"title": "B"})
+    a_again = ws.edit(rec["id"], {"title": "A"})
+    assert a_again["data"] == rec["data"] and a_again["version"] != rec["version"]
+    versions = _by_descent(all_versions(ws.store, rec["id"]))
+    assert [v["version"] for v in versions] == [rec["version"], b["version"], a_again["version"]]
+    assert [v["data"]["title"] for v in versions] == ["A", "B", "A"]
+    assert a_again["parents"] == [b["version"]]
+    assert a_again["ancestors"] == sorted([rec["version"], b["version"]])
+    assert ws.store.get(rec["id"]) == a_again
+    assert [h["version"] for h in heads_of(ws.store, rec["id"])] == [a_again["version"]]
+    assert all(version_id(v) == v["version"] for v in versions)
+
+
+def test_an_edit_that_changes_nothing_makes_no_version(ws):
+    rec = ws.add("meeting", {"kind": "理论学习中心组学法", "title": "A"})
+    seq = ws.store.get_meta(SEQ)
+    assert ws.edit(rec["id"], {"title": "A"}) == rec
+    assert ws.edit(rec["id"], {}) == rec
+    assert ws.store.get_meta(SEQ) == seq  # no number taken either
+    assert [v["version"] for v in all_versions(ws.store, rec["id"])] == [rec["version"]]
+    assert ws.store.get(rec["id"]) == rec
+
+
+def test_every_save_takes_the_next_number_of_the_devices_run(ws):
+    device = ws.identity.device
+    first = ws.add("meeting", {"kind": "理论学习中心组学法", "title": "A"})
+    batch = ws.add_many(
+        "meeting",
+        [
+            {"kind": "理论学习中心组学法", "title": "B"},
+            {"kind": "理论学习中心组学法", "title": "C"},
+        ],
+    )
+    edited = ws.edit(first["id"], {"title": "A2"})
+    ws.edit(first["id"], {"title": "A2"})  # nothing changes: no number
+    deleted = ws.delete(batch[0]["id"])
+    with pytest.raises(BatchInvalid):  # a batch that fails takes no number
+        ws.add_many("meeting", [{"kind": "无此类型", "title": "x"}])
+    later = ws.add("meeting", {"kind": "理论学习中心组学法", "title": "D"})
+    made = [first, *batch, edited, deleted, later]
+    assert [v["seq"] for v in made] == [1, 2, 3, 4, 5, 6]
+    assert {v["device"] for v in made} == {device}
+    assert ws.store.get_meta(SEQ) == 6
+
+
+def test_a_delete_is_a_new_version(ws):
+    rec = ws.add("meeting", {"kind": "理论学习中心组学法", "title": "学习宪法"})
+    tomb = ws.delete(rec["id"])
+    assert tomb["deleted"] is True and tomb["data"] == rec["data"]
+    assert tomb["version"] != rec["version"] and tomb["parents"] == [rec["version"]]
+    assert tomb["seq"] == rec["seq"] + 1 and version_id(tomb) == tomb["version"]
+    assert ws.store.get(rec["id"]) == tomb
+    versions = _by_descent(all_versions(ws.store, rec["id"]))
+    assert [v["version"] for v in versions] == [rec["version"], tomb["version"]]
+    assert [step.kind for step in record_history(ws, rec["id"])] == ["created", "deleted"]
