@@ -19,6 +19,7 @@ from fieldkit.tui import text
 from fieldkit.tui.footer import KeyFooter
 from fieldkit.tui.safety import guarded
 from fieldkit.validation import is_relevant
+from fieldkit.versions import all_versions
 
 if TYPE_CHECKING:
     from fieldkit.tui.app import FieldkitApp
@@ -68,7 +69,8 @@ class DetailScreen(Screen[None]):
             if f.type == "reference" and f.id in refs:
                 value = self.fk.reference_label(f, data[f.id])
             table.add_row(Text(f.label), Text(value))
-        versions = len(record.get("ancestors", [])) + 1
+        with self.fk.ws_lock:
+            versions = len(all_versions(ws.store, record["id"]))
         meta = [
             text.META_CREATED.format(
                 by=record["created_by"], at=text.short_time(record["created_at"])

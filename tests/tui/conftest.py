@@ -12,7 +12,6 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from fieldkit.records import new_record
 from fieldkit.tui.app import FieldkitApp
 from fieldkit.workspace import Workspace
 
@@ -106,22 +105,13 @@ def no_errors(app: FieldkitApp) -> None:
 
 
 def seed(root: Path, form_id: str, data: dict[str, Any], *, at: str, record_id: str) -> dict:
-    """A record with a fixed time and id (stable snapshots), saved through the store."""
+    """A record with a fixed time and id (stable snapshots), saved as this data dir's change."""
     with Workspace(root, today=TODAY) as ws:
         form = ws.form(form_id)
         outcome = ws.check(form_id, {**ws.defaults(form_id, data), **data})
         assert outcome.ok, outcome.errors
-        rec = new_record(
-            form_id,
-            form.version,
-            outcome.data,
-            author="李娜",
-            device="dev1",
-            at=at,
-            record_id=record_id,
-        )
-        ws.store.save([rec])
-        return rec
+        with ws.changes() as c:
+            return c.add(form_id, form.version, outcome.data, at=at, record_id=record_id)
 
 
 def stored(root: Path, form_id: str) -> list[dict]:

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from fieldkit import devices
 from fieldkit.errors import FieldkitError
 from fieldkit.tui.drafts import Drafts
 from fieldkit.tui.index import RecordIndex
-from fieldkit.workspace import Workspace, read_public_key
+from fieldkit.workspace import Workspace
 
 from .conftest import PERSON_ID, TODAY
 
@@ -81,15 +82,18 @@ def test_default_inputs(ws: Workspace):
     assert ws.default_inputs(followup.field("date")) == ()
 
 
-def test_read_public_key(tmp_path: Path):
-    key = tmp_path / "office.pem"
-    key.write_text("-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----\n")
-    assert "PUBLIC KEY" in read_public_key(key)
+def test_office_key_file_as_the_identity_screen_reads_it(tmp_path: Path):
+    with Workspace(tmp_path / "office", today=TODAY) as office:
+        ident = office.set_identity(worker="王主任", grid="街道", org="东城街道", role="office")
+        card = devices.stored_card(office.store, ident.device)
+    key = tmp_path / "街道公钥.fkkey"
+    key.write_text(devices.office_key_text(card), encoding="utf-8")
+    assert devices.read_office_key(key).device == ident.device
     (tmp_path / "x.txt").write_text("hello")
-    with pytest.raises(FieldkitError, match="不是公钥文件"):
-        read_public_key(tmp_path / "x.txt")
+    with pytest.raises(FieldkitError, match="不是 fieldkit 街道公钥文件"):
+        devices.read_office_key(tmp_path / "x.txt")
     with pytest.raises(FieldkitError, match="无法读取"):
-        read_public_key(tmp_path / "missing.pem")
+        devices.read_office_key(tmp_path / "missing.fkkey")
 
 
 def test_index_order_filters_and_upsert(ws: Workspace):

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Static
 
+from fieldkit.history import record_history
 from fieldkit.tui.detail import DetailScreen
 from fieldkit.tui.entry import FormScreen
 from fieldkit.tui.history import HistoryScreen
@@ -142,11 +143,44 @@ async def test_edit_makes_a_new_version_seen_in_history(events: Path):
         assert "宣传场所：进社区 → 进小区" in text
         no_errors(app)
     with Workspace(events, today=TODAY) as ws:
-        versions = ws.store.history("o-0")
-        assert [v["data"]["title"] for v in versions] == [
+        steps = record_history(ws, "o-0")
+        assert [s.version["data"]["title"] for s in steps] == [
             "宪法宣传周进社区",
             "宪法宣传周进社区第二场",
         ]
+
+
+async def test_history_of_an_edit_back_to_earlier_content_shows_every_version(events: Path):
+    """A→B→A is three versions (the third says the same as the first, but is a new edit)."""
+    with Workspace(events, today=TODAY) as ws:
+        ws.edit("o-0", {"title": "宪法宣传周进社区（改）"})
+        ws.edit("o-0", {"title": "宪法宣传周进社区"})
+    app = make_app(events)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await open_records(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DetailScreen)
+        assert "共 3 个版本" in screen_text(app)
+        await pilot.press("h")
+        await pilot.pause()
+        assert isinstance(app.screen, HistoryScreen)
+        text = screen_text(app)
+        assert "共 3 个版本" in text
+        assert "第 1 版" in text and "第 2 版" in text and "第 3 版" in text
+        assert "新建" in text
+        assert "活动名称：宪法宣传周进社区 → 宪法宣传周进社区（改）" in text
+        assert "活动名称：宪法宣传周进社区（改） → 宪法宣传周进社区" in text
+        versions = app.screen.query(".history-version")
+        assert len(versions) == 3
+        assert [v.has_class("-current") for v in versions] == [False, False, True]
+        assert "（当前）" in str(versions[2].content)
+        assert "设备：李娜（第一网格，" in str(versions[0].content)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, DetailScreen)
+        no_errors(app)
 
 
 async def test_delete_asks_then_hides(events: Path):
