@@ -9,14 +9,16 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Button, Header, Input, Label, Static
 
+from fieldkit import devices
 from fieldkit.errors import FieldkitError
 from fieldkit.tui import text
 from fieldkit.tui.footer import KeyFooter
 from fieldkit.tui.safety import guarded
-from fieldkit.workspace import read_public_key
+from fieldkit.workspace import Identity, Workspace
 
 if TYPE_CHECKING:
     from fieldkit.tui.app import FieldkitApp
@@ -61,8 +63,12 @@ class IdentityScreen(Screen[None]):
         with VerticalScroll(id="identity-body"):
             intro = text.IDENTITY_INTRO if self.first_run else text.IDENTITY_EDIT_INTRO
             yield Static(intro, classes="intro", markup=False)
+            with self.fk.ws_lock:
+                yield Static(device_card(self.fk.ws, ident), id="identity-device")
             for fid, label, placeholder, hint, required in FIELDS:
-                if fid == "key" and ident and ident.office_key:
+                if fid == "key" and ident and ident.role == "office":
+                    continue  # the office has no office key to set: it is the office
+                if fid == "key" and ident and ident.encrypts:
                     hint = text.ID_KEY_KEEP
                 with Vertical(classes="field-row", id=f"row-{fid}"):
                     with Horizontal(classes="field-line"):
@@ -95,7 +101,8 @@ class IdentityScreen(Screen[None]):
         self.action_save()
 
     def _value(self, fid: str) -> str:
-        return self.query_one(f"#id-{fid}", Input).value.strip()
+        found = self.query(f"#id-{fid}")  # no key row at the office
+        return found.first(Input).value.strip() if found else ""
 
     def _note(self, fid: str, message: str) -> None:
         note = self.query_one(f"#row-{fid} .field-note", Static)
@@ -113,20 +120,20 @@ class IdentityScreen(Screen[None]):
         key = None
         if self._value("key"):
             try:
-                key = read_public_key(Path(self._value("key")))
+                key = devices.read_office_key(Path(self._value("key")))
             except FieldkitError as exc:
                 self._note("key", str(exc))
                 self.query_one("#id-key", Input).focus()
                 return
         with self.fk.ws_lock:
-            self.fk.ws.set_identity(
+            ident = self.fk.ws.set_identity(
                 worker=self._value("worker"),
                 grid=self._value("grid"),
                 org=self._value("org"),
                 abbr=self._value("abbr"),
                 office_key=key,
             )
-        self.notify(text.ID_SAVED)
+        self.notify(text.ID_SAVED_FP.format(fp=devices.fingerprint(ident.device)), markup=False)
         self.dismiss(None)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -137,3 +144,28 @@ class IdentityScreen(Screen[None]):
     def action_back(self) -> None:
         if not self.first_run:
             self.dismiss(None)
+
+
+def device_card(ws: Workspace, ident: Identity | None) -> Content:
+    """This data dir's fingerprint, large, and who its office is (what encrypts exports)."""
+    if ident is None:
+        return Content(text.ID_FINGERPRINT_LATER)
+    lines = [
+        Content.assemble(
+            (text.ID_FINGERPRINT, "bold"), (devices.fingerprint(ident.device), "bold $accent")
+        ),
+        Content.styled(text.ID_FINGERPRINT_NOTE, "dim"),
+    ]
+    if ident.role == "office":
+        lines.append(Content(text.ID_IS_OFFICE))
+    elif ident.office is not None:
+        card = devices.stored_card(ws.store, ident.office) or {}
+        name = card.get("org") or card.get("worker") or text.EMPTY_VALUE
+        lines.append(
+            Content(text.ID_OFFICE.format(name=name, fp=devices.fingerprint(ident.office)))
+        )
+    elif ident.encrypts:
+        lines.append(Content(text.ID_OFFICE_LEGACY))
+    else:
+        lines.append(Content.styled(text.ID_OFFICE_NONE, "$warning"))
+    return Content("\n").join(lines)

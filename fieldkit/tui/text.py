@@ -86,13 +86,25 @@ ID_ABBR = "单位简称"
 ID_ABBR_HINT = "用于调解案件编号，如“东”；不填取单位名称第一个字"
 ID_KEY = "街道公钥文件"
 ID_KEY_HINT = "可不填；填写后导出的数据文件会加密，只有街道能打开"
-ID_KEY_KEEP = "已配置街道公钥；不填则保持不变"
+ID_KEY_KEEP = "已配置街道公钥；不填则保持不变，填写则换成新的"
+ID_FINGERPRINT = "本机指纹："
+ID_FINGERPRINT_NOTE = (
+    "街道在它的电脑上信任本机时，会与这里的指纹核对（街道电脑上显示的指纹应与此一致）。"
+)
+ID_FINGERPRINT_LATER = "保存后生成本机密钥并显示本机指纹；街道信任本机时要核对这个指纹。"
+ID_OFFICE = "已配置街道公钥：{name}，指纹 {fp}。导出文件将加密，街道发来的文件可以核对。"
+ID_OFFICE_LEGACY = (
+    "已配置旧版街道公钥：导出文件将加密；请向街道索取新的公钥文件，才能导入街道发来的文件。"
+)
+ID_OFFICE_NONE = "未配置街道公钥：导出文件不加密。"
+ID_IS_OFFICE = "本机是街道电脑：导出文件加密给已信任的网格员电脑。"
 ID_PLACEHOLDER_WORKER = "如：李娜"
 ID_PLACEHOLDER_GRID = "如：第一网格"
 ID_PLACEHOLDER_ORG = "如：东城街道办事处"
-ID_PLACEHOLDER_KEY = "如：/media/u盘/office_public.pem"
+ID_PLACEHOLDER_KEY = "如：/media/u盘/街道公钥-1A2B3C4D.fkkey"
 ID_SAVE = "保存并开始"
 ID_SAVED = "已保存网格员信息"
+ID_SAVED_FP = "已保存网格员信息。本机指纹：{fp}（街道信任本机时核对）"
 ID_REQUIRED = "必填"
 
 # -- home -----------------------------------------------------------------------------------
@@ -203,11 +215,25 @@ META_ID = "记录编号：{id}"
 EMPTY_VALUE = "—"
 ID_DERIVED = "（{gender}，{age}岁）"
 HISTORY_TITLE = "{form} · 修改历史"
+HISTORY_COUNT = "共 {n} 个版本，最早的在前。"
+HISTORY_IN_CONFLICT = "有 {n} 个版本互不相同（冲突），请在“同步”页的“冲突”中处理。"
 HISTORY_VERSION = "第 {n} 版"
-HISTORY_CREATED = "新建"
-HISTORY_DELETED = "删除"
+HISTORY_DEVICE = "设备：{device}"
+HISTORY_CURRENT = "（当前）"
+HISTORY_CONFLICTING = "（冲突中的版本）"
+# The kinds of fieldkit.history.Step, worded as `fieldkit history` prints them.
+HISTORY_KINDS = {
+    "created": "新建",
+    "edited": "修改",
+    "deleted": "删除",
+    "restored": "恢复",
+    "resolved": "处理冲突",
+    "partial": "修改（此前的版本不在本机）",
+}
 HISTORY_NO_DIFF = "内容无变化"
-HISTORY_MISSING = "（此前的 {n} 个版本不在本机）"
+HISTORY_PARTIAL_BASE = "与本机有的较早版本（第 {n} 版）相比："
+HISTORY_FROM = "（在第 {n} 版基础上）"
+HISTORY_JOINS = "（合并第 {ns} 版）"
 HISTORY_CHANGE = "{label}：{old} → {new}"
 HISTORY_BLANK = "（空）"
 
