@@ -1,7 +1,8 @@
 """Sync in the app: export a bundle, import bundles, and review what an import leaves to people
-(conflicts, likely duplicate persons, rejected records).
+(conflicts, likely duplicate persons, rejected records, devices to trust).
 
-One screen with a tab per task, and a screen for resolving one conflict field by field. The
+One screen with a tab per task (the devices tab is fieldkit.tui.devices_tab), and a screen for
+resolving one conflict field by field. The
 work itself is the core's (fieldkit.export, fieldkit.merge, fieldkit.review): reading and writing
 run in thread workers holding the app's `ws_lock`, and the results come back to the screen
 through `call_from_thread`.
@@ -33,8 +34,16 @@ from textual.widgets import (
     TabPane,
 )
 
-from fieldkit import bundle, export, idnumber, keys, merge, outfiles, review
+from fieldkit import bundle, devices, export, idnumber, merge, outfiles, review
 from fieldkit.tui import text
+from fieldkit.tui.devices_tab import (
+    TAB_DEVICES,
+    TAB_DEVICES_WAITING,
+    DevicesPane,
+    file_name,
+    missing_line,
+    new_device_line,
+)
 from fieldkit.tui.dialogs import Answer, ChoiceDialog
 from fieldkit.tui.footer import KeyFooter
 from fieldkit.tui.safety import guarded
@@ -48,7 +57,13 @@ HELP = "导出交给街道的文件；街道导入各网格的文件，处理冲
 TAB_EXPORT, TAB_IMPORT = "导出", "导入"
 TAB_CONFLICTS, TAB_DUPLICATES, TAB_REJECTED = "冲突", "重复人员", "未通过检查"
 
-ENCRYPTED = "导出文件将加密（街道密钥 {key}），只有街道的电脑能打开。"
+ENCRYPTED = "导出文件将加密给街道（{name}，指纹 {fp}），只有街道的电脑能打开。"
+ENCRYPTED_LEGACY = "导出文件将加密（旧版街道公钥），只有街道的电脑能打开。"
+ENCRYPTED_OFFICE = "导出文件加密给已信任的网格员电脑，只有这些电脑能打开。"
+OFFICE_NOBODY = (
+    "本机还没有信任任何网格员电脑，导出的文件没有人能打开。"
+    "请先导入各电脑的文件，在“设备”页核对指纹后信任。"
+)
 NOT_ENCRYPTED = (
     "未配置街道公钥：导出文件不加密，请妥善保管 U 盘。"
     "（在“网格员信息”或命令行 fieldkit init --office-key 中配置）"
@@ -57,6 +72,11 @@ FOLDER = "导出到文件夹（如 U 盘）"
 ALL_RECORDS = "导出全部记录（不只是上次导出以来的变化）"
 BTN_EXPORT = "导出"
 PREVIEW = "将导出 {records} 条记录：{detail}。"
+PREVIEW_ALL = "将导出全部记录 {records} 条：{detail}。"
+FIRST_EXPORT = (
+    "本机还没有导出过：第一次导出即使没有记录也会生成文件。"
+    "把它交给街道导入，街道核对指纹信任本机后，本机以后的文件才会合并。"
+)
 PREVIEW_EXTRA = "另含这些记录的历史版本和冲突版本 {n} 个。"
 NOTHING_NEW = "自上次导出以来没有新的变化。要再交一份全部记录，请勾选“导出全部记录”。"
 EXPORTED = "已导出：{path}"
@@ -74,6 +94,7 @@ WORKING = "正在{what} {name}（{n}/{total}）……"
 PREVIEWED = "预览（未修改数据）：{counts}"
 IMPORTED = "已导入 {ok} 个文件：{counts}"
 REFUSED = "{n} 个文件被拒收，数据未改变，原因见表格。"
+HELD_TOTAL = "，暂存 {n}"
 COUNT_COLUMNS = (
     ("new", "新增"),
     ("updated", "更新"),
@@ -81,6 +102,8 @@ COUNT_COLUMNS = (
     ("conflicts", "冲突"),
     ("rejected", "未通过"),
 )
+COL_HELD = "暂存"
+RESULT_OK, RESULT_HELD = "✓", "暂存（设备未信任）"
 
 NO_CONFLICTS = "没有待处理的冲突。"
 CONFLICTS_HINT = "两台电脑各自改了同一条记录。选中一行按 Enter，逐字段或整体选择保留哪个版本。"
@@ -122,6 +145,7 @@ SyncScreen #rejected-table { height: auto; max-height: 16; }
 SyncScreen #import-progress-row { height: auto; margin: 1 0 0 0; }
 SyncScreen #import-progress { width: 40; }
 SyncScreen #import-status { padding: 0 0 0 2; }
+SyncScreen #import-notes { height: auto; }
 SyncScreen .ok { color: $success; }
 SyncScreen .warn { color: $warning; }
 ConflictScreen #conflict-body { padding: 0 2; }
@@ -183,9 +207,11 @@ class SyncScreen(Screen[None]):
                 table.add_column("文件", key="file")
                 for key, label in COUNT_COLUMNS:
                     table.add_column(label, key=key)
+                table.add_column(COL_HELD, key="held")
                 table.add_column("结果", key="result")
                 yield table
                 yield Static("", id="import-summary", classes="line", markup=False)
+                yield Static("", id="import-notes", classes="line warn", markup=False)
             with TabPane(TAB_CONFLICTS, id="conflicts"), VerticalScroll():
                 yield Static(CONFLICTS_HINT, classes="line", markup=False)
                 table = DataTable(id="conflict-table", cursor_type="row", zebra_stripes=True)
@@ -228,6 +254,8 @@ class SyncScreen(Screen[None]):
                     table.add_column(label, key=key)
                 yield table
                 yield Static("", id="rejected-empty", classes="line", markup=False)
+            with TabPane(TAB_DEVICES, id="devices"), VerticalScroll():
+                yield DevicesPane(id="devices-pane")
         yield KeyFooter()
 
     @guarded
@@ -237,9 +265,9 @@ class SyncScreen(Screen[None]):
             pane.can_focus = False  # Tab goes from the tabs straight to the pane's controls
         self.query_one("#import-progress", ProgressBar).display = False
         self.query_one("#btn-stale", Button).display = False
-        self.show_encryption()
         self.load_preview()
         self.load_review()
+        self.query_one(DevicesPane).load()
 
     @guarded
     def action_back(self) -> None:
@@ -247,14 +275,6 @@ class SyncScreen(Screen[None]):
             self.app.pop_screen()
 
     # -- export ----------------------------------------------------------------------------
-
-    def show_encryption(self) -> None:
-        ident = self.fk.ws.identity
-        key = ident.office_key if ident else None
-        line = ENCRYPTED.format(key=keys.key_id(keys.parse_public_key(key))) if key else None
-        widget = self.query_one("#export-encryption", Static)
-        widget.update(line or NOT_ENCRYPTED)
-        widget.set_class(not line, "warn")
 
     @on(Checkbox.Changed, "#export-all")
     @guarded
@@ -266,20 +286,49 @@ class SyncScreen(Screen[None]):
         app = self.fk
         everything = self.query_one("#export-all", Checkbox).value
         with app.ws_lock:
-            info = export.preview(app.ws, everything=everything)
-            labels = {f.id: f.label for f in app.ws.forms}
-        app.call_from_thread(self._show_preview, info, labels)
+            ws = app.ws
+            info = export.preview(ws, everything=everything)
+            labels = {f.id: f.label for f in ws.forms}
+            first = ws.store.get_meta(export.LAST) is None
+            encryption = self._encryption(info)
+        app.call_from_thread(self._show_preview, info, labels, first, encryption)
 
-    def _show_preview(self, info: export.Preview, labels: dict[str, str]) -> None:
+    def _encryption(self, info: export.Preview) -> tuple[str, bool]:
+        """Who can open an export from here, and whether that needs a warning (under the lock)."""
+        ws = self.fk.ws
+        ident = ws.require_identity()
+        if ident.role == "office":
+            return (ENCRYPTED_OFFICE, False) if info.encrypted else (OFFICE_NOBODY, True)
+        if ident.office is not None:
+            card = devices.stored_card(ws.store, ident.office) or {}
+            name = card.get("org") or card.get("worker") or ""
+            return ENCRYPTED.format(name=name, fp=devices.fingerprint(ident.office)), False
+        if ident.encrypts:
+            return ENCRYPTED_LEGACY, False
+        return NOT_ENCRYPTED, True
+
+    def _show_preview(
+        self,
+        info: export.Preview,
+        labels: dict[str, str],
+        first: bool,
+        encryption: tuple[str, bool],
+    ) -> None:
+        line, warn = encryption
+        widget = self.query_one("#export-encryption", Static)
+        widget.update(line)
+        widget.set_class(warn, "warn")
         if not info.records:
-            line = NOTHING_NEW
+            line = FIRST_EXPORT if first else NOTHING_NEW
         else:
             detail = "，".join(f"{labels.get(k, k)} {n}" for k, n in info.by_form.items())
-            line = PREVIEW.format(records=info.records, detail=detail)
+            wording = PREVIEW_ALL if info.everything else PREVIEW
+            line = wording.format(records=info.records, detail=detail)
             if info.versions > info.records:
                 line += PREVIEW_EXTRA.format(n=info.versions - info.records)
         self.query_one("#export-preview", Static).update(line)
-        self.query_one("#btn-export", Button).disabled = not info.records
+        # The first export is written even with no records: it lets the office trust this laptop.
+        self.query_one("#btn-export", Button).disabled = not (info.records or first)
 
     @on(Button.Pressed, "#btn-export")
     @on(Input.Submitted, "#export-folder")
@@ -409,24 +458,57 @@ class SyncScreen(Screen[None]):
         table.clear()
         for f in report.files:
             counts = f.counts.as_dict()
-            result = Text(f.error, style="bold red") if f.error else Text("✓")
+            if f.error:
+                result = Text(f.error, style="bold red")
+            elif f.untrusted:
+                result = Text(RESULT_HELD, style="bold yellow")
+            else:
+                result = Text(RESULT_OK)
             table.add_row(
-                _plain(f.path.name), *(_plain(counts[k]) for k, _ in COUNT_COLUMNS), result
+                _plain(file_name(f)),
+                *(_plain(counts[k]) for k, _ in COUNT_COLUMNS),
+                _plain(counts["held"] or ""),
+                result,
             )
-        totals = "，".join(f"{label} {report.totals.as_dict()[k]}" for k, label in COUNT_COLUMNS)
+        totals = report.totals.as_dict()
+        line = "，".join(f"{label} {totals[k]}" for k, label in COUNT_COLUMNS)
+        if totals["held"]:
+            line += HELD_TOTAL.format(n=totals["held"])
         ok = len(report.files) - len(report.refused)
-        line = (PREVIEWED if report.dry_run else IMPORTED).format(ok=ok, counts=totals)
+        line = (PREVIEWED if report.dry_run else IMPORTED).format(ok=ok, counts=line)
         if report.refused:
             line += " " + REFUSED.format(n=len(report.refused))
         summary = self.query_one("#import-summary", Static)
         summary.update(line)
         summary.set_class(bool(report.refused), "warn")
+        notes = [new_device_line(d) for d in report.new_devices]
+        notes += [missing_line(m) for m in report.missing]
+        self.query_one("#import-notes", Static).update("\n".join(notes))
         self.query_one("#import-status", Static).update("")
         if not report.dry_run:
-            self.fk.indexes.clear()  # record lists are rebuilt from the merged store
-            self.fk.data_version += 1
-            self.load_review()
-            self.load_preview()
+            self.records_changed()
+            self.query_one(DevicesPane).load()
+
+    def records_changed(self) -> None:
+        """After an import or a trust decision: lists, review tabs and export preview anew."""
+        self.fk.indexes.clear()  # record lists are rebuilt from the merged store
+        self.fk.data_version += 1
+        self.load_review()
+        self.load_preview()
+
+    @on(DevicesPane.Changed)
+    @guarded
+    def trust_changed(self, event: DevicesPane.Changed) -> None:
+        event.stop()
+        self.records_changed()
+
+    @on(DevicesPane.Loaded)
+    @guarded
+    def devices_loaded(self, event: DevicesPane.Loaded) -> None:
+        event.stop()
+        waiting = self.query_one(DevicesPane).waiting
+        label = TAB_DEVICES_WAITING.format(n=waiting) if waiting else TAB_DEVICES
+        self.query_one(TabbedContent).get_tab("devices").label = label
 
     # -- review: conflicts, duplicates, rejected -------------------------------------------
 

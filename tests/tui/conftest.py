@@ -12,6 +12,8 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+from fieldkit import devices, roster
+from fieldkit.locations import keys_dir
 from fieldkit.tui.app import FieldkitApp
 from fieldkit.workspace import Workspace
 
@@ -36,6 +38,65 @@ def root(tmp_path: Path) -> Path:
     data = tmp_path / "data"
     with Workspace(data, today=TODAY) as ws:
         ws.set_identity(worker="李娜", grid="第一网格", org="东城街道办事处", abbr="东")
+    return data
+
+
+def fixed_keys(root: Path, seed: int) -> None:
+    """Give a new data dir key pairs made from `seed`: the same fingerprint on every run
+    (snapshots). The data dir takes them as its own at set_identity."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    folder = keys_dir(root)
+    folder.mkdir(parents=True)
+    for name, kind, salt in (("sign.pem", Ed25519PrivateKey, 1), ("box.pem", X25519PrivateKey, 2)):
+        key = kind.from_private_bytes(bytes([seed, salt]) * 16)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        (folder / name).write_bytes(pem)
+
+
+def open_site(
+    root: Path,
+    worker: str,
+    grid: str,
+    *,
+    office: Workspace | None = None,
+    role: str | None = None,
+    seed: int | None = None,
+) -> Workspace:
+    """A data dir with an identity (open: close it); a laptop of `office` when one is given."""
+    if seed is not None:
+        fixed_keys(root, seed)
+    ws = Workspace(root, today=TODAY)
+    key = None
+    if office is not None:
+        card = devices.stored_card(office.store, office.require_identity().device)
+        key = devices.parse_office_key(devices.office_key_text(card), "街道公钥")
+    ws.set_identity(
+        worker=worker, grid=grid, org="东城街道办事处", abbr="东", office_key=key, role=role
+    )
+    return ws
+
+
+def introduce(office: Workspace, *laptops: Workspace) -> None:
+    """The office trusts laptops, as after comparing their fingerprints."""
+    for laptop in laptops:
+        card = devices.stored_card(laptop.store, laptop.require_identity().device)
+        with office.store.transaction() as tx:
+            devices.remember_card(tx, card, "2026-11-20T08:00:00+08:00")
+        roster.trust(office, card["device"])
+
+
+@pytest.fixture
+def office(tmp_path: Path) -> Path:
+    """The street office's data dir (fixed keys), no records."""
+    data = tmp_path / "office"
+    open_site(data, "王主任", "街道", role="office", seed=7).close()
     return data
 
 

@@ -8,9 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input, TextArea
+from textual.widgets import Input, TabbedContent, TextArea
 
-from .conftest import PERSON_ID, SIZE, make_app, ready, seed, settle
+from fieldkit.export import export
+from fieldkit.merge import import_files
+from fieldkit.workspace import Workspace
+
+from .conftest import PERSON_ID, SIZE, TODAY, make_app, open_site, ready, seed, settle
 
 
 @pytest.fixture
@@ -101,3 +105,30 @@ def test_detail(snap_compare, data: Path):
         await pilot.pause()
 
     assert snap_compare(make_app(data), terminal_size=SIZE, run_before=run_before)
+
+
+def test_devices_tab(snap_compare, office: Path, tmp_path: Path):
+    """The office after importing a new laptop's first file: held, waiting for trust."""
+    with Workspace(office, today=TODAY) as hub:
+        open_site(tmp_path / "laptop", "李娜", "第一网格", office=hub, seed=8).close()
+        seed(
+            tmp_path / "laptop",
+            "outreach",
+            {"date": "2026-11-20", "title": "宪法宣传", "venue_type": "community"},
+            at="2026-11-20T15:00:00+08:00",
+            record_id="00000000-0000-4000-8000-000000000201",
+        )
+        with Workspace(tmp_path / "laptop", today=TODAY) as lap:
+            path = export(lap, tmp_path / "usb").path
+        import_files(hub, [path])
+
+    async def run_before(pilot):
+        await ready(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        pilot.app.screen.query_one(TabbedContent).active = "devices"
+        await settle(pilot)
+        pilot.app.screen.query_one("#device-table").focus()
+        await settle(pilot)
+
+    assert snap_compare(make_app(office), terminal_size=SIZE, run_before=run_before)

@@ -6,40 +6,39 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sync_support import hand_bundle
 from textual.widgets import DataTable, SelectionList, Static, TabbedContent
 
+from fieldkit import devices
 from fieldkit.export import export
-from fieldkit.records import new_record
+from fieldkit.merge import import_files
+from fieldkit.tui.dialogs import ChoiceDialog
 from fieldkit.tui.sync_screens import ConflictScreen, SyncScreen
 from fieldkit.versions import heads_of
 from fieldkit.workspace import Workspace
 
-from .conftest import PERSON_ID, TODAY, make_app, no_errors, ready, settle
+from .conftest import PERSON_ID, TODAY, introduce, make_app, no_errors, open_site, ready, settle
 
+# Not a 严重精神障碍患者: the office rejects their follow-ups for now (see the report on
+# import_check: a relevance that reads the referenced person is judged without it).
 PERSON = {
-    "category": "严重精神障碍患者",
+    "category": "社区矫正对象",
     "name": "王芳",
     "id_number": PERSON_ID,
     "start_date": "2026-01-05",
-    "level": "1级",
 }
-VISIT = {"date": "2026-11-20 10:00", "condition": "稳定", "risk_level": "1级"}
-
-
-def laptop(tmp: Path, name: str, worker: str, grid: str) -> Workspace:
-    ws = Workspace(tmp / name, today=TODAY)
-    ws.set_identity(worker=worker, grid=grid)
-    return ws
+VISIT = {"date": "2026-11-20 10:00", "condition": "稳定"}
 
 
 @pytest.fixture
-def usb(tmp_path: Path) -> Path:
-    """Bundles from two laptops: one person registered on both, a person both of them edited
-    (a conflict), and a record that fails its checks."""
+def usb(tmp_path: Path, office: Path) -> Path:
+    """Files from three laptops the office trusts: one person registered on two of them, a
+    person both of them edited (a conflict), and a record that fails its checks."""
     folder = tmp_path / "usb"
-    a = laptop(tmp_path, "a", "李娜", "第一网格")
-    b = laptop(tmp_path, "b", "王强", "第二网格")
+    hub = Workspace(office, today=TODAY)
+    a = open_site(tmp_path / "a", "李娜", "第一网格", office=hub)
+    b = open_site(tmp_path / "b", "王强", "第二网格", office=hub)
+    c = open_site(tmp_path / "c", "某人", "第九网格", office=hub)
+    introduce(hub, a, b, c)
     shared = a.add(
         "person",
         {
@@ -50,28 +49,20 @@ def usb(tmp_path: Path) -> Path:
             "level": "一般",
         },
     )
-    first = export(a, tmp_path / "first").path
-    from fieldkit.merge import import_files
-
-    import_files(b, [first])
+    import_files(hub, [export(a, tmp_path / "first").path])
+    import_files(b, [export(hub, tmp_path / "relay", everything=True).path])
     pa = a.add("person", PERSON)
     a.add("followup", {**VISIT, "person": pa["id"]})
     pb = b.add("person", {**PERSON, "phone": "13900139000"})
     b.add("followup", {**VISIT, "person": pb["id"], "date": "2026-11-21 09:00"})
     a.edit(shared["id"], {"phone": "13800138000"})
     b.edit(shared["id"], {"phone": "13700137000", "address": "和平里3号楼"})
-    export(a, folder, everything=True)
-    export(b, folder, everything=True)
-    a.close()
-    b.close()
-    bad = new_record(
-        "meeting",
-        1,
-        {"date": "2026-05-01", "kind": "nonsense", "title": "讲座"},
-        author="某人",
-        device="dev-x",
-    )
-    hand_bundle(folder / "hand.fkb", [bad])
+    with c.changes() as changes:  # past the form's checks, as a damaged laptop might send it
+        changes.add("meeting", 1, {"date": "2026-05-01", "kind": "nonsense", "title": "讲座"})
+    for laptop in (a, b, c):
+        export(laptop, folder)
+        laptop.close()
+    hub.close()
     (folder / "broken.fkb").write_bytes(b"FIELDKIT-BUNDLE 1 abc")
     return folder
 
@@ -117,8 +108,8 @@ async def test_export_shows_what_is_included_and_writes_the_file(root: Path, tmp
         no_errors(app)
 
 
-async def test_import_previews_then_applies_and_lists_what_needs_people(root: Path, usb: Path):
-    app = make_app(root)
+async def test_import_previews_then_applies_and_lists_what_needs_people(office: Path, usb: Path):
+    app = make_app(office)
     async with app.run_test(size=(140, 44)) as pilot:
         screen = await open_sync(pilot)
         screen.query_one(TabbedContent).active = "import"
@@ -131,13 +122,13 @@ async def test_import_previews_then_applies_and_lists_what_needs_people(root: Pa
         assert len(files.selected) == 3  # the broken file is listed but not chosen
         prompts = [str(files.get_option_at_index(i).prompt) for i in range(4)]
         assert any("无法读取" in p for p in prompts)
-        assert any("王强 · 第二网格" in p and "未加密" in p for p in prompts)
+        assert any("王强 · 第二网格" in p and "已加密" in p for p in prompts)
 
         await pilot.click("#btn-preview")
         await wait_idle(pilot, screen)
         assert "预览（未修改数据）" in text_of(screen, "#import-summary")
         with app.ws_lock:
-            assert app.ws.store.count("person") == 0
+            assert app.ws.store.count("person") == 1  # 张伟, from 李娜's first file only
 
         await pilot.click("#btn-import")
         await wait_idle(pilot, screen)
@@ -155,12 +146,10 @@ async def test_import_previews_then_applies_and_lists_what_needs_people(root: Pa
         no_errors(app)
 
 
-async def test_a_conflict_resolved_field_by_field(root: Path, usb: Path):
-    from fieldkit.merge import import_files
-
-    with Workspace(root, today=TODAY) as ws:
+async def test_a_conflict_resolved_field_by_field(office: Path, usb: Path):
+    with Workspace(office, today=TODAY) as ws:
         import_files(ws, [usb])
-    app = make_app(root)
+    app = make_app(office)
     async with app.run_test(size=(140, 44)) as pilot:
         screen = await open_sync(pilot)
         screen.query_one(TabbedContent).active = "conflicts"
@@ -185,19 +174,17 @@ async def test_a_conflict_resolved_field_by_field(root: Path, usb: Path):
         await settle(pilot)
         assert app.screen is screen
         with app.ws_lock:
-            (head,) = heads_of(app.ws, conflict.record_id)
+            (head,) = heads_of(app.ws.store, conflict.record_id)
         assert head["data"]["phone"] == "13800138000"
         assert head["data"]["address"] == "和平里3号楼"
         assert str(screen.query_one(TabbedContent).get_tab("conflicts").label) == "冲突（0）"
         no_errors(app)
 
 
-async def test_duplicate_persons_are_joined_from_the_list(root: Path, usb: Path):
-    from fieldkit.merge import import_files
-
-    with Workspace(root, today=TODAY) as ws:
+async def test_duplicate_persons_are_joined_from_the_list(office: Path, usb: Path):
+    with Workspace(office, today=TODAY) as ws:
         import_files(ws, [usb])
-    app = make_app(root)
+    app = make_app(office)
     async with app.run_test(size=(140, 44)) as pilot:
         screen = await open_sync(pilot)
         screen.query_one(TabbedContent).active = "duplicates"
@@ -215,4 +202,103 @@ async def test_duplicate_persons_are_joined_from_the_list(root: Path, usb: Path)
         with app.ws_lock:
             visits = app.ws.store.current("followup")
         assert {v["data"]["person"] for v in visits} == {keep["id"]}
+        no_errors(app)
+
+
+def device_rows(screen) -> list[list[str]]:
+    table = screen.query_one("#device-table", DataTable)
+    return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def test_office_holds_a_new_laptops_file_until_its_fingerprint_is_trusted(
+    office: Path, tmp_path: Path
+):
+    with Workspace(office, today=TODAY) as hub:
+        laptop = open_site(tmp_path / "laptop", "李娜", "第一网格", office=hub)
+    laptop.add("person", PERSON)
+    export(laptop, tmp_path / "usb")
+    fp = devices.fingerprint(laptop.identity.device)
+    laptop.close()
+    app = make_app(office)
+    async with app.run_test(size=(140, 44)) as pilot:
+        screen = await open_sync(pilot)
+        screen.query_one(TabbedContent).active = "import"
+        await settle(pilot)
+        folder = screen.query_one("#import-folder")
+        folder.value = str(tmp_path / "usb")
+        folder.focus()
+        await pilot.press("enter")  # lists the files, each chosen
+        await settle(pilot)
+        await pilot.click("#btn-import")
+        await wait_idle(pilot, screen)
+        (row,) = [[str(c) for c in screen.query_one("#import-table", DataTable).get_row_at(0)]]
+        assert row[-2:] == ["1", "暂存（设备未信任）"]  # 暂存 and 结果
+        assert "暂存 1" in text_of(screen, "#import-summary")
+        notes = text_of(screen, "#import-notes")
+        assert f"新设备待信任：李娜（第一网格），指纹 {fp}，暂存记录 1 条" in notes
+        with app.ws_lock:
+            assert app.ws.store.count("person") == 0
+        await settle(pilot)
+        tabs = screen.query_one(TabbedContent)
+        assert str(tabs.get_tab("devices").label) == "设备（1 台待信任）"
+
+        tabs.active = "devices"
+        await settle(pilot)
+        rows = device_rows(screen)
+        assert rows[0][3] == "本机"
+        assert rows[1][:4] == [fp, "李娜", "第一网格", "未信任"]
+        assert rows[1][5] == "1"  # 暂存记录
+        table = screen.query_one("#device-table", DataTable)
+        table.focus()
+        assert table.cursor_row == 1  # the list starts on the device waiting for a decision
+        await pilot.press("enter")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ChoiceDialog)
+        body = str(dialog.query_one(".dialog-body", Static).content)
+        assert f"指纹：{fp}" in body and "李娜" in body and "第一网格" in body
+        assert "网格员信息" in body
+        await pilot.press("enter")  # 指纹一致，信任
+        await settle(pilot)
+        await settle(pilot)
+        assert app.screen is screen
+        rows = device_rows(screen)
+        assert rows[1][3:6] == ["已信任", "1", ""]  # one change received, nothing held
+        result = text_of(screen, "#device-result")
+        assert f"已信任 李娜（第一网格，指纹 {fp}）" in result
+        assert "暂存的文件 李娜_第一网格_" in result and "新增 1" in result
+        assert str(tabs.get_tab("devices").label) == "设备"
+        with app.ws_lock:
+            assert app.ws.store.count("person") == 1
+        assert app.data_version > 0  # record lists are read again
+        no_errors(app)
+
+
+async def test_revoking_a_device_asks_first_and_enter_alone_keeps_it(office: Path, tmp_path: Path):
+    with Workspace(office, today=TODAY) as hub:
+        laptop = open_site(tmp_path / "laptop", "李娜", "第一网格", office=hub)
+        introduce(hub, laptop)
+    laptop.close()
+    app = make_app(office)
+    async with app.run_test(size=(140, 44)) as pilot:
+        screen = await open_sync(pilot)
+        screen.query_one(TabbedContent).active = "devices"
+        await settle(pilot)
+        table = screen.query_one("#device-table", DataTable)
+        table.focus()
+        await pilot.press("down")
+        assert device_rows(screen)[1][3] == "已信任"
+        await pilot.press("r")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceDialog)
+        await pilot.press("enter")  # the focused answer is 取消
+        await settle(pilot)
+        assert app.screen is screen and device_rows(screen)[1][3] == "已信任"
+        await pilot.press("r")
+        await pilot.pause()
+        await pilot.press("left", "enter")  # 停用
+        await settle(pilot)
+        await settle(pilot)
+        assert device_rows(screen)[1][3] == "已停用"
+        assert "已停用 李娜" in text_of(screen, "#device-result")
         no_errors(app)
