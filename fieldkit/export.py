@@ -132,6 +132,8 @@ def export(
             "本机还没有信任任何网格员电脑，导出的文件没有人能打开。请先导入各电脑的文件，"
             "核对指纹后信任（fieldkit devices trust 指纹）"
         )
+    if recipients:
+        recipients.append(ws.keys.box_public)  # the writer can always read its own file
     made = store.get_meta(SEQ, 0)
     mine = [r["seq"] for r in versions if r["device"] == ident.device and "seq" in r]
     own = [min(mine), max(mine)] if mine and (kind != "all" or len(mine) == made) else None

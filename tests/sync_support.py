@@ -1,4 +1,4 @@
-"""Shared pieces of the sync tests: laptops and an office as real data dirs."""
+"""Shared pieces of the sync tests: laptops and an office as real data dirs, with keys and trust."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from pathlib import Path
 
 from conftest import TODAY
 
-from fieldkit import bundle
+from fieldkit import devices, roster
+from fieldkit.export import export
+from fieldkit.merge import import_files
 from fieldkit.workspace import Workspace
 
 PERSON = {
@@ -40,19 +42,57 @@ class Clock:
         return self.now.isoformat(timespec="seconds")
 
     def install(self, monkeypatch) -> Clock:
-        from fieldkit import records, review
+        from fieldkit import records
 
         monkeypatch.setattr(records, "now_iso", self)
-        monkeypatch.setattr(review, "now_iso", self)
         return self
 
 
-def open_site(root: Path, worker: str, grid: str, office_key: str | None = None) -> Workspace:
+def open_site(
+    root: Path,
+    worker: str,
+    grid: str,
+    office: Workspace | None = None,
+    *,
+    role: str | None = None,
+) -> Workspace:
+    """A data dir with an identity; a laptop of `office` when one is given."""
     ws = Workspace(root, today=TODAY)
+    key = office_key(office) if office is not None else None
     ws.set_identity(
-        worker=worker, grid=grid, org="东城街道办事处", abbr="东", office_key=office_key
+        worker=worker, grid=grid, org="东城街道办事处", abbr="东", office_key=key, role=role
     )
     return ws
+
+
+def open_office(root: Path) -> Workspace:
+    return open_site(root, "街道管理员", "街道", role="office")
+
+
+def office_key(office: Workspace) -> devices.OfficeKey:
+    """What a laptop is given at `init --office-key`, read back as a laptop reads the file."""
+    card = devices.stored_card(office.store, office.identity.device)
+    return devices.parse_office_key(devices.office_key_text(card), "街道公钥")
+
+
+def card_of(ws: Workspace) -> dict:
+    return devices.stored_card(ws.store, ws.identity.device)
+
+
+def introduce(office: Workspace, *laptops: Workspace) -> None:
+    """The office trusts laptops (as after importing their first files and comparing
+    fingerprints): it learns each card, then `devices trust` runs."""
+    for laptop in laptops:
+        with office.store.transaction() as tx:
+            devices.remember_card(tx, card_of(laptop), "2026-11-20T08:00:00+08:00")
+        roster.trust(office, laptop.identity.device)
+
+
+def send(src: Workspace, dst: Workspace, folder: Path, **kwargs):
+    """src exports, dst imports; the import report."""
+    path = export(src, folder, **kwargs).path
+    assert path is not None
+    return import_files(dst, [path])
 
 
 def dir_digest(path: Path) -> dict[str, str]:
@@ -64,31 +104,14 @@ def dir_digest(path: Path) -> dict[str, str]:
     }
 
 
-def state(ws: Workspace) -> dict[str, tuple[dict, list[dict]]]:
-    """Per record id: the current version and the other heads (sorted), as the store holds them."""
+def state(ws: Workspace) -> dict[str, tuple[dict, list[str]]]:
+    """Per record id: the current version and the other heads' ids, as the store holds them."""
     from fieldkit.versions import CONFLICTS
 
     others = ws.store.table_docs(CONFLICTS)
     out = {}
     for form in ws.store.forms():
         for rec in ws.store.current(form, include_deleted=True):
-            heads = sorted(others.get(rec["id"], {}).get("heads", []), key=lambda h: h["version"])
+            heads = sorted(others.get(rec["id"], {}).get("heads", []))
             out[rec["id"]] = (dict(rec), heads)
     return out
-
-
-def hand_bundle(path: Path, records: list[dict]) -> Path:
-    """A bundle file holding `records` as given (made by hand, from a device "dev-x")."""
-    data, _ = bundle.build(
-        records,
-        device="dev-x",
-        worker="某人",
-        grid="第九网格",
-        org="",
-        forms={"meeting": 1},
-        complete=False,
-        office_key=None,
-        created_at="2026-11-20T10:00:00+08:00",
-    )
-    path.write_bytes(data)
-    return path
