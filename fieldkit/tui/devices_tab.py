@@ -54,7 +54,7 @@ WHO = "{worker}（{grid}，指纹 {fp}）"
 TRUST_TITLE = "信任这台电脑？"
 TRUST_BODY = (
     "网格员：{worker}\n网格：{grid}\n指纹：{fp}\n\n"
-    "请与该电脑“网格员信息”页上的本机指纹逐位核对，一致才信任。{held}"
+    "请与该电脑“网格员信息”页上的本机指纹逐位核对，一致才信任。"
 )
 TRUST_HELD = "信任后，暂存的 {n} 条记录立即合并。"
 TRUST_AGAIN = "这台电脑已停用；重新信任后，它此后的文件又会接收。"
@@ -69,8 +69,10 @@ IS_SELF = "这是本机，不需要也不能改变对本机的信任。"
 ALREADY_TRUSTED = "已信任这台电脑。要停用它请按 R。"
 ALREADY_REVOKED = "这台电脑已停用。"
 TRUSTED = "已信任 {who}。"
+TRUSTED_SHORT = "已信任{worker}（{grid}）。"
+REVOKED_SHORT = "已停用{worker}（{grid}）。"
 REVOKED = "已停用 {who}：它已有的记录保留，此后的文件不再接收。"
-MERGED = "合并了暂存的 {n} 个文件。"
+MERGED = "暂存的{n}个文件已合并。"
 WORKING = "正在处理……"
 KEY_REVOKE = "停用"
 KEY_REVOKE_TIP = "停用选中的电脑（如电脑丢失）：它已有的记录保留，此后的文件不再接收"
@@ -89,12 +91,12 @@ FILE_HELD = "{name}{who}：来自未信任的设备，已暂存 {n} 条记录，
 FILE_COUNTS = "{name}{who}：{counts}"
 FILE_NOT_MERGED = "暂存的文件 {name} 未合并：{error}"
 NEW_DEVICE = (
-    "新设备待信任：{worker}（{grid}），指纹 {fp}，暂存记录 {n} 条。"
-    "请与该电脑“网格员信息”页上的指纹核对，一致后在“设备”页选中它按 Enter 信任。"
+    "新设备待信任：{worker}（{grid}），指纹 {fp}，暂存记录 {n} 条。\n"
+    "  请与该电脑“网格员信息”页上的指纹核对，一致后在“设备”页选中它按 Enter 信任。"
 )
 MISSING = (
-    "缺少：{worker}（{grid}，指纹 {fp}）的{spans}变更共 {n} 个尚未收到，可能有文件没有交来。"
-    "请该网格员重新导出：在“同步”页勾选“导出全部记录”，或运行 fieldkit export --from {start}"
+    "缺少：{worker}（{grid}，指纹 {fp}）的{spans}变更共 {n} 个尚未收到，可能有文件没有交来。\n"
+    "  请该网格员重新导出：在“同步”页勾选“导出全部记录”，或运行 fieldkit export --from {start}"
 )
 
 
@@ -270,12 +272,12 @@ class DevicesPane(Vertical):
         if row["trusted"]:
             self.notify(ALREADY_TRUSTED, markup=False)
             return
-        extra = TRUST_AGAIN if row["revoked"] else ""
+        lines = [TRUST_BODY.format(worker=row["worker"], grid=row["grid"], fp=row["fingerprint"])]
+        if row["revoked"]:
+            lines.append(TRUST_AGAIN)
         if row["held"]:
-            extra += TRUST_HELD.format(n=row["held"])
-        body = TRUST_BODY.format(
-            worker=row["worker"], grid=row["grid"], fp=row["fingerprint"], held=extra
-        )
+            lines.append(TRUST_HELD.format(n=row["held"]))
+        body = "\n".join(lines)
 
         def answered(answer: str | None) -> None:
             if answer == "trust":
@@ -351,6 +353,9 @@ class DevicesPane(Vertical):
         lines = [head, *(file_line(f) for f in result.merged)]
         self.query_one("#device-result", Static).update("\n".join(lines))
         merged = [f for f in result.merged if f.error is None]
-        self.notify(head + (MERGED.format(n=len(merged)) if merged else ""), markup=False)
+        short = (TRUSTED_SHORT if trust else REVOKED_SHORT).format(
+            worker=card["worker"], grid=card["grid"]
+        )
+        self.notify(short + (MERGED.format(n=len(merged)) if merged else ""), markup=False)
         self.load()
         self.post_message(self.Changed(result.merged))

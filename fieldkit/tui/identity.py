@@ -79,7 +79,8 @@ class IdentityScreen(Screen[None]):
                         )
                     yield Static(hint, classes="field-note -shown -info" if hint else "field-note")
             with Horizontal(classes="button-bar"):
-                yield Button(f"{text.ID_SAVE}（Ctrl+S）", id="identity-save", variant="primary")
+                label = text.ID_SAVE if self.first_run else text.ID_SAVE_EDIT
+                yield Button(f"{label}（Ctrl+S）", id="identity-save", variant="primary")
         yield KeyFooter()
 
     @guarded
@@ -154,7 +155,10 @@ def device_card(ws: Workspace, ident: Identity | None) -> Content:
         Content.assemble(
             (text.ID_FINGERPRINT, "bold"), (devices.fingerprint(ident.device), "bold $accent")
         ),
-        Content.styled(text.ID_FINGERPRINT_NOTE, "dim"),
+        Content.styled(
+            text.ID_FINGERPRINT_NOTE_OFFICE if ident.role == "office" else text.ID_FINGERPRINT_NOTE,
+            "dim",
+        ),
     ]
     if ident.role == "office":
         lines.append(Content(text.ID_IS_OFFICE))

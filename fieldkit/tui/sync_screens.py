@@ -85,7 +85,7 @@ EXPORTED_PLAIN = "（未加密）"
 IMPORT_FOLDER = "导出文件所在的文件夹（或一个 .fkb 文件）"
 BTN_FIND, BTN_PREVIEW, BTN_IMPORT = "查找文件", "预览", "导入"
 NO_FILES = "这里没有 .fkb 文件。"
-FILE_LINE = "{name}　{worker} · {grid} · {at} · {records} 个记录版本 · {enc}"
+FILE_LINE = "{name}　{worker} · {grid} · {at} · {records} 条记录（{versions} 个版本） · {enc}"
 FILE_BAD = "{name}　无法读取：{reason}"
 ENC_YES, ENC_NO = "已加密", "未加密"
 NOTHING_LISTED = "请先按“查找文件”（或在文件夹一栏按回车）列出导出文件。"
@@ -93,7 +93,7 @@ NONE_CHOSEN = "请勾选要导入的文件（空格键勾选）。"
 WORKING = "正在{what} {name}（{n}/{total}）……"
 PREVIEWED = "预览（未修改数据）：{counts}"
 IMPORTED = "已导入 {ok} 个文件：{counts}"
-REFUSED = "{n} 个文件被拒收，数据未改变，原因见表格。"
+REFUSED = "{n} 个文件被拒收，数据未改变，原因见下。"
 HELD_TOTAL = "，暂存 {n}"
 COUNT_COLUMNS = (
     ("new", "新增"),
@@ -103,7 +103,8 @@ COUNT_COLUMNS = (
     ("rejected", "未通过"),
 )
 COL_HELD = "暂存"
-RESULT_OK, RESULT_HELD = "✓", "暂存（设备未信任）"
+RESULT_OK, RESULT_HELD, RESULT_REFUSED = "✓", "暂存（设备未信任）", "拒收"
+REFUSED_LINE = "无法导入 {name}：{error}"
 
 NO_CONFLICTS = "没有待处理的冲突。"
 CONFLICTS_HINT = "两台电脑各自改了同一条记录。选中一行按 Enter，逐字段或整体选择保留哪个版本。"
@@ -204,11 +205,12 @@ class SyncScreen(Screen[None]):
                     yield ProgressBar(id="import-progress", show_eta=False)
                     yield Static("", id="import-status", markup=False)
                 table: DataTable = DataTable(id="import-table", zebra_stripes=True)
+                # The result next to the file: on a narrow screen the counts scroll, not it.
                 table.add_column("文件", key="file")
+                table.add_column("结果", key="result")
                 for key, label in COUNT_COLUMNS:
                     table.add_column(label, key=key)
                 table.add_column(COL_HELD, key="held")
-                table.add_column("结果", key="result")
                 yield table
                 yield Static("", id="import-summary", classes="line", markup=False)
                 yield Static("", id="import-notes", classes="line warn", markup=False)
@@ -395,6 +397,7 @@ class SyncScreen(Screen[None]):
                 grid=m.grid,
                 at=text.short_time(m.created_at),
                 records=m.records,
+                versions=m.versions,
                 enc=ENC_YES if m.encrypted else ENC_NO,
             )
             rows.append((path, line, True))
@@ -458,17 +461,17 @@ class SyncScreen(Screen[None]):
         table.clear()
         for f in report.files:
             counts = f.counts.as_dict()
-            if f.error:
-                result = Text(f.error, style="bold red")
+            if f.error:  # in full below the table
+                result = Text(RESULT_REFUSED, style="bold red")
             elif f.untrusted:
                 result = Text(RESULT_HELD, style="bold yellow")
             else:
                 result = Text(RESULT_OK)
             table.add_row(
                 _plain(file_name(f)),
+                result,
                 *(_plain(counts[k]) for k, _ in COUNT_COLUMNS),
                 _plain(counts["held"] or ""),
-                result,
             )
         totals = report.totals.as_dict()
         line = "，".join(f"{label} {totals[k]}" for k, label in COUNT_COLUMNS)
@@ -481,9 +484,13 @@ class SyncScreen(Screen[None]):
         summary = self.query_one("#import-summary", Static)
         summary.update(line)
         summary.set_class(bool(report.refused), "warn")
-        notes = [new_device_line(d) for d in report.new_devices]
+        notes = [REFUSED_LINE.format(name=f.name, error=f.error) for f in report.refused]
+        notes += [new_device_line(d) for d in report.new_devices]
         notes += [missing_line(m) for m in report.missing]
-        self.query_one("#import-notes", Static).update("\n".join(notes))
+        notes_widget = self.query_one("#import-notes", Static)
+        notes_widget.update("\n".join(notes))
+        if notes:
+            self.call_after_refresh(notes_widget.scroll_visible, animate=False)
         self.query_one("#import-status", Static).update("")
         if not report.dry_run:
             self.records_changed()

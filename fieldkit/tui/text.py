@@ -91,6 +91,7 @@ ID_FINGERPRINT = "本机指纹："
 ID_FINGERPRINT_NOTE = (
     "街道在它的电脑上信任本机时，会与这里的指纹核对（街道电脑上显示的指纹应与此一致）。"
 )
+ID_FINGERPRINT_NOTE_OFFICE = "网格员电脑配置街道公钥后，其“网格员信息”页显示的街道指纹应与此一致。"
 ID_FINGERPRINT_LATER = "保存后生成本机密钥并显示本机指纹；街道信任本机时要核对这个指纹。"
 ID_OFFICE = "已配置街道公钥：{name}，指纹 {fp}。导出文件将加密，街道发来的文件可以核对。"
 ID_OFFICE_LEGACY = (
@@ -103,8 +104,9 @@ ID_PLACEHOLDER_GRID = "如：第一网格"
 ID_PLACEHOLDER_ORG = "如：东城街道办事处"
 ID_PLACEHOLDER_KEY = "如：/media/u盘/街道公钥-1A2B3C4D.fkkey"
 ID_SAVE = "保存并开始"
+ID_SAVE_EDIT = "保存"
 ID_SAVED = "已保存网格员信息"
-ID_SAVED_FP = "已保存网格员信息。本机指纹：{fp}（街道信任本机时核对）"
+ID_SAVED_FP = "已保存网格员信息。\n本机指纹：{fp}\n（街道信任本机时核对）"
 ID_REQUIRED = "必填"
 
 # -- home -----------------------------------------------------------------------------------

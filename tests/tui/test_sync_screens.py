@@ -136,6 +136,7 @@ async def test_import_previews_then_applies_and_lists_what_needs_people(office: 
         assert "已导入 3 个文件" in summary and "冲突 1" in summary and "未通过 1" in summary
         table = screen.query_one("#import-table", DataTable)
         assert table.row_count == 3
+        assert [str(table.get_row_at(i)[1]) for i in range(3)] == ["✓"] * 3
         await settle(pilot)
         tabs = screen.query_one(TabbedContent)
         assert str(tabs.get_tab("conflicts").label) == "冲突（1）"
@@ -232,7 +233,7 @@ async def test_office_holds_a_new_laptops_file_until_its_fingerprint_is_trusted(
         await pilot.click("#btn-import")
         await wait_idle(pilot, screen)
         (row,) = [[str(c) for c in screen.query_one("#import-table", DataTable).get_row_at(0)]]
-        assert row[-2:] == ["1", "暂存（设备未信任）"]  # 暂存 and 结果
+        assert row[1] == "暂存（设备未信任）" and row[-1] == "1"  # 结果 and 暂存
         assert "暂存 1" in text_of(screen, "#import-summary")
         notes = text_of(screen, "#import-notes")
         assert f"新设备待信任：李娜（第一网格），指纹 {fp}，暂存记录 1 条" in notes
