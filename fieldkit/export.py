@@ -165,9 +165,9 @@ def export(
 
 
 def _cards(ws: Workspace, seals: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The cards of the devices whose seals are in the file (the sender's is in the manifest)."""
-    me = ws.require_identity().device
-    wanted = sorted({s["device"] for s in seals} - {me})
+    """The cards of the devices whose seals are in the file (this one's too: the file may be
+    passed on by another sender)."""
+    wanted = sorted({s["device"] for s in seals})
     found = (devices.stored_card(ws.store, d) for d in wanted)
     return [c for c in found if c is not None]
 

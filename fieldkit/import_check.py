@@ -34,7 +34,7 @@ from fieldkit import bundle as bundles
 from fieldkit import keys
 from fieldkit.forms import Form, FormSet
 from fieldkit.records import Record, is_record_id
-from fieldkit.validation import Context, validate
+from fieldkit.validation import UNKNOWN, Context, validate
 from fieldkit.versions import moment
 
 # Below this many bytes of bundles, starting a process costs more than it saves.
@@ -108,7 +108,7 @@ def _any_reference(form_id: str, value: Any) -> Record | None:
     # record id can be one (an ID number or a name is what `add` resolves, never stores).
     if not is_record_id(value):
         return None
-    return {"id": value, "form": form_id, "data": {}, "deleted": False}
+    return {"id": value, "form": form_id, "data": {}, "deleted": False, UNKNOWN: True}
 
 
 # -- checking ahead, in another process --------------------------------------------------

@@ -125,7 +125,11 @@ def validate(
         except Invalid as exc:
             out.errors.append(Problem(fid, f.label, str(exc)))
     if plan.conditions:
-        hidden = [fid for fid, cond in plan.conditions if not _holds(cond, data, refs)]
+        # A field shown only for some referenced records stays when the record is not known
+        # here (an import: it may arrive later); it is then not required either.
+        hidden = [
+            fid for fid, cond in plan.conditions if not _holds(cond, data, refs, unknown=True)
+        ]
         if hidden:
             _hide(out, hidden)
     if plan.required:
@@ -224,25 +228,35 @@ def _check_required_fast(plan: _Plan, form: Form, out: Outcome, refs: dict[str, 
 
 def is_relevant(f: Field, data: dict[str, Any], refs: dict[str, dict]) -> bool:
     """Whether a field applies given the other answers (and the referenced records)."""
-    return f.relevant is None or f.relevant.holds(_condition_value(f.relevant, data, refs))
+    return f.relevant is None or _holds(f.relevant, data, refs, unknown=True)
 
 
 def is_required(f: Field, data: dict[str, Any], refs: dict[str, dict]) -> bool:
     if f.required_when is not None:
-        return f.required_when.holds(_condition_value(f.required_when, data, refs))
+        return _holds(f.required_when, data, refs)
     return f.required
+
+
+UNKNOWN = "unknown"  # a resolver's record marked so stands in for one not known here
+_UNKNOWN: Any = object()
 
 
 def _condition_value(cond: Condition, data: dict[str, Any], refs: dict[str, dict]) -> Any:
     head, _, tail = cond.field.partition(".")
     if not tail:
         return data.get(head)
-    return (refs.get(head) or {}).get("data", {}).get(tail)
+    ref = refs.get(head) or {}
+    return _UNKNOWN if ref.get(UNKNOWN) else ref.get("data", {}).get(tail)
 
 
-def _holds(cond: Condition, data: dict[str, Any], refs: dict[str, dict]) -> bool:
-    """cond.holds(the value of its field), with the common cases made inline."""
+def _holds(
+    cond: Condition, data: dict[str, Any], refs: dict[str, dict], *, unknown: bool = False
+) -> bool:
+    """cond.holds(the value of its field), with the common cases made inline; `unknown` when
+    the value is in a referenced record not known here."""
     value = _condition_value(cond, data, refs)
+    if value is _UNKNOWN:
+        return unknown
     if value is None:
         return False  # an unanswered field meets no condition, negated or not
     if type(value) is not str:
