@@ -57,7 +57,7 @@ HELP = "导出交给街道的文件；街道导入各网格的文件，处理冲
 TAB_EXPORT, TAB_IMPORT = "导出", "导入"
 TAB_CONFLICTS, TAB_DUPLICATES, TAB_REJECTED = "冲突", "重复人员", "未通过检查"
 
-ENCRYPTED = "导出文件将加密给街道（{name}，指纹 {fp}），只有街道的电脑能打开。"
+ENCRYPTED = "导出文件将加密给街道：{name}（指纹 {fp}）。\n只有街道的电脑能打开。"
 ENCRYPTED_LEGACY = "导出文件将加密（旧版街道公钥），只有街道的电脑能打开。"
 ENCRYPTED_OFFICE = "导出文件加密给已信任的网格员电脑，只有这些电脑能打开。"
 OFFICE_NOBODY = (

@@ -93,7 +93,8 @@ ID_FINGERPRINT_NOTE = (
 )
 ID_FINGERPRINT_NOTE_OFFICE = "网格员电脑配置街道公钥后，其“网格员信息”页显示的街道指纹应与此一致。"
 ID_FINGERPRINT_LATER = "保存后生成本机密钥并显示本机指纹；街道信任本机时要核对这个指纹。"
-ID_OFFICE = "已配置街道公钥：{name}，指纹 {fp}。导出文件将加密，街道发来的文件可以核对。"
+# Line breaks before a fingerprint's line: Textual wraps at its spaces otherwise.
+ID_OFFICE = "已配置街道公钥：{name}，指纹 {fp}。\n导出文件将加密，街道发来的文件可以核对。"
 ID_OFFICE_LEGACY = (
     "已配置旧版街道公钥：导出文件将加密；请向街道索取新的公钥文件，才能导入街道发来的文件。"
 )

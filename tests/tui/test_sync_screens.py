@@ -303,3 +303,43 @@ async def test_revoking_a_device_asks_first_and_enter_alone_keeps_it(office: Pat
         assert device_rows(screen)[1][3] == "已停用"
         assert "已停用 李娜" in text_of(screen, "#device-result")
         no_errors(app)
+
+
+async def test_first_export_of_an_empty_laptop_writes_a_file_for_the_office(
+    office: Path, tmp_path: Path
+):
+    """A laptop's first file enrols it (the office trusts it from that file), records or not."""
+    with Workspace(office, today=TODAY) as hub:
+        open_site(tmp_path / "laptop", "李娜", "第一网格", office=hub).close()
+        office_fp = devices.fingerprint(hub.identity.device)
+    app = make_app(tmp_path / "laptop")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_sync(pilot)
+        line = text_of(screen, "#export-encryption")
+        assert f"导出文件将加密给街道：东城街道办事处（指纹 {office_fp}）" in line
+        assert "第一次导出即使没有记录也会生成文件" in text_of(screen, "#export-preview")
+        assert not screen.query_one("#btn-export").disabled
+        screen.query_one("#export-folder").value = str(tmp_path / "usb")
+        await pilot.click("#btn-export")
+        await wait_idle(pilot, screen)
+        await settle(pilot)
+        assert len(list((tmp_path / "usb").glob("*.fkb"))) == 1
+        assert "没有新的变化" in text_of(screen, "#export-preview")
+        assert screen.query_one("#btn-export").disabled
+        no_errors(app)
+
+
+async def test_office_export_line_says_whom_files_are_for(office: Path, tmp_path: Path):
+    app = make_app(office)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_sync(pilot)
+        assert "本机还没有信任任何网格员电脑" in text_of(screen, "#export-encryption")
+    with Workspace(office, today=TODAY) as hub:
+        laptop = open_site(tmp_path / "laptop", "李娜", "第一网格", office=hub)
+        introduce(hub, laptop)
+        laptop.close()
+    app = make_app(office)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_sync(pilot)
+        assert "导出文件加密给已信任的网格员电脑" in text_of(screen, "#export-encryption")
+        no_errors(app)
