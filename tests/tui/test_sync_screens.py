@@ -18,15 +18,14 @@ from fieldkit.workspace import Workspace
 
 from .conftest import PERSON_ID, TODAY, introduce, make_app, no_errors, open_site, ready, settle
 
-# Not a 严重精神障碍患者: the office rejects their follow-ups for now (see the report on
-# import_check: a relevance that reads the referenced person is judged without it).
 PERSON = {
-    "category": "社区矫正对象",
+    "category": "严重精神障碍患者",
     "name": "王芳",
     "id_number": PERSON_ID,
     "start_date": "2026-01-05",
+    "level": "1级",
 }
-VISIT = {"date": "2026-11-20 10:00", "condition": "稳定"}
+VISIT = {"date": "2026-11-20 10:00", "condition": "稳定", "risk_level": "1级"}
 
 
 @pytest.fixture
