@@ -248,6 +248,7 @@ class DevicesPane(Vertical):
         return self.rows[table.cursor_row]
 
     @on(DataTable.RowHighlighted, "#device-table")
+    @guarded
     def highlighted(self) -> None:
         self.screen.refresh_bindings()
 

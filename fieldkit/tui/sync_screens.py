@@ -273,7 +273,7 @@ class SyncScreen(Screen[None]):
 
     @guarded
     def action_back(self) -> None:
-        if not self.busy:
+        if not (self.busy or self.query_one(DevicesPane).deciding):
             self.app.pop_screen()
 
     # -- export ----------------------------------------------------------------------------
