@@ -285,7 +285,10 @@ def _signers(bundle: bundles.Bundle) -> dict[str, set[int | None]]:
 
 
 def _count(counts: Counts, before: list[Record], after: list[Record]) -> None:
-    """Count one record by its heads before and after the bundle."""
+    """Count one record by its heads before and after the bundle (a record whose every version
+    was rejected is counted among the rejected only)."""
+    if not after:
+        return
     if not before:
         counts.new += 1
     elif {h["version"] for h in after} == {h["version"] for h in before}:

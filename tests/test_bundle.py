@@ -1,38 +1,33 @@
-"""Bundle files: what they hold, encryption, and every kind of bad file refused without a trace."""
+"""Bundle files: what they hold, signatures and encryption, and every kind of bad file refused
+with a reason and without a trace."""
 
 from __future__ import annotations
 
 import base64
-import gzip
-import hashlib
-import json
 from pathlib import Path
 
+import orjson
 import pytest
-from sync_support import MEETING, PERSON, dir_digest, open_site
+from sync_support import MEETING, PERSON, card_of, dir_digest, introduce, open_office, open_site
 
-from fieldkit import bundle, keys
+from fieldkit import bundle, devices
 from fieldkit.errors import FieldkitError
 from fieldkit.export import export
 from fieldkit.merge import import_files
-from fieldkit.records import new_record
 
 
 @pytest.fixture
 def office(tmp_path):
-    ws = open_site(tmp_path / "office", "街道管理员", "街道")
+    ws = open_office(tmp_path / "office")
     yield ws
     ws.close()
 
 
 @pytest.fixture
-def office_key(office, tmp_path):
-    return keys.generate(office.root, tmp_path / "pub")
-
-
-@pytest.fixture
-def laptop(tmp_path):
+def laptop(tmp_path, office):
+    """A trusted laptop with no office key: its files are signed but not encrypted."""
     ws = open_site(tmp_path / "laptop", "李娜", "第一网格")
+    introduce(office, ws)
     ws.add("person", PERSON)
     ws.add("meeting", MEETING)
     yield ws
@@ -40,107 +35,104 @@ def laptop(tmp_path):
 
 
 @pytest.fixture
-def secret_laptop(tmp_path, office_key):
-    ws = open_site(tmp_path / "secret", "王强", "第二网格", office_key.public_path.read_text())
+def secret_laptop(tmp_path, office):
+    ws = open_site(tmp_path / "secret", "王强", "第二网格", office)
+    introduce(office, ws)
     ws.add("person", PERSON)
     yield ws
     ws.close()
 
 
-def split(path: Path) -> tuple[bytes, bytes, bytes]:
-    raw = path.read_bytes()
-    header, rest = raw.split(b"\n", 1)
-    manifest, payload = rest.split(b"\n", 1)
-    return header + b"\n", manifest + b"\n", payload
-
-
-def rewrite_manifest(path: Path, change) -> None:
-    """Edit the manifest and recompute the header checksum, as a deliberate tamperer would."""
-    _, manifest, payload = split(path)
-    doc = json.loads(manifest)
-    change(doc)
-    line = json.dumps(doc, ensure_ascii=False).encode() + b"\n"
-    header = b"FIELDKIT-BUNDLE 1 %s\n" % hashlib.sha256(line).hexdigest().encode()
-    path.write_bytes(header + line + payload)
-
-
-def test_a_bundle_says_who_made_it_and_holds_every_record(laptop, tmp_path):
-    result = export(laptop, tmp_path / "out")
-    m = bundle.read_manifest(result.path)
-    assert result.path.name.startswith("李娜_第一网格_") and result.path.suffix == ".fkb"
+def test_a_bundle_says_who_made_it_and_holds_every_version(laptop, office, tmp_path):
+    laptop.edit(laptop.store.current("meeting")[0]["id"], {"participants": 31})
+    path = export(laptop, tmp_path / "usb").path
+    m = bundle.read_manifest(path)
     assert (m.worker, m.grid, m.device) == ("李娜", "第一网格", laptop.identity.device)
-    assert m.records == 2 and not m.encrypted and m.forms["person"] == 1
-    b = bundle.read(result.path)
-    assert sorted(r["id"] for r in b.records) == sorted(
-        r["id"] for f in ("person", "meeting") for r in laptop.store.current(f)
-    )
-    # The payload is plain gzip'd JSON: readable with standard tools when not encrypted.
-    assert json.loads(gzip.decompress(split(result.path)[2]))["records"] == b.records
-    assert list((tmp_path / "out").iterdir()) == [result.path]  # no temp file left behind
+    assert m.sender == card_of(laptop)
+    assert (m.versions, m.records, m.kind, m.own, m.made) == (3, 2, "changes", [1, 3], 3)
+    assert not m.encrypted
+    b = bundle.read(path)
+    assert sorted(v["seq"] for v in b.versions) == [1, 2, 3]
+    assert len(b.seals.seals) == 1 and b.seals.seals[0]["first"] == 1
 
 
 def test_export_names_never_overwrite_an_earlier_bundle(laptop, tmp_path):
-    first = export(laptop, tmp_path / "out", everything=True)
-    second = export(laptop, tmp_path / "out", everything=True)
-    assert first.path != second.path and first.path.exists() and second.path.exists()
+    first = export(laptop, tmp_path / "usb", everything=True).path
+    second = export(laptop, tmp_path / "usb", everything=True).path
+    assert first != second and first.exists() and second.exists()
 
 
 def test_bundle_names_are_safe_on_usb_sticks():
     from datetime import datetime
 
-    name = bundle.bundle_name("李/娜:", '第一 网格*"', datetime(2026, 3, 5, 9, 8, 7))
-    assert name == "李-娜_第一-网格_20260305-090807.fkb"
+    name = bundle.bundle_name('李/娜:"x"', " 第一 网格 ", datetime(2026, 11, 20, 17, 30))
+    assert name == "李-娜-x_第一-网格_20261120-173000.fkb"
 
 
-def test_encrypted_round_trip(secret_laptop, office, tmp_path):
-    result = export(secret_laptop, tmp_path / "out")
-    assert result.manifest.encrypted and result.preview.encrypted
-    raw = result.path.read_bytes()
-    assert "王芳".encode() not in raw and b"11010519491231002X" not in raw
-    report = import_files(office, [result.path])
-    assert report.totals.new == 1 and not report.refused
-    assert office.store.lookup("person", "id_number", "11010519491231002X")
-
-
-def test_an_encrypted_bundle_cannot_be_opened_without_the_office_key(secret_laptop, tmp_path):
-    path = export(secret_laptop, tmp_path / "out").path
-    before = dir_digest(secret_laptop.root / "store")
-    report = import_files(secret_laptop, [path])
-    assert "本机没有街道私钥" in report.files[0].error
-    assert dir_digest(secret_laptop.root / "store") == before
-
-
-def test_a_bundle_for_another_office_key_is_refused(secret_laptop, tmp_path):
-    path = export(secret_laptop, tmp_path / "out").path
-    other = open_site(tmp_path / "other-office", "别的街道", "街道")
-    keys.generate(other.root, tmp_path / "other-pub")
-    before = dir_digest(other.root / "store")
-    report = import_files(other, [path])
-    assert "不在本机" in report.files[0].error
-    assert dir_digest(other.root / "store") == before
-    other.close()
-
-
-def test_the_office_keeps_old_keys_so_older_bundles_still_open(secret_laptop, office, tmp_path):
-    path = export(secret_laptop, tmp_path / "out").path
-    keys.generate(office.root, tmp_path / "new-pub")  # a new key pair; the old one stays
-    assert len(keys.private_keys(office.root)) == 2
+def test_an_encrypted_round_trip(secret_laptop, office, tmp_path):
+    path = export(secret_laptop, tmp_path / "usb").path
+    assert bundle.read_manifest(path).encrypted
+    assert PERSON["name"].encode() not in path.read_bytes()
     assert import_files(office, [path]).totals.new == 1
 
 
-def test_the_private_key_is_readable_only_by_its_owner(office, office_key):
-    assert office_key.private_path.parent == office.root / "keys"
-    assert office_key.private_path.stat().st_mode & 0o077 == 0
-    assert "PRIVATE" not in office_key.public_path.read_text()
+def test_an_encrypted_bundle_opens_only_for_its_recipients(secret_laptop, tmp_path):
+    path = export(secret_laptop, tmp_path / "usb").path
+    other = open_site(tmp_path / "other", "赵敏", "第三网格")
+    report = import_files(other, [path])
+    assert "不是发给本机的" in report.files[0].error
+    other.close()
 
 
-def test_a_private_key_is_not_accepted_as_the_office_public_key(office_key, tmp_path):
-    with pytest.raises(FieldkitError, match="私钥"):
-        keys.read_public_key_file(office_key.private_path)
+def test_a_first_release_office_key_still_encrypts(tmp_path, office):
+    """A laptop configured with the first release's PEM key encrypts to that key; the office
+    that kept the private key opens the file."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    old = X25519PrivateKey.generate()
+    pem = old.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    (office.root / "keys" / "office-private-0123456789abcdef.pem").write_bytes(pem)
+    public = old.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    key = devices.parse_office_key(public.decode(), "旧公钥")
+    assert key.card is None
+    ws = open_site(tmp_path / "old-key", "李娜", "第一网格")
+    ws.set_identity(worker="李娜", grid="第一网格", office_key=key)
+    introduce(office, ws)
+    ws.add("meeting", MEETING)
+    path = export(ws, tmp_path / "usb").path
+    assert bundle.read_manifest(path).encrypted
+    assert import_files(office, [path]).totals.new == 1
+    ws.close()
+
+
+def test_the_device_keys_are_readable_only_by_their_owner(office):
+    for path in (office.root / "keys").iterdir():
+        assert path.stat().st_mode & 0o077 == 0
+
+
+def test_a_private_key_is_not_accepted_as_the_office_key(office, tmp_path):
     bad = tmp_path / "bad.pem"
+    bad.write_bytes((office.root / "keys" / "sign.pem").read_bytes())
+    with pytest.raises(FieldkitError, match="私钥"):
+        devices.read_office_key(bad)
     bad.write_text("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")
     with pytest.raises(FieldkitError, match="不是 fieldkit 街道公钥"):
-        keys.read_public_key_file(bad)
+        devices.read_office_key(bad)
+
+
+def test_a_changed_office_key_file_is_refused(office, tmp_path):
+    text = devices.office_key_text(card_of(office))
+    body = text.split(devices.OFFICE_KEY_BEGIN)[1].split(devices.OFFICE_KEY_END)[0]
+    card = orjson.loads(base64.b64decode("".join(body.split())))
+    card["org"] = "别的街道"
+    forged = text.replace(body, "\n" + base64.encodebytes(orjson.dumps(card)).decode())
+    with pytest.raises(FieldkitError, match="已损坏或被改动"):
+        devices.parse_office_key(forged, "公钥文件")
 
 
 # -- bad files: refused whole, with a reason, and the store byte for byte unchanged ---------
@@ -157,18 +149,15 @@ def _truncate(path: Path, keep: float) -> None:
     path.write_bytes(raw[: int(len(raw) * keep)])
 
 
-def _bump_format(path: Path) -> None:
-    raw = path.read_bytes()
-    path.write_bytes(raw.replace(b"FIELDKIT-BUNDLE 1 ", b"FIELDKIT-BUNDLE 2 ", 1))
+def _replace(old: bytes, new: bytes):
+    def damage(path: Path) -> None:
+        path.write_bytes(path.read_bytes().replace(old, new, 1))
+
+    return damage
 
 
 def _append(path: Path) -> None:
     path.write_bytes(path.read_bytes() + b"extra")
-
-
-def _edit_manifest_byte(path: Path) -> None:
-    raw = path.read_bytes()
-    path.write_bytes(raw.replace("第一网格".encode(), "第二网格".encode(), 1))
 
 
 def _not_a_bundle(path: Path) -> None:
@@ -179,105 +168,79 @@ def _empty(path: Path) -> None:
     path.write_bytes(b"")
 
 
-def _forged_payload(path: Path) -> None:
-    # Valid gzip and a matching checksum, but a record that is not a record.
-    payload = gzip.compress(b'{"records":[{"id":"x"}]}')
+def _manifest_edit(change):
+    """Edit the manifest and keep the old signature line (the signer's key is not at hand)."""
 
-    def change(doc):
-        doc["records"] = 1
-        doc["payload_bytes"] = len(payload)
-        doc["payload_sha256"] = hashlib.sha256(payload).hexdigest()
+    def damage(path: Path) -> None:
+        head, manifest, rest = path.read_bytes().split(b"\n", 2)
+        doc = orjson.loads(manifest)
+        change(doc)
+        path.write_bytes(head + b"\n" + orjson.dumps(doc) + b"\n" + rest)
 
-    header, manifest, _ = split(path)
-    path.write_bytes(header + manifest + payload)
-    rewrite_manifest(path, change)
+    return damage
 
 
-PLAIN_DAMAGE = [
+DAMAGE = [
     (lambda p: _truncate(p, 0.9), "文件不完整"),
     (lambda p: _truncate(p, 0.01), "文件头已损坏或文件不完整"),
-    (lambda p: _truncate(p, 0.3), "文件头已损坏或文件不完整"),
+    (lambda p: _truncate(p, 0.2), "文件头已损坏或文件不完整"),
     (lambda p: _flip(p, 20), "内容校验失败"),
-    (_edit_manifest_byte, "文件头校验失败"),
+    (_replace("第一网格".encode(), "第二网格".encode()), "发送设备的信息无效"),
+    (_manifest_edit(lambda d: d.update(made=99)), "签名不对"),
+    (_manifest_edit(lambda d: d.update(versions="x")), "文件头内容无效"),
     (_append, "多余内容"),
-    (_bump_format, "格式版本为 2"),
+    (_replace(b"FIELDKIT-BUNDLE 2", b"FIELDKIT-BUNDLE 3"), "格式版本为 3"),
+    (_replace(b"FIELDKIT-BUNDLE 2", b"FIELDKIT-BUNDLE 1"), "旧版 fieldkit"),
     (_not_a_bundle, "不是 fieldkit 导出文件"),
     (_empty, "文件是空的"),
-    (_forged_payload, "第 1 条记录格式不正确"),
 ]
 
 
-@pytest.mark.parametrize(("damage", "reason"), PLAIN_DAMAGE)
+@pytest.mark.parametrize(("damage", "reason"), DAMAGE)
 def test_a_damaged_bundle_is_refused_and_changes_nothing(laptop, office, tmp_path, damage, reason):
     good = export(laptop, tmp_path / "out").path
     bad = tmp_path / "bad.fkb"
     bad.write_bytes(good.read_bytes())
     damage(bad)
-    before = dir_digest(office.root / "store")
+    before = dir_digest(office.root)
     report = import_files(office, [bad])
     assert reason in report.files[0].error, report.files[0].error
     assert report.totals.as_dict() == dict.fromkeys(report.totals.as_dict(), 0)
-    assert dir_digest(office.root / "store") == before
+    assert dir_digest(office.root) == before
     # Refusing one file does not stop the others.
     report = import_files(office, [bad, good])
     assert report.files[0].error and report.files[1].counts.new == 2
 
 
-def _tamper_encrypted_manifest(path: Path) -> None:
-    rewrite_manifest(path, lambda doc: doc.update(worker="冒名者"))
-
-
 def _swap_ephemeral_key(path: Path) -> None:
     other = base64.b64encode(bytes(32)).decode()
-    rewrite_manifest(path, lambda doc: doc["encryption"].update(ephemeral_key=other))
+    _manifest_edit(lambda d: d["encryption"].update(ephemeral=other))(path)
 
 
 ENCRYPTED_DAMAGE = [
-    (lambda p: _flip(p, 40), "解密失败"),  # the ciphertext
-    (lambda p: _flip(p, 3), "解密失败"),  # the authentication tag
-    (_tamper_encrypted_manifest, "解密失败"),  # manifest changed, header checksum recomputed
-    (_swap_ephemeral_key, "解密失败"),
+    (lambda p: _flip(p, 40), "内容校验失败"),  # the ciphertext
+    (lambda p: _flip(p, 3), "内容校验失败"),  # the authentication tag
+    (_manifest_edit(lambda d: d["sender"].update(worker="冒名者")), "发送设备的信息无效"),
+    (_swap_ephemeral_key, "签名不对"),
     (lambda p: _truncate(p, 0.95), "文件不完整"),
 ]
 
 
 @pytest.mark.parametrize(("damage", "reason"), ENCRYPTED_DAMAGE)
 def test_tampering_with_an_encrypted_bundle_is_detected(
-    secret_laptop, office, office_key, tmp_path, damage, reason
+    secret_laptop, office, tmp_path, damage, reason
 ):
     path = export(secret_laptop, tmp_path / "out").path
     damage(path)
-    before = dir_digest(office.root / "store")
+    before = dir_digest(office.root)
     report = import_files(office, [path])
     assert reason in report.files[0].error, report.files[0].error
-    assert dir_digest(office.root / "store") == before
+    assert dir_digest(office.root) == before
 
 
-def test_the_plain_checksum_does_not_stop_deliberate_tampering(laptop, office, tmp_path):
-    """Documented limit: without encryption anyone can change a record and fix the checksums."""
+def test_listing_reads_only_the_manifest_and_checks_its_signature(laptop, tmp_path):
     path = export(laptop, tmp_path / "out").path
-    b = bundle.read(path)
-    forged = [dict(r, updated_by="别人") for r in b.records]
-    data, _ = bundle.build(
-        forged,
-        device=b.manifest.device,
-        worker=b.manifest.worker,
-        grid=b.manifest.grid,
-        org="",
-        forms=b.manifest.forms,
-        complete=False,
-        office_key=None,
-        created_at=b.manifest.created_at,
-    )
-    path.write_bytes(data)
-    assert import_files(office, [path]).totals.new == 2
-
-
-def test_a_record_from_a_newer_app_is_refused_only_if_it_is_not_a_record(tmp_path):
-    rec = new_record("meeting", 1, {"title": "x"}, author="a", device="d")
-    assert bundle.record_problem(rec) is None
-    assert bundle.record_problem({**rec, "ancestors": "abc"}) == "ancestors 应为版本号列表"
-    assert bundle.record_problem({**rec, "updated_at": "昨天"}).startswith("updated_at")
-    assert bundle.record_problem({**rec, "deleted": 0}) == "缺少 deleted"
-    assert bundle.record_problem({k: v for k, v in rec.items() if k != "ancestors"})
-    assert bundle.record_problem({**rec, "replaces": [1]}) == "replaces 应为版本号列表"
+    assert bundle.read_manifest(path).worker == "李娜"
+    _manifest_edit(lambda d: d.update(kind="all"))(path)
+    with pytest.raises(bundle.BundleError, match="签名不对"):
+        bundle.read_manifest(path)

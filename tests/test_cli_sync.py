@@ -1,4 +1,5 @@
-"""export / import / keygen as a user runs them: subprocesses, printed counts, exit codes."""
+"""export / import / keygen / devices / history as a user runs them: subprocesses, printed
+lines, exit codes."""
 
 from __future__ import annotations
 
@@ -23,89 +24,146 @@ def fk(data_dir, *args, stdin=None):
     return proc
 
 
+def ok(proc):
+    assert proc.returncode == 0, proc.stderr
+    return proc
+
+
 @pytest.fixture
 def office(tmp_path):
     d = tmp_path / "office"
-    assert fk(d, "init", "--worker", "街道管理员", "--grid", "街道").returncode == 0
-    return d
+    ok(fk(d, "init", "--worker", "街道管理员", "--grid", "街道", "--org", "东城街道办事处"))
+    key = ok(fk(d, "keygen", "-o", tmp_path / "pub"))
+    assert key.stdout.strip().endswith(".fkkey") and "街道电脑" in key.stderr
+    return d, Path(key.stdout.strip())
 
 
 def laptop(tmp_path, name, worker, grid, *extra):
     d = tmp_path / name
-    proc = fk(d, "init", "--worker", worker, "--grid", grid, *extra)
-    assert proc.returncode == 0, proc.stderr
-    lines = json.dumps(PERSON, ensure_ascii=False) + "\n"
-    assert fk(d, "add", "person", stdin=lines).returncode == 0
+    init = ok(fk(d, "init", "--worker", worker, "--grid", grid, *extra))
+    fingerprint = init.stdout.split("本机指纹：")[1].split("（")[0]
+    ok(fk(d, "add", "person", stdin=json.dumps(PERSON, ensure_ascii=False) + "\n"))
     meeting = json.dumps({**MEETING, "kind": "法治专题讲座"}, ensure_ascii=False)
-    assert fk(d, "add", "meeting", stdin=meeting).returncode == 0
-    return d
+    ok(fk(d, "add", "meeting", stdin=meeting))
+    return d, fingerprint
 
 
-def test_keygen_export_encrypted_import_and_reimport(tmp_path, office):
-    key = fk(office, "keygen", "-o", tmp_path / "pub")
-    assert key.returncode == 0, key.stderr
-    public = key.stdout.strip()
-    assert public.endswith(".pem") and "私钥" in key.stderr
-    (private,) = (office / "keys").glob("office-private-*.pem")
-    assert private.stat().st_mode & 0o077 == 0
-
-    a = laptop(tmp_path, "a", "李娜", "第一网格", "--office-key", public)
-    exported = fk(a, "export", "-o", tmp_path / "usb")
-    assert exported.returncode == 0, exported.stderr
+def test_a_new_laptop_is_held_until_trusted_then_merges_without_reimport(tmp_path, office):
+    office_dir, key = office
+    a, fingerprint = laptop(tmp_path, "a", "李娜", "第一网格", "--office-key", key)
+    exported = ok(fk(a, "export", "-o", tmp_path / "usb"))
     path = exported.stdout.strip()
-    assert path.endswith(".fkb") and "已加密" in exported.stderr and "2 条" in exported.stderr
+    assert "已加密" in exported.stderr and "记录 2 条" in exported.stderr
+    again = ok(fk(a, "export", "-o", tmp_path / "usb"))
+    assert again.stdout == "" and "没有新的变化" in again.stderr
 
-    again = fk(a, "export", "-o", tmp_path / "usb")
-    assert again.returncode == 0 and again.stdout == "" and "没有新的变化" in again.stderr
+    held = ok(fk(office_dir, "import", path, "--json"))
+    report = json.loads(held.stdout)
+    assert report["held"] == 2 and report["new"] == 0
+    (waiting,) = report["untrusted"]
+    assert waiting["fingerprint"] == fingerprint and waiting["worker"] == "李娜"
+    assert "王芳" not in fk(office_dir, "list", "person").stdout
 
-    dry = fk(office, "import", path, "--dry-run", "--json")
-    assert dry.returncode == 0, dry.stderr
-    counts = json.loads(dry.stdout)
-    assert {k: counts[k] for k in ("new", "updated", "unchanged", "conflicts", "rejected")} == {
-        "new": 2,
-        "updated": 0,
-        "unchanged": 0,
-        "conflicts": 0,
-        "rejected": 0,
-    }
-    assert fk(office, "list", "person").stdout.count("王芳") == 0  # dry run changed nothing
+    rows = [
+        json.loads(line) for line in ok(fk(office_dir, "devices", "--json")).stdout.splitlines()
+    ]
+    row = next(r for r in rows if r["worker"] == "李娜")
+    assert (row["trusted"], row["revoked"], row["held"]) == (False, False, 2)
+    assert row["grid"] == "第一网格" and row["fingerprint"] == fingerprint
 
-    done = fk(office, "import", path)
-    assert done.returncode == 0, done.stderr
-    assert "新增 2，更新 0，未变 0，冲突 0，未通过检查 0" in done.stdout
-    assert "王芳" in fk(office, "list", "person").stdout
-
-    re_import = fk(office, "import", tmp_path / "usb", "--json")  # a folder: every .fkb in it
-    assert json.loads(re_import.stdout)["unchanged"] == 2
+    trust = ok(fk(office_dir, "devices", "trust", fingerprint.replace(" ", "")[:6]))
+    assert "已信任 李娜" in trust.stdout and "新增 2" in trust.stdout
+    assert "王芳" in fk(office_dir, "list", "person").stdout
+    re_import = json.loads(ok(fk(office_dir, "import", tmp_path / "usb", "--json")).stdout)
+    assert re_import["unchanged"] == 2 and re_import["held"] == 0
 
 
-def test_a_plain_export_says_it_is_not_encrypted(tmp_path):
-    a = laptop(tmp_path, "a", "李娜", "第一网格")
-    proc = fk(a, "export", "--all", "-o", tmp_path / "usb")
-    assert proc.returncode == 0 and "未加密" in proc.stderr
+def test_history_shows_every_edit_even_back_to_earlier_values(tmp_path, office):
+    a, _ = laptop(tmp_path, "a", "李娜", "第一网格", "--office-key", office[1])
+    rid = json.loads(fk(a, "list", "meeting", "--json").stdout.splitlines()[0])["id"]
+    for title in ("B", "宪法讲座", "B"):
+        assert "已保存新版本" in ok(fk(a, "edit", rid[:8], "--set", f"title={title}")).stdout
+    same = ok(fk(a, "edit", rid[:8], "--set", "title=B"))
+    assert "没有值改变" in same.stdout
+    versions = [
+        json.loads(line) for line in ok(fk(a, "history", rid, "--json")).stdout.splitlines()
+    ]
+    assert [v["data"]["title"] for v in versions] == ["宪法讲座", "B", "宪法讲座", "B"]
+    assert [len(v["parents"]) for v in versions] == [0, 1, 1, 1]
+    assert all(v["device"] == versions[0]["device"] and v["at"] for v in versions)
+    assert versions[-1]["current"] and not versions[-1]["deleted"]
+    text = ok(fk(a, "history", rid[:8])).stdout
+    assert "共 4 个版本" in text and "主题：B → 宪法讲座" in text and "李娜（第一网格" in text
 
 
 def test_a_tampered_file_is_refused_with_one_line_and_changes_nothing(tmp_path, office):
-    a = laptop(tmp_path, "a", "李娜", "第一网格")
-    path = fk(a, "export", "-o", tmp_path / "usb").stdout.strip()
+    office_dir, key = office
+    a, fingerprint = laptop(tmp_path, "a", "李娜", "第一网格", "--office-key", key)
+    path = ok(fk(a, "export", "-o", tmp_path / "usb")).stdout.strip()
+    ok(fk(office_dir, "import", path))
+    ok(fk(office_dir, "devices", "trust", fingerprint.replace(" ", "")))
     raw = bytearray(Path(path).read_bytes())
     raw[-30] ^= 0x20
     bad = tmp_path / "bad.fkb"
     bad.write_bytes(bytes(raw))
-    before = dir_digest(office / "store")
-    proc = fk(office, "import", bad)
+    before = dir_digest(office_dir)
+    proc = fk(office_dir, "import", bad)
     assert proc.returncode == 1
     assert proc.stderr.strip() == f"错误：无法导入 {bad}：内容校验失败：文件已损坏或被改动"
-    assert dir_digest(office / "store") == before
-    # With a good file alongside: the good one is imported, the exit status still says "not all".
-    both = fk(office, "import", bad, path, "--json")
-    assert both.returncode == 1 and json.loads(both.stdout)["new"] == 2
+    assert dir_digest(office_dir) == before
 
 
-def test_a_laptop_cannot_use_the_private_key_or_read_encrypted_bundles(tmp_path, office):
-    fk(office, "keygen", "-o", tmp_path / "pub")
-    (private,) = (office / "keys").glob("office-private-*.pem")
-    proc = fk(
-        tmp_path / "b", "init", "--worker", "王强", "--grid", "第二网格", "--office-key", private
+def test_a_skipped_file_is_named_missing_and_export_from_fills_it(tmp_path, office):
+    office_dir, key = office
+    a, fingerprint = laptop(tmp_path, "a", "李娜", "第一网格", "--office-key", key)
+    first = ok(fk(a, "export", "-o", tmp_path / "usb")).stdout.strip()
+    ok(fk(office_dir, "import", first))
+    ok(fk(office_dir, "devices", "trust", fingerprint.replace(" ", "")))
+    meeting = json.dumps({**MEETING, "kind": "法治专题讲座", "title": "第二场"}, ensure_ascii=False)
+    ok(fk(a, "add", "meeting", stdin=meeting))
+    ok(fk(a, "export", "-o", tmp_path / "lost"))  # this USB stick never reaches the office
+    ok(fk(a, "add", "meeting", stdin=meeting.replace("第二场", "第三场")))
+    last = ok(fk(a, "export", "-o", tmp_path / "usb")).stdout.strip()
+    proc = ok(fk(office_dir, "import", last, "--json"))
+    (missing,) = json.loads(proc.stdout)["missing"]
+    assert missing["worker"] == "李娜" and missing["missing"] == [[3, 3]]
+    text = ok(fk(office_dir, "import", last))
+    assert "缺少：李娜" in text.stderr and "fieldkit export --from 3" in text.stderr
+    again = ok(fk(a, "export", "--from", "3", "-o", tmp_path / "usb")).stdout.strip()
+    assert json.loads(ok(fk(office_dir, "import", again, "--json")).stdout)["missing"] == []
+
+
+def test_a_revoked_laptops_later_file_is_refused(tmp_path, office):
+    office_dir, key = office
+    a, fingerprint = laptop(tmp_path, "a", "李娜", "第一网格", "--office-key", key)
+    ok(fk(office_dir, "import", ok(fk(a, "export", "-o", tmp_path / "usb")).stdout.strip()))
+    ok(fk(office_dir, "devices", "trust", fingerprint.replace(" ", "")))
+    revoke = ok(fk(office_dir, "devices", "revoke", fingerprint.replace(" ", "")[:8]))
+    assert "已停用" in revoke.stdout
+    meeting = json.dumps(
+        {**MEETING, "kind": "法治专题讲座", "title": "丢失之后"}, ensure_ascii=False
     )
+    ok(fk(a, "add", "meeting", stdin=meeting))
+    later = ok(fk(a, "export", "-o", tmp_path / "usb")).stdout.strip()
+    proc = fk(office_dir, "import", later)
+    assert proc.returncode == 1 and "已停用" in proc.stderr
+    assert "王芳" in fk(office_dir, "list", "person").stdout  # what it sent before stays
+
+
+def test_a_plain_export_says_it_is_not_encrypted(tmp_path):
+    a, _ = laptop(tmp_path, "a", "李娜", "第一网格")
+    proc = ok(fk(a, "export", "--all", "-o", tmp_path / "usb"))
+    assert "未加密" in proc.stderr
+
+
+def test_a_laptop_cannot_use_a_private_key_as_the_office_key(tmp_path, office):
+    proc = fk(
+        tmp_path / "b", "init", "--worker", "王强", "--grid", "第二网格",
+        "--office-key", office[0] / "keys" / "sign.pem",
+    )  # fmt: skip
     assert proc.returncode == 1 and "私钥" in proc.stderr
+
+
+def test_devices_trust_with_an_unknown_or_ambiguous_prefix_says_so(tmp_path, office):
+    proc = fk(office[0], "devices", "trust", "ffff")
+    assert proc.returncode == 1 and "没有指纹以 ffff 开头的设备" in proc.stderr

@@ -3,35 +3,50 @@
 from __future__ import annotations
 
 import pytest
-from sync_support import MEETING, PERSON, Clock, hand_bundle, open_site, state
+from sync_support import MEETING, PERSON, Clock, card_of, open_office, open_site, state
 
-from fieldkit import bundle, import_check, review
+from fieldkit import bundle, devices, import_check, review, roster
 from fieldkit.export import export
 from fieldkit.merge import import_files
-from fieldkit.records import new_record
+
+CARDS: list[dict] = []  # the laptops' cards, for the offices that trust them
 
 
 @pytest.fixture
 def files(tmp_path, monkeypatch):
     """Two laptops' bundles, a bundle with a version failing its form, a damaged file."""
     Clock().install(monkeypatch)
+    CARDS.clear()
     paths = []
-    for n in range(2):
+    for n in range(3):
         ws = open_site(tmp_path / f"laptop{n}", f"网格员{n}", f"第{n}网格")
-        ws.add("person", {**PERSON, "name": f"人员{n}"} if n else PERSON)
-        for k in range(30):
-            ws.add("meeting", {**MEETING, "participants": k})
+        CARDS.append(card_of(ws))
+        if n < 2:
+            ws.add("person", {**PERSON, "name": f"人员{n}"} if n else PERSON)
+            for k in range(30):
+                ws.add("meeting", {**MEETING, "participants": k})
+        else:  # a version its form refuses, saved without the form's checks
+            with ws.changes() as c:
+                c.add("meeting", 1, {**MEETING, "kind": "party"})
         paths.append(export(ws, tmp_path / "usb").path)
         ws.close()
-    bad = new_record("meeting", 1, {**MEETING, "kind": "party"}, author="某人", device="x")
-    hand_bundle(tmp_path / "usb" / "bad.fkb", [bad])
     damaged = tmp_path / "usb" / "damaged.fkb"
     damaged.write_bytes(paths[0].read_bytes()[:-40])
-    return [*paths, tmp_path / "usb" / "bad.fkb", damaged]
+    return [*paths, damaged]
+
+
+def office_of(root):
+    office = open_office(root)
+    with office.store.transaction() as tx:
+        for card in CARDS:
+            devices.remember_card(tx, card, "2026-11-20T08:00:00+08:00")
+    for card in CARDS:
+        roster.trust(office, card["device"])
+    return office
 
 
 def imported(tmp_path, name, files):
-    office = open_site(tmp_path / name, "街道管理员", "街道")
+    office = office_of(tmp_path / name)
     report = import_files(office, files)
     held = [(d["record"], d["reasons"]) for d in review.rejected(office)]
     result = state(office), held, [f.counts.as_dict() for f in report.files], report.refused
@@ -78,7 +93,7 @@ def test_when_no_checking_process_can_start_the_checks_are_made_here(tmp_path, f
 
 
 def test_verdicts_are_used_only_for_the_file_they_were_made_for(tmp_path, files):
-    office = open_site(tmp_path / "office", "街道管理员", "街道")
+    office = office_of(tmp_path / "office")
     check = import_check.ImportCheck(office.forms, office.today())
     with import_check.CheckAhead([files[2]], check, office.root) as ahead:
         other = bundle.read(files[0])  # as if the file had changed since the other process read it

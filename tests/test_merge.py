@@ -1,6 +1,9 @@
-"""The office merge as users meet it: counts, conflicts, reverts, rejected records, duplicates."""
+"""The office merge as users meet it: counts, edits back and forth, conflicts, rejected records,
+duplicates; and the heads of a record as a function of its versions."""
 
 from __future__ import annotations
+
+from itertools import permutations
 
 import pytest
 from sync_support import (
@@ -9,7 +12,8 @@ from sync_support import (
     PERSON,
     Clock,
     dir_digest,
-    hand_bundle,
+    introduce,
+    open_office,
     open_site,
     state,
 )
@@ -18,39 +22,51 @@ from fieldkit import bundle, review, versions
 from fieldkit.errors import FieldkitError
 from fieldkit.export import export
 from fieldkit.merge import import_files
-from fieldkit.records import content_version, new_record, next_version
+from fieldkit.records import first_version, next_version
 from fieldkit.storage import JournalStorage
+
+VISIT = {"date": "2026-11-20 10:00", "method": "入户面访", "condition": "稳定", "risk_level": "1级", "incident": "无"}  # fmt: skip
 
 
 @pytest.fixture
 def sites(tmp_path, monkeypatch):
-    """An office and two laptops; yields a dict by name, closes them afterwards."""
+    """An office and two of its laptops, trusted; yields a dict by name, closes them after."""
     Clock().install(monkeypatch)
+    office = open_office(tmp_path / "office")
     opened = {
-        "office": open_site(tmp_path / "office", "街道管理员", "街道"),
-        "a": open_site(tmp_path / "a", "李娜", "第一网格"),
-        "b": open_site(tmp_path / "b", "王强", "第二网格"),
+        "office": office,
+        "a": open_site(tmp_path / "a", "李娜", "第一网格", office),
+        "b": open_site(tmp_path / "b", "王强", "第二网格", office),
     }
+    introduce(office, opened["a"], opened["b"])
     yield opened
     for ws in opened.values():
         ws.close()
 
 
-def send(src, dst, tmp_path, everything=False):
+def send(src, dst, tmp_path, everything=False, since=None):
     """src exports, dst imports; the import report."""
-    path = export(src, tmp_path / "usb", everything=everything).path
+    path = export(src, tmp_path / "usb", everything=everything, since=since).path
     assert path is not None
-    return import_files(dst, [path])
+    report = import_files(dst, [path])
+    assert not report.refused, [f.error for f in report.refused]
+    return report
 
 
 def counts(report):
-    return report.totals.as_dict()
+    out = report.totals.as_dict()
+    out.pop("held")
+    return out
 
 
 def c(new=0, updated=0, unchanged=0, conflicts=0, rejected=0):
     return dict(
         new=new, updated=updated, unchanged=unchanged, conflicts=conflicts, rejected=rejected
     )
+
+
+def all_of(ws, rid):
+    return versions.all_versions(ws.store, rid)
 
 
 def test_new_then_unchanged_then_updated(sites, tmp_path):
@@ -65,15 +81,22 @@ def test_new_then_unchanged_then_updated(sites, tmp_path):
     a.edit(person["id"], {"phone": "13800138000"})
     assert counts(send(a, office, tmp_path)) == c(updated=1)
     assert office.store.get(person["id"])["data"]["phone"] == "13800138000"
-    assert len(office.store.history(person["id"])) == 2
+    assert len(all_of(office, person["id"])) == 2
 
 
-def test_exporting_twice_sends_each_change_once(sites, tmp_path):
-    a = sites["a"]
+def test_a_laptop_exports_what_it_changed_not_what_it_received(sites, tmp_path):
+    a, b, office = sites["a"], sites["b"], sites["office"]
     a.add("meeting", MEETING)
     assert export(a, tmp_path / "usb").preview.records == 1
     assert export(a, tmp_path / "usb").path is None  # nothing changed since
-    assert export(a, tmp_path / "usb", everything=True).preview.records == 1
+    all_of_a = export(a, tmp_path / "usb", everything=True)
+    assert all_of_a.preview.records == 1
+    import_files(office, [all_of_a.path])
+    send(office, b, tmp_path, everything=True)
+    assert len(b.store.current("meeting")) == 1
+    first = export(b, tmp_path / "usb")  # b's first export: an enrolment, nothing of a's
+    assert first.path is not None and first.preview.records == 0
+    assert export(b, tmp_path / "usb").path is None
 
 
 def test_an_older_version_does_not_replace_a_newer_one(sites, tmp_path):
@@ -95,51 +118,35 @@ def test_deletions_travel(sites, tmp_path):
     assert office.store.get(rec["id"])["deleted"] and not office.store.current("meeting")
 
 
-def test_an_edit_back_to_earlier_content_is_not_lost(sites, tmp_path):
-    """A → B → A: the version number of A comes back; the office must still take the revert."""
+def test_an_edit_back_to_earlier_content_is_a_new_version_and_reaches_the_office(sites, tmp_path):
+    """A → B → A: three versions; the office takes the revert whichever file comes first."""
     a, office = sites["a"], sites["office"]
     rec = a.add("meeting", MEETING)
-    a.edit(rec["id"], {"participants": 99})
+    b = a.edit(rec["id"], {"participants": 99})
     with_b = export(a, tmp_path / "usb").path
     import_files(office, [with_b])
-    a.edit(rec["id"], {"participants": 30})  # back to the original content
-    assert a.store.get(rec["id"])["version"] == rec["version"]
+    back = a.edit(rec["id"], {"participants": 30})
+    assert back["version"] not in (rec["version"], b["version"])
+    assert back["parents"] == [b["version"]]
     reverted = export(a, tmp_path / "usb").path
     assert counts(import_files(office, [reverted])) == c(updated=1)
     assert office.store.get(rec["id"])["data"]["participants"] == 30
-    # The other way round: the revert first, the older B late. B must not come back.
-    other = open_site(tmp_path / "late", "迟到的", "街道")
-    import_files(other, [reverted])
-    assert counts(import_files(other, [with_b])) == c(unchanged=1)
-    assert state(other) == state(office)
-    other.close()
+    assert len(all_of(office, rec["id"])) == 3
 
 
-def test_an_edit_back_to_earlier_content_keeps_what_that_content_knew(sites, tmp_path):
-    """A → C → A' on laptop a, B made from A on laptop b; a takes B, then edits back to A.
-
-    The last edit has A's number again: it must still know C (which A' knew), or a stops
-    exporting C while a machine that saw the earlier file holds it, and the two disagree.
-    """
-    a, b = sites["a"], sites["b"]
+def test_the_revert_first_and_the_older_file_late_gives_the_same(sites, tmp_path):
+    a, office = sites["a"], sites["office"]
     rec = a.add("meeting", MEETING)
     first = export(a, tmp_path / "usb").path
-    a.edit(rec["id"], {"participants": 0})  # C
-    a.edit(rec["id"], {"participants": 30})  # A' (A's content)
-    import_files(b, [first])
-    b.edit(rec["id"], {"participants": 20})  # B, made from A
+    a.edit(rec["id"], {"participants": 99})
     middle = export(a, tmp_path / "usb").path
-    send(b, a, tmp_path)
-    assert a.store.get(rec["id"])["data"]["participants"] == 20
-    a.edit(rec["id"], {"participants": 30})  # back to A's content once more
-    last = export(a, tmp_path / "usb", everything=True).path
-    known = versions.stored(a.store, a.store.get(rec["id"]))
-    assert content_version("meeting", {**MEETING, "participants": 0}, False) in known
-    for order in ([first, middle, last], [last, middle, first]):
-        observer = open_site(tmp_path / f"observer{order[0].stat().st_ino}", "观察者", "街道")
-        import_files(observer, order)
-        assert state(observer) == state(a)
-        observer.close()
+    a.edit(rec["id"], {"participants": 30})
+    last = export(a, tmp_path / "usb").path
+    import_files(office, [last, middle, first])  # the lost files turn up last
+    assert office.store.get(rec["id"]) == a.store.get(rec["id"])
+    assert {v["version"] for v in all_of(office, rec["id"])} == {
+        v["version"] for v in all_of(a, rec["id"])
+    }
 
 
 def _shared_person(sites, tmp_path):
@@ -161,12 +168,6 @@ def test_concurrent_edits_become_a_conflict_with_a_deterministic_winner(sites, t
     assert counts(import_files(office, [pa])) == c(updated=1)
     assert counts(import_files(office, [pb])) == c(conflicts=1)
 
-    # The same files the other way round, into a fresh store: the same result.
-    other = open_site(tmp_path / "office2", "街道管理员", "街道")
-    import_files(other, [pb, pa, pb])
-    assert state(other) == state(office)
-    other.close()
-
     (conflict,) = review.conflicts(office)
     assert {h["version"] for h in conflict.heads} == {
         a.store.get(person["id"])["version"],
@@ -177,6 +178,19 @@ def test_concurrent_edits_become_a_conflict_with_a_deterministic_winner(sites, t
     assert set(conflict.fields) == {"phone", "address"}
 
 
+def test_two_laptops_making_the_same_change_is_no_conflict(sites, tmp_path):
+    a, b, office = sites["a"], sites["b"], sites["office"]
+    person = _shared_person(sites, tmp_path)
+    a.edit(person["id"], {"phone": "13800138000"})
+    b.edit(person["id"], {"phone": "13800138000"})
+    import_files(office, [export(a, tmp_path / "usb").path, export(b, tmp_path / "usb").path])
+    assert len(versions.heads_of(office.store, person["id"])) == 2
+    assert not review.conflicts(office)
+    edited = office.edit(person["id"], {"phone": "13700137000"})
+    assert len(edited["parents"]) == 2  # the next edit joins both copies
+    assert len(versions.heads_of(office.store, person["id"])) == 1
+
+
 def test_a_resolved_conflict_syncs_back_and_closes_everywhere(sites, tmp_path):
     a, b, office = sites["a"], sites["b"], sites["office"]
     person = _shared_person(sites, tmp_path)
@@ -184,9 +198,6 @@ def test_a_resolved_conflict_syncs_back_and_closes_everywhere(sites, tmp_path):
     b.edit(person["id"], {"address": "东城区和平里1号", "phone": "13900139000"})
     pa, pb = export(a, tmp_path / "usb").path, export(b, tmp_path / "usb").path
     import_files(office, [pa, pb])
-    # laptop a also got b's file (e.g. through a shared folder): it sees the conflict too.
-    import_files(a, [pb])
-    assert len(review.conflicts(a)) == 1
 
     (conflict,) = review.conflicts(office)
     from_a = next(i for i, h in enumerate(conflict.heads) if h["data"].get("address") is None)
@@ -194,11 +205,12 @@ def test_a_resolved_conflict_syncs_back_and_closes_everywhere(sites, tmp_path):
     resolved = review.resolve(office, person["id"], picks={"phone": from_a, "address": from_b})
     assert resolved["data"]["phone"] == "13800138000"
     assert resolved["data"]["address"] == "东城区和平里1号"
+    assert sorted(resolved["parents"]) == sorted(h["version"] for h in conflict.heads)
     assert not review.conflicts(office)
 
-    back = export(office, tmp_path / "usb").path
+    back = export(office, tmp_path / "usb", everything=True).path
     for laptop in (a, b):
-        assert counts(import_files(laptop, [back])) == c(updated=1)
+        import_files(laptop, [back])
         assert laptop.store.get(person["id"])["version"] == resolved["version"]
         assert not review.conflicts(laptop)
     # The laptops' old edits arriving again change nothing.
@@ -214,12 +226,14 @@ def test_resolving_by_taking_one_version_whole(sites, tmp_path):
     (conflict,) = review.conflicts(office)
     index = next(i for i, h in enumerate(conflict.heads) if h["version"] == b_rec["version"])
     resolved = review.resolve(office, person["id"], whole=index)
-    assert resolved["version"] == b_rec["version"]  # the same content: the same version
-    assert counts(send(office, a, tmp_path)) == c(updated=1)
-    assert counts(send(office, b, tmp_path, everything=True)) == c(unchanged=1)
-    assert b.store.get(person["id"])["ancestors"] == resolved["ancestors"]
+    assert resolved["data"] == b_rec["data"] and resolved["version"] != b_rec["version"]
     with pytest.raises(FieldkitError, match="没有待处理的冲突"):
         review.resolve(office, person["id"], whole=0)
+    # b edits its own side further before it hears of the resolution: a new conflict, as it
+    # should be (the office chose, then b changed the record again).
+    b.edit(person["id"], {"phone": "13600136000"})
+    send(b, office, tmp_path)
+    assert len(review.conflicts(office)) == 1
 
 
 def test_an_edit_against_a_deletion_is_a_conflict_and_nothing_is_lost(sites, tmp_path):
@@ -236,25 +250,21 @@ def test_an_edit_against_a_deletion_is_a_conflict_and_nothing_is_lost(sites, tmp
 # -- rejected records --------------------------------------------------------------------
 
 
-def _bundle_with(tmp_path, records):
-    return hand_bundle(tmp_path / "hand.fkb", records)
+def _made_by_hand(ws, form, data, form_version=1):
+    """A version saved without its form's checks (as a hand-made data dir would)."""
+    with ws.changes() as c:
+        return c.add(form, form_version, data)
 
 
-def test_records_failing_their_checks_are_held_with_reasons(sites, tmp_path):
-    office = sites["office"]
-    good = new_record("meeting", 1, MEETING, author="某人", device="dev-x")
-    bad = new_record(
-        "meeting",
-        1,
-        {**MEETING, "kind": "party", "participants": -3},
-        author="某人",
-        device="dev-x",
-    )
-    path = _bundle_with(tmp_path, [good, bad])
+def test_records_failing_their_checks_are_rejected_with_reasons(sites, tmp_path):
+    a, office = sites["a"], sites["office"]
+    a.add("meeting", MEETING)
+    bad = _made_by_hand(a, "meeting", {**MEETING, "kind": "party", "participants": -3})
+    path = export(a, tmp_path / "usb").path
     assert counts(import_files(office, [path])) == c(new=1, rejected=1)
     assert office.store.get(bad["id"]) is None
     (held,) = review.rejected(office)
-    assert held["record"] == bad and held["file"] == "hand.fkb"
+    assert held["record"] == bad and held["file"] == path.name
     assert any("不是可选项" in r for r in held["reasons"])
     assert any("不能小于0" in r for r in held["reasons"])
     # Importing again reports it again but keeps one copy.
@@ -262,48 +272,29 @@ def test_records_failing_their_checks_are_held_with_reasons(sites, tmp_path):
     assert len(review.rejected(office)) == 1
 
 
-def test_a_record_whose_content_does_not_match_its_version_is_held(sites, tmp_path):
-    office = sites["office"]
-    rec = new_record("meeting", 1, MEETING, author="某人", device="dev-x")
-    rec["data"]["title"] = "改过的标题"
-    assert counts(import_files(office, [_bundle_with(tmp_path, [rec])])) == c(rejected=1)
-    assert "版本号不符" in review.rejected(office)[0]["reasons"][0]
-
-
 def test_a_newer_form_version_keeps_the_fields_this_version_does_not_know(sites, tmp_path):
-    office = sites["office"]
-    data = {**MEETING, "online": "是"}
-    rec = new_record("meeting", 2, data, author="某人", device="dev-x")
-    assert counts(import_files(office, [_bundle_with(tmp_path, [rec])])) == c(new=1)
+    a, office = sites["a"], sites["office"]
+    rec = _made_by_hand(a, "meeting", {**MEETING, "online": "是"}, form_version=2)
+    assert counts(send(a, office, tmp_path)) == c(new=1)
     stored = office.store.get(rec["id"])
-    assert stored["data"]["online"] == "是" and stored["form_version"] == 2
-    # ... and sends them on unchanged.
-    out = bundle.read(export(office, tmp_path / "usb").path)
-    assert out.records[0] == rec
+    assert stored == rec  # ... and it is sent on unchanged (the same version)
 
 
-def test_an_unknown_form_is_held_not_lost(sites, tmp_path):
-    office = sites["office"]
-    rec = new_record("survey", 1, {"q": 1}, author="某人", device="dev-x")
-    assert counts(import_files(office, [_bundle_with(tmp_path, [rec])])) == c(rejected=1)
+def test_an_unknown_form_is_rejected_not_lost(sites, tmp_path):
+    a, office = sites["a"], sites["office"]
+    _made_by_hand(a, "survey", {"q": 1})
+    assert counts(send(a, office, tmp_path)) == c(rejected=1)
     assert "没有表单“survey”" in review.rejected(office)[0]["reasons"][0]
 
 
 def test_a_follow_up_may_arrive_before_its_person(sites, tmp_path):
     a, office = sites["a"], sites["office"]
     person = a.add("person", PERSON)
-    a.add(
-        "followup",
-        {
-            "person": person["id"],
-            "date": "2026-11-20 10:00",
-            "condition": "稳定",
-            "risk_level": "1级",
-        },
-    )
-    b = bundle.read(export(a, tmp_path / "usb").path)
-    visit_only = _bundle_with(tmp_path, [r for r in b.records if r["form"] == "followup"])
-    assert counts(import_files(office, [visit_only])) == c(new=1)
+    export(a, tmp_path / "lost")  # the person's file never arrives
+    a.add("followup", {**VISIT, "person": person["id"]})
+    report = send(a, office, tmp_path)
+    assert counts(report) == c(new=1)
+    assert report.missing and report.missing[0]["missing"] == [[1, 1]]
 
 
 # -- dry run and atomicity ---------------------------------------------------------------
@@ -313,10 +304,13 @@ def test_a_dry_run_counts_and_changes_nothing(sites, tmp_path):
     a, office = sites["a"], sites["office"]
     a.add("meeting", MEETING)
     path = export(a, tmp_path / "usb").path
-    before = dir_digest(office.root / "store")
+    before = dir_digest(office.root)
     report = import_files(office, [path, path], dry_run=True)
-    assert [f.counts.as_dict() for f in report.files] == [c(new=1), c(unchanged=1)]
-    assert dir_digest(office.root / "store") == before
+    assert [f.counts.as_dict() for f in report.files] == [
+        {**c(new=1), "held": 0},
+        {**c(unchanged=1), "held": 0},
+    ]
+    assert dir_digest(office.root) == before
 
 
 def test_a_failure_while_writing_leaves_the_store_as_it_was(sites, tmp_path, monkeypatch):
@@ -345,9 +339,8 @@ def test_the_same_person_registered_on_two_laptops_is_listed_and_joined(sites, t
     a, b, office = sites["a"], sites["b"], sites["office"]
     pa = a.add("person", PERSON)
     pb = b.add("person", {**PERSON, "name": "王芳", "phone": "13900139000"})
-    visit = {"date": "2026-11-20 10:00", "condition": "稳定", "risk_level": "1级"}
-    va = a.add("followup", {**visit, "person": pa["id"]})
-    vb = b.add("followup", {**visit, "person": pb["id"], "date": "2026-11-22 09:00"})
+    va = a.add("followup", {**VISIT, "person": pa["id"]})
+    vb = b.add("followup", {**VISIT, "person": pb["id"], "date": "2026-11-22 09:00"})
     a.add("person", OTHER_PERSON)
     import_files(office, [export(a, tmp_path / "usb").path, export(b, tmp_path / "usb").path])
 
@@ -365,7 +358,7 @@ def test_the_same_person_registered_on_two_laptops_is_listed_and_joined(sites, t
     assert visits[va["id"]]["data"]["person"] == pa["id"]
 
     # The join is ordinary versions: laptop b imports it and sees the same.
-    assert counts(send(office, b, tmp_path)) == c(new=3, updated=2)
+    assert counts(send(office, b, tmp_path, everything=True)) == c(new=3, updated=2)
     assert b.store.get(pb["id"])["deleted"]
     assert b.store.get(vb["id"])["data"]["person"] == pa["id"]
     assert not review.duplicates(b)
@@ -377,10 +370,7 @@ def test_follow_ups_made_before_a_laptop_learned_of_a_join_can_be_moved(sites, t
     pb = b.add("person", PERSON)
     import_files(office, [export(a, tmp_path / "usb").path, export(b, tmp_path / "usb").path])
     review.join(office, pa["id"], pb["id"])
-    late = b.add(
-        "followup",
-        {"person": pb["id"], "date": "2026-11-23 09:00", "condition": "稳定", "risk_level": "1级"},
-    )
+    late = b.add("followup", {**VISIT, "person": pb["id"], "date": "2026-11-23 09:00"})
     send(b, office, tmp_path)
     assert [r["id"] for r in review.stale_references(office)] == [late["id"]]
     assert review.follow_joins(office) == 1
@@ -401,68 +391,57 @@ def test_join_refuses_nonsense(sites):
 # -- the building blocks -----------------------------------------------------------------
 
 
-def _v(data, parents=(), at="2026-01-01T00:00:00+08:00", device="d1"):
-    anc = []
-    for p in parents:
-        anc += [*p["ancestors"], p["version"]]
-    version = content_version("meeting", data, False)
-    return {
-        "id": "r",
-        "form": "meeting",
-        "data": data,
-        "version": version,
-        "ancestors": [a for a in dict.fromkeys(anc) if a != version],
-        "updated_at": at,
-        "device": device,
-        "deleted": False,
-    }
+def _first(n, at="2026-01-01T00:00:00+08:00", device="d1"):
+    return first_version(
+        "meeting", 1, {"n": n}, author="x", device=device, seq=1, at=at,
+        record_id="00000000-0000-4000-8000-000000000001",
+    )  # fmt: skip
 
 
-def _heads(records):
-    known = {}
-    for r in records:
-        versions.add(known, r)
-    return versions.heads_among(known)
+def _next(parents, n, at, device="d1", seq=2):
+    return next_version(parents, {"n": n}, author="x", device=device, seq=seq, at=at)
 
 
 def test_heads_do_not_depend_on_the_order_versions_arrive_in():
-    from itertools import permutations
-
-    a = _v({"n": 1})
-    b = _v({"n": 2}, [a], at="2026-01-02T00:00:00+08:00")
-    c1 = _v({"n": 3}, [b], at="2026-01-03T00:00:00+08:00", device="d1")
-    c2 = _v({"n": 4}, [b], at="2026-01-03T00:00:00+08:00", device="d2")
-    d = _v({"n": 5}, [c1], at="2026-01-01T00:00:00+00:00")  # an earlier clock
+    a = _first(1)
+    b = _next([a], 2, "2026-01-02T00:00:00+08:00")
+    c1 = _next([b], 3, "2026-01-03T00:00:00+08:00", device="d1", seq=3)
+    c2 = _next([b], 4, "2026-01-03T00:00:00+08:00", device="d2", seq=1)
+    d = _next([c1], 5, "2026-01-01T00:00:00+00:00", seq=4)  # an earlier clock
     results = set()
     for order in permutations([a, b, c1, c2, d]):
-        heads = _heads(order)
-        results.add(tuple(h["version"] for h in heads))
+        results.add(tuple(h["version"] for h in versions.heads_among(order)))
+        heads: list = []
+        for rec in order:
+            heads = (versions.join(heads, rec) if heads else [rec]) or heads
+        assert [h["version"] for h in heads] == [h["version"] for h in versions.heads_among(order)]
     # c2 is current (the latest time); d, made from c1 on a clock behind, is its conflict.
     assert results == {(c2["version"], d["version"])}
 
 
-def test_an_edit_back_to_earlier_content_is_decided_by_time():
-    a = new_record("meeting", 1, {"n": 1}, author="x", device="d", at="2026-01-01T09:00:00+08:00")
-    b = next_version(a, {"n": 2}, author="x", device="d", at="2026-01-01T09:01:00+08:00")
-    a2 = next_version(b, {"n": 1}, author="x", device="d", at="2026-01-01T09:02:00+08:00")
-    assert a2["version"] == a["version"] and b["version"] in a2["ancestors"]
+def test_an_edit_back_to_earlier_content_is_its_own_version():
+    a = _first(1, at="2026-01-01T09:00:00+08:00")
+    b = _next([a], 2, "2026-01-01T09:01:00+08:00")
+    a2 = _next([b], 1, "2026-01-01T09:02:00+08:00", seq=3)
+    assert a2["version"] != a["version"] and a2["ancestors"] == sorted([a["version"], b["version"]])
     for order in ([a, b, a2], [a2, b, a], [b, a2], [b, a, a2]):
-        (head,) = _heads(order)
-        assert head["data"] == {"n": 1} and head["updated_at"] == a2["updated_at"]
+        (head,) = versions.heads_among(order)
+        assert head is a2
 
 
-def test_resolving_by_taking_one_side_whole_lets_later_edits_of_that_side_win():
-    """The office takes B whole (a record with B's number that also knows C); the laptop that
-    made B edits it further (D) before it hears of that: D replaces both, no new conflict."""
-    a = _v({"n": 1})
-    b = _v({"n": 2}, [a], at="2026-01-02T00:00:00+08:00", device="laptop")
-    c = _v({"n": 3}, [a], at="2026-01-02T00:00:00+08:00", device="office")
-    resolved = {
-        **b,
-        "ancestors": [a["version"], c["version"]],
-        "device": "office",
-        "updated_at": "2026-01-03T00:00:00+08:00",
-    }
-    d = _v({"n": 4}, [b], at="2026-01-04T00:00:00+08:00", device="laptop")
-    for order in ([a, b, c, resolved, d], [d, resolved, c], [c, d, resolved, b]):
-        assert [h["version"] for h in _heads(order)] == [d["version"]]
+def test_the_same_content_from_two_devices_is_two_heads_but_no_conflict():
+    a = _first(1)
+    b1 = _next([a], 2, "2026-01-02T00:00:00+08:00", device="d1")
+    b2 = _next([a], 2, "2026-01-02T00:01:00+08:00", device="d2", seq=1)
+    heads = versions.heads_among([a, b1, b2])
+    assert len(heads) == 2 and not versions.in_conflict(heads)
+    assert versions.equivalents(heads) == heads
+
+
+def test_a_sample_of_every_file_reads_back(sites, tmp_path):
+    a = sites["a"]
+    a.add("meeting", MEETING)
+    path = export(a, tmp_path / "usb").path
+    read = bundle.read(path, [sites["office"].keys.box])
+    assert read.manifest.worker == "李娜" and read.manifest.versions == 1
+    assert state(a)  # the laptop's own store is untouched by exporting

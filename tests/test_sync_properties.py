@@ -21,9 +21,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from conftest import TODAY
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from conftest import TODAY
 from sync_support import MEETING, PERSON, Clock, introduce, open_office, open_site, state
 
 from fieldkit import bundle, records, review
