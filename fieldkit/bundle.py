@@ -28,7 +28,7 @@ import hashlib
 import os
 import re
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -46,7 +46,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from fieldkit.devices import card_problem, sign_public
 from fieldkit.errors import FieldkitError
 from fieldkit.keys import DeviceKeys, b64, box_key_id, raw_public, unb64
-from fieldkit.records import RECORD_ID, VERSION_ID, Record
+from fieldkit.records import Record, is_record_id
 from fieldkit.seals import SealIndex, check_cards
 
 MAGIC = b"FIELDKIT-BUNDLE"
@@ -132,6 +132,8 @@ class Bundle:
     versions: list[Record]
     seals: SealIndex
     cards: dict[str, dict[str, Any]]  # device id -> card (the sender's included)
+    signers: dict[str, set[int | None]]  # devices whose seals vouch, with the numbers vouched
+    fresh: int  # versions not held here when it was read (0: every one is, a re-import)
     decisions: list[dict[str, Any]] = field(default_factory=list)  # checked by the importer
 
     @property
@@ -328,9 +330,32 @@ def read_manifest(path: Path) -> Manifest:
     return manifest
 
 
-def read(path: Path, box_keys: Iterable[X25519PrivateKey] = ()) -> Bundle:
+Shared = Callable[[str], Callable[[int], bool] | None]
+
+
+def read(
+    path: Path,
+    box_keys: Iterable[X25519PrivateKey] = (),
+    known: Callable[[Record], bool] | None = None,
+    shared: Shared | None = None,
+) -> Bundle:
     """Open, check, decrypt and parse a whole bundle; BundleError (nothing read) if anything is
-    wrong. `box_keys` are this data dir's keys for encrypted files."""
+    wrong. `box_keys` are this data dir's keys for encrypted files.
+
+    Two ways to spare work, neither skipping a check: `known(version)` says that an identical
+    copy of a version is held (checked when it arrived), so its id matches its content (a
+    re-import of 100k versions is the common case); `shared(payload sha256)` gives, for this
+    very payload, which versions another process checked already (fieldkit.import_check).
+    """
+    manifest, doc = read_contents(path, box_keys)
+    return _checked(Path(path), manifest, doc, known, shared)
+
+
+def read_contents(
+    path: Path, box_keys: Iterable[X25519PrivateKey] = ()
+) -> tuple[Manifest, dict[str, Any]]:
+    """The checked manifest and the parsed payload, its versions not checked yet (for the
+    process that checks forms ahead: the importer checks them, see fieldkit.import_check)."""
     path = Path(path)
     raw = _read_bytes(path)
     manifest, start = _parse_head(path, raw, len(raw))
@@ -340,9 +365,7 @@ def read(path: Path, box_keys: Iterable[X25519PrivateKey] = ()) -> Bundle:
         raise BundleError(path, "内容校验失败：文件已损坏或被改动")
     if manifest.encryption is not None:
         payload = memoryview(_decrypt(path, manifest, payload, list(box_keys)))
-    doc = _parse_payload(path, payload)
-    del raw, payload
-    return _checked(path, manifest, doc)
+    return manifest, _parse_payload(path, payload)
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -505,7 +528,13 @@ def _parse_payload(path: Path, payload: memoryview) -> dict[str, Any]:
     return doc
 
 
-def _checked(path: Path, manifest: Manifest, doc: dict[str, Any]) -> Bundle:
+def _checked(
+    path: Path,
+    manifest: Manifest,
+    doc: dict[str, Any],
+    known: Callable[[Record], bool] | None,
+    shared: Shared | None,
+) -> Bundle:
     versions = doc["versions"]
     if len(versions) != manifest.versions:
         raise BundleError(
@@ -517,11 +546,23 @@ def _checked(path: Path, manifest: Manifest, doc: dict[str, Any]) -> Bundle:
         seals = SealIndex(doc["seals"], cards)
     except ValueError as exc:
         raise BundleError(path, f"{exc}：文件已被改动") from None
-    for n, rec in enumerate(versions, start=1):
-        problem = version_problem(rec) or seals.problem(rec)
+    fresh = [i for i, rec in enumerate(versions) if known is None or not known(rec)]
+    checked_there = shared(manifest.payload_sha256) if fresh and shared is not None else None
+    for i in fresh:
+        problem = None if checked_there and checked_there(i) else version_problem(versions[i])
         if problem:
-            raise BundleError(path, f"第 {n} 个版本{problem}：文件已被改动")
-    return Bundle(path, manifest, versions, seals, cards, doc["decisions"])
+            raise BundleError(path, f"第 {i + 1} 个版本{problem}：文件已被改动")
+    signers: dict[str, set[int | None]] = {}
+    for n, rec in enumerate(versions, start=1):
+        vouched = seals.vouch(rec)
+        if type(vouched) is str:
+            raise BundleError(path, f"第 {n} 个版本{vouched}：文件已被改动")
+        device, seq = vouched
+        seqs = signers.get(device)
+        if seqs is None:
+            seqs = signers[device] = set()
+        seqs.add(seq)
+    return Bundle(path, manifest, versions, seals, cards, signers, len(fresh), doc["decisions"])
 
 
 # -- the shape of a version --------------------------------------------------------------
@@ -531,8 +572,22 @@ _REQUIRED = {
     "created_at", "created_by", "updated_at", "updated_by", "version",
 }  # fmt: skip
 _OPTIONAL = {"seq", "merged_into", "legacy"}
+_ALLOWED = frozenset(_REQUIRED | _OPTIONAL)
+_HEX = "0123456789abcdef"
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
 _LEGACY_VERSION = re.compile(r"[0-9a-f]{32}")
+_names_seen: set[str] = set()  # form names and device ids met before (a handful per import)
+
+
+def _is_name(value: Any) -> bool:
+    if value in _names_seen:
+        return True
+    if type(value) is not str or not _NAME.fullmatch(value):
+        return False
+    if len(_names_seen) > 10_000:
+        _names_seen.clear()
+    _names_seen.add(value)
+    return True
 
 
 def version_problem(rec: Any) -> str | None:
@@ -543,13 +598,13 @@ def version_problem(rec: Any) -> str | None:
     if type(rec) is not dict:
         return "不是 JSON 对象"
     keys = rec.keys()
-    if not keys >= _REQUIRED or not keys <= _REQUIRED | _OPTIONAL:
+    if not (keys >= _REQUIRED and keys <= _ALLOWED):
         return "的字段不对"
-    if not (type(rec["id"]) is str and RECORD_ID.fullmatch(rec["id"])):
+    if not is_record_id(rec["id"]):
         return "的记录编号无效"
-    if not (type(rec["form"]) is str and _NAME.fullmatch(rec["form"])):
+    if not _is_name(rec["form"]):
         return "的表单名无效"
-    if not (type(rec["device"]) is str and _NAME.fullmatch(rec["device"])):
+    if not _is_name(rec["device"]):
         return "的设备编号无效"
     if type(rec["form_version"]) is not int or type(rec["deleted"]) is not bool:
         return "的字段类型不对"
@@ -558,28 +613,30 @@ def version_problem(rec: Any) -> str | None:
             return "的编号无效"
     elif not (type(rec.get("legacy")) is str and _LEGACY_VERSION.fullmatch(rec["legacy"])):
         return "缺少编号"
-    if "merged_into" in rec and not (
-        type(rec["merged_into"]) is str and RECORD_ID.fullmatch(rec["merged_into"])
-    ):
+    if "merged_into" in rec and not is_record_id(rec["merged_into"]):
         return "的合并去向无效"
     if problem := _lineage_problem(rec["parents"], rec["ancestors"]):
         return problem
-    for key in ("created_at", "updated_at", "created_by", "updated_by"):
-        if type(rec[key]) is not str or len(rec[key]) > 100:
+    for key in _TEXTS:
+        value = rec[key]
+        if type(value) is not str or len(value) > 100:
             return f"的 {key} 无效"
     try:
         datetime.fromisoformat(rec["updated_at"])
         datetime.fromisoformat(rec["created_at"])
     except ValueError:
         return "的时间无效"
-    if problem := data_problem(rec["data"]):
-        return problem
-    body = orjson.dumps(
-        {k: v for k, v in rec.items() if k != "version"}, option=orjson.OPT_SORT_KEYS
-    )
+    version = rec.pop("version")  # hashed without it; put back (at the end) below
+    try:
+        body = orjson.dumps(rec, option=orjson.OPT_SORT_KEYS)
+    finally:
+        rec["version"] = version
     if len(body) > MAX_VERSION_BYTES:
         return f"超过单条记录的上限（{MAX_VERSION_BYTES >> 10} KB）"
-    if hashlib.sha256(body).hexdigest() != rec["version"]:
+    # Within MAX_FIELD_CHARS bytes in all, no single value can be longer: only types to check.
+    if problem := data_problem(rec["data"], lengths=len(body) > MAX_FIELD_CHARS):
+        return problem
+    if hashlib.sha256(body).hexdigest() != version:
         return "的内容与版本号不符"
     return None
 
@@ -587,18 +644,35 @@ def version_problem(rec: Any) -> str | None:
 def _lineage_problem(parents: Any, ancestors: Any) -> str | None:
     if type(parents) is not list or type(ancestors) is not list or len(ancestors) > _MAX_ANCESTORS:
         return "的来源版本无效"
-    for v in ancestors:
-        if type(v) is not str or not VERSION_ID.fullmatch(v):
+    for v in ancestors:  # plain string tests: a regex per id costs more than the rest
+        if type(v) is not str or len(v) != 64 or v.strip(_HEX):
             return "的来源版本无效"
     if not set(parents) <= set(ancestors):
         return "的来源版本无效"
     return None
 
 
-def data_problem(data: Any) -> str | None:
-    """Why a version's data is not a flat object of bounded JSON values, or None."""
+_TEXTS = ("created_at", "updated_at", "created_by", "updated_by")
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_SCALARS_AND_LISTS = _SCALARS | {list}
+_STRS = frozenset({str})
+
+
+def data_problem(data: Any, *, lengths: bool = True) -> str | None:
+    """Why a version's data is not a flat object of bounded JSON values, or None. Without
+    `lengths`, only the types are checked (the caller knows every value is short)."""
     if type(data) is not dict or len(data) > MAX_LIST_ITEMS:
         return "的内容格式不对"
+    if not lengths:
+        kinds = set(map(type, data.values()))
+        if kinds <= _SCALARS:
+            return None
+        if kinds <= _SCALARS_AND_LISTS:
+            for value in data.values():
+                if type(value) is list and not set(map(type, value)) <= _STRS:
+                    break
+            else:
+                return None
     for key, value in data.items():
         if len(key) > 64:
             return "的字段名太长"

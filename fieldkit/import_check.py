@@ -25,6 +25,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -114,18 +115,32 @@ def _any_reference(form_id: str, value: Any) -> Record | None:
 # -- checking ahead, in another process --------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Ahead:
+    """What the checking process found for one file."""
+
+    verdicts: Verdicts  # the form problems of its versions, by index
+    even_ok: bool  # every version at an even index is well formed, its id its content's hash
+
+    def checked(self, index: int) -> bool:
+        """Whether the version at `index` was checked there (well formed, id matching)."""
+        return self.even_ok and index % 2 == 0
+
+
 class CheckAhead:
-    """Verdicts (form problems) for the records of `paths`, worked out file by file, in
-    order, by another Python process (``python -m fieldkit.import_check``) while the caller
-    merges; the caller checks version numbers itself (that balances the two processes' work).
+    """The checks of the files in `paths`, made file by file, in order, by another Python
+    process (``python -m fieldkit.import_check``) while the caller merges: the form checks of
+    every version, and the shape and id of every other version (the caller checks the rest,
+    which balances the two processes' work).
 
     A plain subprocess with a pipe each way, not multiprocessing: that would run the caller's
-    main module again in the child. Use as a context manager; :meth:`verdicts` returns None
+    main module again in the child. Use as a context manager; :meth:`result` returns None
     where the caller must check itself (the process failed, or the file read differently).
     """
 
     def __init__(self, paths: Sequence[Path], check: ImportCheck, root: Path):
         self._proc: subprocess.Popen | None = None
+        self._last: tuple[int, str | None, Ahead] | None = None
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         try:
             self._proc = subprocess.Popen(
@@ -142,20 +157,19 @@ class CheckAhead:
         else:
             self._broken = False
 
-    def verdicts(self, n: int, bundle: bundles.Bundle) -> Verdicts | None:
-        """The verdicts for file number `n`, if they are for the bundle read here. Files are
-        asked for in order; those skipped (nothing to check: a re-import) are read past."""
+    def result(self, n: int, payload_sha256: str) -> Ahead | None:
+        """What was found for file number `n`, if it was the same payload as read here. Files
+        are asked for in order; those skipped (nothing to check: a re-import) are read past."""
         while not self._broken:
+            if self._last is not None and self._last[0] >= n:
+                got, sha, ahead = self._last
+                return ahead if got == n and sha == payload_sha256 else None
             try:
-                got, payload_sha256, verdicts = pickle.load(self._proc.stdout)
+                got, sha, verdicts, even_ok = pickle.load(self._proc.stdout)
             except Exception:  # the process died or wrote nonsense: the caller checks here
                 self._broken = True
                 break
-            if got < n:
-                continue
-            if got != n or payload_sha256 != bundle.manifest.payload_sha256:
-                return None  # refused there, or the file changed between the two reads
-            return verdicts
+            self._last = (got, sha, Ahead(verdicts, even_ok))
         return None
 
     def __enter__(self) -> CheckAhead:
@@ -180,17 +194,19 @@ def worth_checking_ahead(paths: Sequence[Path]) -> bool:
 
 
 def _serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
-    """The checking process: reads the job, writes (n, payload hash, verdicts) per file."""
+    """The checking process: reads the job, writes (n, payload hash, verdicts, even_ok) per
+    file (see :class:`Ahead`); (n, None, {}, False) for a file it could not check."""
     forms, today, root, paths = pickle.load(stdin)
     check = ImportCheck(forms, today)
     box_keys = [keys.load(root).box, *keys.legacy_box_keys(root)]
     for n, path in enumerate(paths):
         try:
-            bundle = bundles.read(path, box_keys)
-        except bundles.BundleError:
-            result = (n, None, {})  # refused: the caller reads it and says why
-        else:
-            result = (n, bundle.manifest.payload_sha256, check.verdicts(bundle.versions))
+            manifest, doc = bundles.read_contents(path, box_keys)
+            versions = doc["versions"]
+            even_ok = not any(bundles.version_problem(rec) for rec in versions[::2])
+            result = (n, manifest.payload_sha256, check.verdicts(versions), even_ok)
+        except Exception:  # refused, or not versions at all: the importer says why
+            result = (n, None, {}, False)
         pickle.dump(result, stdout)
         stdout.flush()
 

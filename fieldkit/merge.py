@@ -31,7 +31,7 @@ from fieldkit import bundle as bundles
 from fieldkit import devices, gaps, held, keys
 from fieldkit.errors import FieldkitError
 from fieldkit.held import HELD
-from fieldkit.import_check import CheckAhead, ImportCheck, Verdicts, worth_checking_ahead
+from fieldkit.import_check import Ahead, CheckAhead, ImportCheck, Verdicts, worth_checking_ahead
 from fieldkit.records import Record, now_iso
 from fieldkit.seals import SEALS, seal_key
 from fieldkit.store import StoreError, history_key
@@ -40,7 +40,7 @@ from fieldkit.versions import heads_of, in_conflict, join, write_heads
 if TYPE_CHECKING:
     from fieldkit.workspace import Identity, Workspace
 
-Checked = Callable[[], Verdicts | None]  # a bundle's verdicts, if checked elsewhere
+Checked = Callable[[], Verdicts | None]  # a bundle's form verdicts, if checked elsewhere
 REJECTED = gaps.REJECTED  # "<id>:<version>" -> {"record", "reasons", "file", "source", ...}
 
 
@@ -120,7 +120,7 @@ class Merger:
         if sender.state == devices.REVOKED:
             raise Refused(f"{who} 已停用，它此后导出的文件不再接收")
         untrusted = set() if sender.trusted else {m.device}
-        for signer, seqs in _signers(bundle).items():
+        for signer, seqs in bundle.signers.items():
             card = bundle.cards[signer]
             standing = book.standing(signer, card["sign_key"])
             if standing.trusted:
@@ -182,8 +182,22 @@ class Merger:
             found = self._heads[record_id] = heads_of(self.store, record_id)
         return found
 
-    def _known(self, rec: Record) -> bool:
+    def known_copy(self, rec: Any) -> bool:
+        """Whether this store holds an identical copy of `rec` (so its id matches its content:
+        the copy was checked when it arrived)."""
+        if type(rec) is not dict:
+            return False
+        rid, version = rec.get("id"), rec.get("version")
+        if type(rid) is not str or type(version) is not str:
+            return False
+        stored = self.store.stored_version(rid, version)
+        return stored is not None and stored == rec
+
+    def _known(self, rec: Record, heads: list[Record]) -> bool:
         rid, version = rec["id"], rec["version"]
+        for h in heads:  # the common case (a re-import): the version is the current one
+            if h["version"] == version:
+                return True
         if self.store.stored_version(rid, version) is not None:
             return True
         return self.dry_run and history_key(rid, version) in self._pending
@@ -194,6 +208,9 @@ class Merger:
         `checked` gives the form problems of its versions if they were checked already (by a
         CheckAhead), else None; it is called only if some version needs checking.
         """
+        if not plan.bundle.fresh and not self.dry_run:  # every version is held: a re-import
+            plan.counts.unchanged = len({rec["id"] for rec in plan.bundle.versions})
+            return plan
         touched: dict[str, tuple[list[Record], list[Record], dict[str, Record]]] = {}
         verdicts: Verdicts | None = None
         for n, rec in enumerate(plan.bundle.versions):
@@ -202,7 +219,7 @@ class Merger:
             if entry is None:
                 before = self.heads(rid)
                 entry = touched[rid] = (before, before, {})
-            if rec["version"] in entry[2] or self._known(rec):
+            if rec["version"] in entry[2] or self._known(rec, entry[1]):
                 continue
             if checked is not None:  # the first version to check: were they checked ahead?
                 verdicts, checked = checked(), None
@@ -272,16 +289,6 @@ class Merger:
             devices.note_sender(tx, bundle.manifest)
             if from_held is not None:
                 tx.remove(HELD, from_held)
-
-
-def _signers(bundle: bundles.Bundle) -> dict[str, set[int | None]]:
-    """The devices whose seals vouch for the file's versions, with the numbers they vouch for."""
-    out: dict[str, set[int | None]] = {}
-    seals = bundle.seals
-    for rec in bundle.versions:
-        device, seq = seals.signer(rec)
-        out.setdefault(device, set()).add(seq)
-    return out
 
 
 def _count(counts: Counts, before: list[Record], after: list[Record]) -> None:
@@ -439,8 +446,7 @@ def _import(merger: Merger, files: list[Path], progress: Progress | None) -> lis
         for n, path in enumerate(files):
             if progress:
                 progress(n, len(files), path)
-            checked = partial(ahead.verdicts, n) if ahead else None
-            results.append(_one_file(merger, path, checked, number=n))
+            results.append(_one_file(merger, path, ahead and partial(ahead.result, n), number=n))
     if progress:
         progress(len(files), len(files), files[-1] if files else Path())
     return results
@@ -449,14 +455,21 @@ def _import(merger: Merger, files: list[Path], progress: Progress | None) -> lis
 def _one_file(
     merger: Merger,
     path: Path,
-    checked: Callable[[bundles.Bundle], Verdicts | None] | None,
+    ahead: Callable[[str], Ahead | None] | None,
     *,
     number: int = 0,
     from_held: str | None = None,
 ) -> FileResult:
+    """Read, judge, plan and (unless a dry run) apply one file; `ahead(payload sha256)` is what
+    the checking process found for it, if one runs."""
     result = FileResult(path)
+
+    def shared(sha: str) -> Callable[[int], bool] | None:
+        found = ahead(sha) if ahead else None
+        return found.checked if found else None
+
     try:
-        b = bundles.read(path, merger.box_keys)
+        b = bundles.read(path, merger.box_keys, merger.known_copy, shared)
         result.manifest = b.manifest
         plan = merger.judge(b)
     except bundles.BundleError as exc:
@@ -466,7 +479,12 @@ def _one_file(
         result.error = str(exc)
         return result
     if plan.held is None:
-        merger.plan(plan, partial(checked, b) if checked else None)
+
+        def verdicts() -> Verdicts | None:
+            found = ahead(b.digest) if ahead else None
+            return found.verdicts if found else None
+
+        merger.plan(plan, verdicts)
     result.untrusted = plan.untrusted
     result.counts = plan.counts
     if not merger.dry_run:

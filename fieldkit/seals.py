@@ -97,22 +97,21 @@ class SealIndex:
             for pos, vid in enumerate(ids_of(seal)):
                 self.by_version.setdefault(vid, (seal, pos))
 
-    def problem(self, rec: Record) -> str | None:
-        """Why `rec` is not vouched for by a seal of this bundle (Chinese), or None."""
+    def vouch(self, rec: Record) -> tuple[str, int | None] | str:
+        """The device whose seal vouches for `rec` and the number it gives it (None for a
+        legacy seal); or, if no seal of this bundle does, why not (Chinese)."""
         found = self.by_version.get(rec["version"])
         if found is None:
             return "没有签名"
         seal, pos = found
-        if seal.get("legacy"):
-            ok = "legacy" in rec and "seq" not in rec
+        if "legacy" in seal:
+            if "legacy" in rec and "seq" not in rec:
+                return seal["device"], None
         else:
-            ok = rec.get("device") == seal["device"] and rec.get("seq") == seal["first"] + pos
-        return None if ok else "签名与记录不符"
-
-    def signer(self, rec: Record) -> tuple[str, int | None]:
-        """The device whose seal vouches for `rec`, and its number (None for a legacy seal)."""
-        seal, pos = self.by_version[rec["version"]]
-        return seal["device"], None if seal.get("legacy") else seal["first"] + pos
+            seq = seal["first"] + pos
+            if rec.get("device") == seal["device"] and rec.get("seq") == seq:
+                return seal["device"], seq
+        return "签名与记录不符"
 
 
 def check_cards(cards: Iterable[Any]) -> dict[str, dict[str, Any]]:

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from fieldkit.records import Record, same_content
-from fieldkit.store import HISTORY_TABLE, Store, Transaction, history_key
+from fieldkit.store import HISTORY_TABLE, Store, Transaction, history_key, records_table
 
 CONFLICTS = "conflicts"  # record id -> {"id", "form", "heads": [version ids of the other heads]}
 
@@ -102,12 +102,15 @@ def all_versions(store: Store, record_id: str) -> list[Record]:
 
 
 def write_heads(
-    tx: Transaction, before: list[Record], after: list[Record], added: Iterable[Record]
+    tx: Transaction, before: list[Record], after: list[Record], added: list[Record]
 ) -> None:
     """Store a record's new heads (current first) and the versions `added` to it: the current
     version in its table, every other version in history, the other heads in ``conflicts``."""
     current = after[0]
     rid = current["id"]
+    if not before and len(after) == 1 and added == [current]:
+        tx.put(records_table(current["form"]), rid, current)  # a new record: the common case
+        return
     tx.save_record(current)  # the replaced current version moves to history
     new = {rec["version"] for rec in added}
     if before and current["version"] != before[0]["version"] and current["version"] not in new:

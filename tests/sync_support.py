@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import orjson
 from conftest import TODAY
 
-from fieldkit import devices, roster
+from fieldkit import bundle, devices, roster
 from fieldkit.export import export
+from fieldkit.keys import b64
 from fieldkit.merge import import_files
 from fieldkit.workspace import Workspace
 
@@ -102,6 +105,25 @@ def dir_digest(path: Path) -> dict[str, str]:
         for p in sorted(path.rglob("*"))
         if p.is_file() and p.name != "lock"
     }
+
+
+def parts(path: Path) -> tuple[dict, bytes, dict]:
+    """A plain bundle's manifest, signature line and payload document."""
+    _, manifest, sig, payload = path.read_bytes().split(b"\n", 3)
+    return orjson.loads(manifest), sig, orjson.loads(gzip.decompress(payload))
+
+
+def rebuild(path: Path, manifest: dict, payload: dict, *, signer=None, sig: bytes | None = None):
+    """Write `path` again from its parts: payload hash fixed up; re-signed by `signer` (keys)
+    or with the signature line `sig` kept as it was."""
+    body = gzip.compress(orjson.dumps(payload))
+    manifest = {**manifest, "payload_bytes": len(body)}
+    manifest["payload_sha256"] = hashlib.sha256(body).hexdigest()
+    head = bundle.HEADER + orjson.dumps(manifest) + b"\n"
+    if signer is not None:
+        sig = b64(signer.sign.sign(b"fieldkit-bundle-v2\n" + head)).encode()
+    path.write_bytes(head + sig + b"\n" + body)
+    return path
 
 
 def state(ws: Workspace) -> dict[str, tuple[dict, list[str]]]:

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import pytest
-from sync_support import MEETING, PERSON, Clock, card_of, open_office, open_site, state
+from sync_support import (
+    MEETING,
+    PERSON,
+    Clock,
+    card_of,
+    open_office,
+    open_site,
+    parts,
+    rebuild,
+    state,
+)
 
 from fieldkit import bundle, devices, import_check, review, roster
 from fieldkit.export import export
 from fieldkit.merge import import_files
 
 CARDS: list[dict] = []  # the laptops' cards, for the offices that trust them
+KEYS: list = []  # and their keys, to sign a tampered file as the laptop would
 
 
 @pytest.fixture
@@ -17,10 +28,12 @@ def files(tmp_path, monkeypatch):
     """Two laptops' bundles, a bundle with a version failing its form, a damaged file."""
     Clock().install(monkeypatch)
     CARDS.clear()
+    KEYS.clear()
     paths = []
     for n in range(3):
         ws = open_site(tmp_path / f"laptop{n}", f"网格员{n}", f"第{n}网格")
         CARDS.append(card_of(ws))
+        KEYS.append(ws.keys)
         if n < 2:
             ws.add("person", {**PERSON, "name": f"人员{n}"} if n else PERSON)
             for k in range(30):
@@ -32,7 +45,12 @@ def files(tmp_path, monkeypatch):
         ws.close()
     damaged = tmp_path / "usb" / "damaged.fkb"
     damaged.write_bytes(paths[0].read_bytes()[:-40])
-    return [*paths, damaged]
+    tampered = tmp_path / "usb" / "tampered.fkb"
+    tampered.write_bytes(paths[1].read_bytes())
+    manifest, _, payload = parts(tampered)
+    payload["versions"][4]["data"]["participants"] = 999  # an even index: checked there first
+    rebuild(tampered, manifest, payload, signer=KEYS[1])
+    return [*paths, damaged, tampered]
 
 
 def office_of(root):
@@ -57,17 +75,19 @@ def imported(tmp_path, name, files):
 def test_checking_ahead_gives_the_same_store_as_checking_here(tmp_path, files, monkeypatch):
     here = imported(tmp_path, "here", files)
     used = []
-    original = import_check.CheckAhead.verdicts
+    original = import_check.CheckAhead.result
 
-    def spy(self, n, b):
-        got = original(self, n, b)
-        used.append(got is not None)
+    def spy(self, n, sha):
+        got = original(self, n, sha)
+        used.append((n, got is not None))
         return got
 
     monkeypatch.setattr(import_check, "AHEAD_MIN_BYTES", 0)
-    monkeypatch.setattr(import_check.CheckAhead, "verdicts", spy)
+    monkeypatch.setattr(import_check.CheckAhead, "result", spy)
     ahead = imported(tmp_path, "ahead", files)
-    assert used == [True, True, True]  # the damaged file is refused before any check
+    # Every readable file was checked there (the damaged one is refused before any check);
+    # the tampered one too, but its bad version is found here as well.
+    assert {n for n, got in used if got} == {0, 1, 2, 4}
     state_here, held_here, counts_here, refused_here = here
     state_ahead, held_ahead, counts_ahead, refused_ahead = ahead
     assert state_ahead == state_here
@@ -97,11 +117,21 @@ def test_verdicts_are_used_only_for_the_file_they_were_made_for(tmp_path, files)
     check = import_check.ImportCheck(office.forms, office.today())
     with import_check.CheckAhead([files[2]], check, office.root) as ahead:
         other = bundle.read(files[0])  # as if the file had changed since the other process read it
-        assert ahead.verdicts(0, other) is None
+        assert ahead.result(0, other.digest) is None
     with import_check.CheckAhead([files[2]], check, office.root) as ahead:
-        (reasons,) = ahead.verdicts(0, bundle.read(files[2])).values()
+        found = ahead.result(0, bundle.read(files[2]).digest)
+        (reasons,) = found.verdicts.values()
         assert any("不是可选项" in r for r in reasons)
+        assert found.checked(0) and not found.checked(1)
     office.close()
+
+
+def test_a_version_not_matching_its_id_is_refused_whoever_checks_it(tmp_path, files, monkeypatch):
+    here = imported(tmp_path, "here", files)
+    monkeypatch.setattr(import_check, "AHEAD_MIN_BYTES", 0)
+    ahead = imported(tmp_path, "ahead", files)
+    assert "内容与版本号不符" in here[3][-1].error
+    assert [f.error for f in ahead[3]] == [f.error for f in here[3]]
 
 
 def test_small_imports_and_single_cores_check_here(files, monkeypatch):

@@ -3,7 +3,6 @@ unchanged) or held (nothing merged), and the office decides which laptops count.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import tracemalloc
 import zlib
@@ -20,6 +19,8 @@ from sync_support import (
     introduce,
     open_office,
     open_site,
+    parts,
+    rebuild,
     send,
 )
 
@@ -51,25 +52,6 @@ def world(tmp_path, monkeypatch):
     yield {"office": office, "laptop": laptop, "plain": plain, "usb": tmp_path / "usb"}
     for ws in (office, laptop, plain):
         ws.close()
-
-
-def parts(path: Path) -> tuple[dict, bytes, dict]:
-    """A plain bundle's manifest, signature line and payload document."""
-    _, manifest, sig, payload = path.read_bytes().split(b"\n", 3)
-    return orjson.loads(manifest), sig, orjson.loads(gzip.decompress(payload))
-
-
-def rebuild(path: Path, manifest: dict, payload: dict, *, signer=None, sig: bytes | None = None):
-    """Write `path` again from its parts: payload hash fixed up; re-signed by `signer` (keys)
-    or with the signature line `sig` kept as it was."""
-    body = gzip.compress(orjson.dumps(payload))
-    manifest = {**manifest, "payload_bytes": len(body)}
-    manifest["payload_sha256"] = hashlib.sha256(body).hexdigest()
-    head = bundle.HEADER + orjson.dumps(manifest) + b"\n"
-    if signer is not None:
-        sig = b64(signer.sign.sign(b"fieldkit-bundle-v2\n" + head)).encode()
-    path.write_bytes(head + sig + b"\n" + body)
-    return path
 
 
 def refused(office, path: Path) -> str:
