@@ -526,6 +526,8 @@ def cmd_devices(root: Path, args) -> int:
             for f in result.merged:
                 line = f"暂存的文件 {f.name} 未合并：{f.error}" if f.error else _file_line(f)
                 out.print(line, markup=False)
+            for m in roster.missing(ws):
+                err.print(_missing_line(m), markup=False)
             return 0
         rows = roster.rows(ws)
     if args.json:

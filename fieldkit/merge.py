@@ -142,14 +142,15 @@ class Merger:
         return plan
 
     def _valid_decision(self, decision: Any, bundle: bundles.Bundle) -> bool:
-        by = decision.get("by") if type(decision) is dict else None
-        if by not in (self.ident.device, self.ident.office) or by is None:
-            return False  # only this data dir's own and its office's decisions count here
-        card = bundle.cards.get(by) or devices.stored_card(self.store, by)
-        return (
-            card is not None
-            and devices.decision_problem(decision, devices.sign_public(card)) is None
-        )
+        """Whether a decision in a file counts here: only this data dir's office's do. (This
+        data dir's own decisions are made here, never taken from a file.)"""
+        office = self.ident.office
+        if office is None or type(decision) is not dict or decision.get("by") != office:
+            return False
+        card = bundle.cards.get(office) or devices.stored_card(self.store, office)
+        if card is None:
+            return False
+        return devices.decision_problem(decision, devices.sign_public(card)) is None
 
     def _legacy_known(self, bundle: bundles.Bundle, signer: str) -> bool:
         """A revoked device's legacy seal counts only if this data dir had it before."""
@@ -404,7 +405,8 @@ def import_files(
 def retry_held(merger: Merger) -> list[FileResult]:
     """Merge the held files whose devices are trusted now; drop those now refused."""
     results = []
-    for digest, entry in sorted(held.entries(merger.store).items()):
+    waiting = held.entries(merger.store).items()
+    for digest, entry in sorted(waiting, key=lambda d: (d[1]["created_at"], d[1]["file"])):
         path = held.held_path(merger.ws.root, digest)
         result = _one_file(merger, path, None, from_held=digest)
         if result.untrusted:

@@ -58,6 +58,11 @@ def rows(ws: Workspace) -> list[dict[str, Any]]:
     return out
 
 
+def missing(ws: Workspace) -> list[dict[str, Any]]:
+    """Devices whose earlier changes have not arrived (fieldkit.gaps)."""
+    return gaps.missing_changes(ws.store, devices.trust_book(ws.store, ws.require_identity()))
+
+
 def find(ws: Workspace, query: str) -> dict[str, Any]:
     """A known device's card by its id or a unique start of its fingerprint."""
     key = re.sub(r"[\s\-]", "", query).lower()
