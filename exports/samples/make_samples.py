@@ -37,7 +37,12 @@ LOST = HERE / "后来找到的U盘"
 FOR_LAPTOPS = HERE / "街道发给网格员"
 TODAY = date(2026, 11, 21)
 TZ = timezone(timedelta(hours=8))
-MEETING = {"date": "2026-11-20", "kind": "理论学习中心组学法", "title": "学习民法典婚姻家庭编", "participants": 12}
+MEETING = {
+    "date": "2026-11-20",
+    "kind": "理论学习中心组学法",
+    "title": "学习民法典婚姻家庭编",
+    "participants": 12,
+}
 EVENT = {
     "date": "2026-11-21",
     "title": "反电诈进小区",
@@ -83,12 +88,16 @@ def main() -> None:
         li_na, wang_qiang, _ = laptops
 
         # The same person registered on two laptops.
-        person = next(p for p in li_na.store.current("person") if p["data"]["category"] == "released")
+        person = next(
+            p for p in li_na.store.current("person") if p["data"]["category"] == "released"
+        )
         again = {k: v for k, v in person["data"].items() if k not in ("grid", "end_date")}
         wang_qiang.add("person", again)
 
         round1 = datetime(2026, 11, 20, 17, 30, tzinfo=TZ)
-        files = [export(ws, HERE, now=round1 + timedelta(minutes=n)).path for n, ws in enumerate(laptops)]
+        files = [
+            export(ws, HERE, now=round1 + timedelta(minutes=n)).path for n, ws in enumerate(laptops)
+        ]
 
         # The office merges round 1, trusts the laptops and sends everything back.
         for ws in laptops:
@@ -116,13 +125,17 @@ def main() -> None:
         export(li_na, HERE, now=round2 + timedelta(hours=2))
 
         for ws in (*laptops, office):
-            print(f"{ws.identity.worker}（{ws.identity.grid}）指纹 {devices.fingerprint(ws.identity.device)}")
+            print(
+                f"{ws.identity.worker}（{ws.identity.grid}）指纹 {devices.fingerprint(ws.identity.device)}"
+            )
         for ws in laptops:
             ws.close()
         office.close()
         OFFICE_KEYS.mkdir()
         for name in (keys.SIGN_FILE, keys.BOX_FILE):
-            (OFFICE_KEYS / name).write_text(SAMPLE_NOTE + (tmp / "office" / "keys" / name).read_text())
+            (OFFICE_KEYS / name).write_text(
+                SAMPLE_NOTE + (tmp / "office" / "keys" / name).read_text()
+            )
     for path in sorted([*HERE.iterdir(), *LOST.iterdir(), *FOR_LAPTOPS.iterdir()]):
         print(path.relative_to(HERE))
 
