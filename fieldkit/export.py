@@ -73,6 +73,13 @@ def _outgoing(ws: Workspace, kind: str, since: int | None) -> list[Record]:
     return own_versions(store, me, after)
 
 
+def enrols(ws: Workspace) -> bool:
+    """Whether the next plain export is written even with nothing in it: a laptop's first, so
+    that the office can trust the laptop before it sends any record."""
+    ident = ws.require_identity()
+    return ident.role != "office" and ws.store.get_meta(LAST) is None
+
+
 def _recipients(ws: Workspace) -> list[bytes]:
     """Who can open this data dir's files: the office, or at the office its trusted laptops."""
     ident = ws.require_identity()
@@ -123,8 +130,7 @@ def export(
     kind = _kind(ws, everything, since)
     versions = _outgoing(ws, kind, since)
     info = _preview(ws, versions, kind)
-    first_export = store.get_meta(LAST) is None
-    if not versions and not first_export and kind == "changes":
+    if not versions and kind == "changes" and not enrols(ws):
         return ExportResult(None, None, info)
     recipients = _recipients(ws)
     if ident.role == "office" and not recipients:

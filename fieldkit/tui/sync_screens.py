@@ -291,7 +291,7 @@ class SyncScreen(Screen[None]):
             ws = app.ws
             info = export.preview(ws, everything=everything)
             labels = {f.id: f.label for f in ws.forms}
-            first = ws.store.get_meta(export.LAST) is None
+            first = export.enrols(ws)
             encryption = self._encryption(info)
         app.call_from_thread(self._show_preview, info, labels, first, encryption)
 
