@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fieldkit import idnumber, locations
+from fieldkit import sync_messages as words
 from fieldkit.cliargs import build_parser
 from fieldkit.errors import FieldkitError
 from fieldkit.schedule import effective_level
@@ -377,19 +378,6 @@ def cmd_export(root: Path, args) -> int:
     return 0
 
 
-IMPORT_COUNTS = (
-    ("new", "新增"),
-    ("updated", "更新"),
-    ("unchanged", "未变"),
-    ("conflicts", "冲突"),
-    ("rejected", "未通过检查"),
-)
-
-
-def _counts_text(counts: dict[str, int]) -> str:
-    return "，".join(f"{label} {counts[key]}" for key, label in IMPORT_COUNTS)
-
-
 def cmd_import(root: Path, args) -> int:
     from fieldkit import merge, review
 
@@ -411,21 +399,15 @@ def cmd_import(root: Path, args) -> int:
         return 1 if report.refused else 0
     for f in report.files:
         if f.error is None:
-            out.print(_file_line(f), markup=False)
-    total = report.totals.as_dict()
+            out.print(words.file_line(f), markup=False)
     ok = len(report.files) - len(report.refused)
     head = "试导入（未修改数据）" if args.dry_run else "已导入"
     if ok:
-        held = f"，暂存 {total['held']}" if total["held"] else ""
-        out.print(f"{head} {ok} 个文件，合计：{_counts_text(total)}{held}", markup=False)
+        out.print(f"{head} {ok} 个文件，合计：{words.totals_line(report.totals)}", markup=False)
     for d in report.new_devices:
-        err.print(
-            f"新设备待信任：{d['worker']}（{d['grid']}），指纹 {d['fingerprint']}，暂存记录 {d['records']} 条。"
-            f"请与该电脑“网格员信息”页上的指纹核对，一致后运行：fieldkit devices trust {d['device'][:8]}",
-            markup=False,
-        )
-    for m in report.missing:
-        err.print(_missing_line(m), markup=False)
+        how = f"运行：fieldkit devices trust {d['device'][:8]}"
+        err.print(words.new_device_line(d, how), markup=False)
+    _print_missing(report.missing)
     notes = []
     if open_items["conflicts"]:
         notes.append(f"{open_items['conflicts']} 条记录有冲突待处理")
@@ -436,23 +418,6 @@ def cmd_import(root: Path, args) -> int:
     if notes and not args.dry_run:
         err.print("；".join(notes) + "。请在程序的“同步”页查看处理。", markup=False)
     return 1 if report.refused else 0
-
-
-def _file_line(f) -> str:
-    m = f.manifest
-    who = f"（{m.worker}，{m.grid}）" if m else ""
-    name = f"暂存的文件 {f.name}" if f.from_held else f.name
-    if f.untrusted:
-        return f"{name}{who}：来自未信任的设备，已暂存 {f.counts.held} 条记录，信任后自动合并"
-    return f"{name}{who}：{_counts_text(f.counts.as_dict())}"
-
-
-def _missing_line(m: dict[str, Any]) -> str:
-    spans = "、".join(f"第 {a} 号" if a == b else f"第 {a}–{b} 号" for a, b in m["missing"])
-    return (
-        f"缺少：{m['worker']}（{m['grid']}，指纹 {m['fingerprint']}）的{spans}变更共 {m['count']} 个尚未收到，"
-        f"可能有文件没有交来。请该网格员重新导出：fieldkit export --from {m['from']}"
-    )
 
 
 def cmd_keygen(root: Path, args) -> int:
@@ -493,22 +458,12 @@ def cmd_history(root: Path, args) -> int:
             mark = "（当前）" if step.current else "（冲突中的版本）" if step.head else ""
             out.print(
                 f"{n}. {v['updated_at'].replace('T', ' ')[:16]}  {v['updated_by']}  {step.device}"
-                f"  {HISTORY_KINDS[step.kind]}{mark}",
+                f"  {words.HISTORY_KINDS[step.kind]}{mark}",
                 markup=False,
             )
             for label, before, after in step.changes:
                 out.print(f"     {label}：{before or '（空）'} → {after or '（空）'}", markup=False)
     return 0
-
-
-HISTORY_KINDS = {
-    "created": "新建",
-    "edited": "修改",
-    "deleted": "删除",
-    "restored": "恢复",
-    "resolved": "处理冲突",
-    "partial": "修改（此前的版本不在本机）",
-}
 
 
 def cmd_devices(root: Path, args) -> int:
@@ -524,10 +479,8 @@ def cmd_devices(root: Path, args) -> int:
             else:
                 out.print(f"已停用 {who}：它已有的记录保留，此后的文件不再接收。", markup=False)
             for f in result.merged:
-                line = f"暂存的文件 {f.name} 未合并：{f.error}" if f.error else _file_line(f)
-                out.print(line, markup=False)
-            for m in roster.missing(ws):
-                err.print(_missing_line(m), markup=False)
+                out.print(words.file_line(f), markup=False)
+            _print_missing(roster.missing(ws))
             return 0
         rows = roster.rows(ws)
     if args.json:
@@ -539,23 +492,18 @@ def cmd_devices(root: Path, args) -> int:
             r["fingerprint"],
             r["worker"],
             r["grid"],
-            _standing_text(r),
+            words.standing_text(r),
             str(r["versions"]),
             str(r["held"] or ""),
-            "、".join(f"{a}–{b}" if a != b else str(a) for a, b in r["missing"]),
+            words.ranges_text(r["missing"]),
         )
     out.print(table)
     return 0
 
 
-def _standing_text(row: dict[str, Any]) -> str:
-    if row["self"]:
-        return "本机"
-    if row["revoked"]:
-        return "已停用"
-    if row["trusted"]:
-        return "街道" if row["office"] else "已信任" + ("（街道信任）" if row["by_office"] else "")
-    return "未信任"
+def _print_missing(missing: list[dict[str, Any]]) -> None:
+    for m in missing:
+        err.print(words.missing_line(m, words.resend_command(m)), markup=False)
 
 
 def _print_json_lines(objects) -> None:

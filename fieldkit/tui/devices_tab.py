@@ -24,7 +24,8 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from fieldkit import devices, roster
-from fieldkit.merge import Counts, FileResult
+from fieldkit import sync_messages as words
+from fieldkit.merge import FileResult
 from fieldkit.tui.dialogs import Answer, ChoiceDialog
 from fieldkit.tui.safety import guarded
 
@@ -47,8 +48,6 @@ COLUMNS = (
     ("held", "暂存记录"),
     ("missing", "缺少"),
 )
-STATE_SELF, STATE_OFFICE, STATE_TRUSTED = "本机", "街道", "已信任"
-STATE_BY_OFFICE, STATE_UNTRUSTED, STATE_REVOKED = "（街道信任）", "未信任", "已停用"
 
 WHO = "{worker}（{grid}，指纹 {fp}）"
 TRUST_TITLE = "信任这台电脑？"
@@ -77,81 +76,17 @@ WORKING = "正在处理……"
 KEY_REVOKE = "停用"
 KEY_REVOKE_TIP = "停用选中的电脑（如电脑丢失）：它已有的记录保留，此后的文件不再接收"
 
-# -- the CLI's sentences about an import, for the app ---------------------------------------
-
-COUNT_LABELS = (
-    ("new", "新增"),
-    ("updated", "更新"),
-    ("unchanged", "未变"),
-    ("conflicts", "冲突"),
-    ("rejected", "未通过检查"),
-)
-HELD_FILE = "暂存的文件 {name}"
-FILE_HELD = "{name}{who}：来自未信任的设备，已暂存 {n} 条记录，信任后自动合并"
-FILE_COUNTS = "{name}{who}：{counts}"
-FILE_NOT_MERGED = "暂存的文件 {name} 未合并：{error}"
-NEW_DEVICE = (
-    "新设备待信任：{worker}（{grid}），指纹 {fp}，暂存记录 {n} 条。\n"
-    "  请与该电脑“网格员信息”页上的指纹核对，一致后在“设备”页选中它按 Enter 信任。"
-)
-MISSING = (
-    "缺少：{worker}（{grid}，指纹 {fp}）的{spans}变更共 {n} 个尚未收到，可能有文件没有交来。\n"
-    "  请该网格员重新导出：在“同步”页勾选“导出全部记录”，或运行 fieldkit export --from {start}"
-)
-
-
-def counts_text(counts: Counts) -> str:
-    values = counts.as_dict()
-    return "，".join(f"{label} {values[key]}" for key, label in COUNT_LABELS)
-
-
-def file_name(f: FileResult) -> str:
-    return HELD_FILE.format(name=f.name) if f.from_held else f.name
-
-
-def file_line(f: FileResult) -> str:
-    """One file of an import, or a held file merged by a trust decision (as the CLI says)."""
-    if f.error:
-        return FILE_NOT_MERGED.format(name=f.name, error=f.error)
-    m = f.manifest
-    who = f"（{m.worker}，{m.grid}）" if m else ""
-    if f.untrusted:
-        return FILE_HELD.format(name=file_name(f), who=who, n=f.counts.held)
-    return FILE_COUNTS.format(name=file_name(f), who=who, counts=counts_text(f.counts))
+# How the user acts in the app, where the CLI names a command (fieldkit.sync_messages).
+TRUST_HOW = "在“设备”页选中它按 Enter 信任。"
+RESEND_HOW = "在“同步”页勾选“导出全部记录”，或运行 {command}"
 
 
 def new_device_line(d: dict[str, Any]) -> str:
-    return NEW_DEVICE.format(
-        worker=d["worker"], grid=d["grid"], fp=d["fingerprint"], n=d["records"]
-    )
+    return words.new_device_line(d, TRUST_HOW)
 
 
 def missing_line(m: dict[str, Any]) -> str:
-    spans = "、".join(f"第 {a} 号" if a == b else f"第 {a}–{b} 号" for a, b in m["missing"])
-    return MISSING.format(
-        worker=m["worker"],
-        grid=m["grid"],
-        fp=m["fingerprint"],
-        spans=spans,
-        n=m["count"],
-        start=m["from"],
-    )
-
-
-def standing_text(row: dict[str, Any]) -> str:
-    if row["self"]:
-        return STATE_SELF
-    if row["revoked"]:
-        return STATE_REVOKED
-    if row["trusted"]:
-        if row["office"]:
-            return STATE_OFFICE
-        return STATE_TRUSTED + (STATE_BY_OFFICE if row["by_office"] else "")
-    return STATE_UNTRUSTED
-
-
-def ranges_text(missing: list[list[int]]) -> str:
-    return "、".join(f"{a}–{b}" if a != b else str(a) for a, b in missing)
+    return words.missing_line(m, RESEND_HOW.format(command=words.resend_command(m)))
 
 
 def _undecided(row: dict[str, Any]) -> bool:
@@ -216,7 +151,7 @@ class DevicesPane(Vertical):
         table.clear()
         self.rows = rows
         for row in rows:
-            state = Text(standing_text(row))
+            state = Text(words.standing_text(row))
             if not (row["self"] or row["trusted"]):
                 state.stylize("bold yellow" if not row["revoked"] else "red")
             table.add_row(
@@ -226,7 +161,7 @@ class DevicesPane(Vertical):
                 state,
                 Text(str(row["versions"])),
                 Text(str(row["held"] or "")),
-                Text(ranges_text(row["missing"]), style="yellow"),
+                Text(words.ranges_text(row["missing"]), style="yellow"),
                 key=row["device"],
             )
         # While someone works in the list, its selection stays; otherwise (first shown, after
@@ -351,7 +286,7 @@ class DevicesPane(Vertical):
             worker=card["worker"], grid=card["grid"], fp=devices.fingerprint(card["device"])
         )
         head = (TRUSTED if trust else REVOKED).format(who=who)
-        lines = [head, *(file_line(f) for f in result.merged)]
+        lines = [head, *(words.file_line(f) for f in result.merged)]
         self.query_one("#device-result", Static).update("\n".join(lines))
         merged = [f for f in result.merged if f.error is None]
         short = (TRUSTED_SHORT if trust else REVOKED_SHORT).format(

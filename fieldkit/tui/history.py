@@ -12,6 +12,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
+from fieldkit import sync_messages as words
 from fieldkit.history import Step, record_history
 from fieldkit.tui import text
 from fieldkit.tui.footer import KeyFooter
@@ -70,7 +71,7 @@ def _step_content(n: int, step: Step, numbers: dict[str, int]) -> Content:
     head: list[tuple[str, str] | str] = [
         (text.HISTORY_VERSION.format(n=n), "bold"),
         "　" + text.short_time(v["updated_at"]) + "　" + v["updated_by"] + "　",
-        (text.HISTORY_KINDS.get(step.kind, step.kind), "bold"),
+        (words.HISTORY_KINDS.get(step.kind, step.kind), "bold"),
     ]
     base = numbers.get(step.base["version"]) if step.base else None
     if step.kind == "resolved":

@@ -35,12 +35,12 @@ from textual.widgets import (
 )
 
 from fieldkit import bundle, devices, export, idnumber, merge, outfiles, review
+from fieldkit import sync_messages as words
 from fieldkit.tui import text
 from fieldkit.tui.devices_tab import (
     TAB_DEVICES,
     TAB_DEVICES_WAITING,
     DevicesPane,
-    file_name,
     missing_line,
     new_device_line,
 )
@@ -468,7 +468,7 @@ class SyncScreen(Screen[None]):
             else:
                 result = Text(RESULT_OK)
             table.add_row(
-                _plain(file_name(f)),
+                _plain(words.file_name(f)),
                 result,
                 *(_plain(counts[k]) for k, _ in COUNT_COLUMNS),
                 _plain(counts["held"] or ""),

@@ -224,15 +224,6 @@ HISTORY_VERSION = "第 {n} 版"
 HISTORY_DEVICE = "设备：{device}"
 HISTORY_CURRENT = "（当前）"
 HISTORY_CONFLICTING = "（冲突中的版本）"
-# The kinds of fieldkit.history.Step, worded as `fieldkit history` prints them.
-HISTORY_KINDS = {
-    "created": "新建",
-    "edited": "修改",
-    "deleted": "删除",
-    "restored": "恢复",
-    "resolved": "处理冲突",
-    "partial": "修改（此前的版本不在本机）",
-}
 HISTORY_NO_DIFF = "内容无变化"
 HISTORY_PARTIAL_BASE = "与本机有的较早版本（第 {n} 版）相比："
 HISTORY_FROM = "（在第 {n} 版基础上）"

@@ -1,0 +1,100 @@
+"""How sync results read, in the command line and in the app alike: a file's counts, a held
+file, a device waiting for trust, changes that have not arrived, a device's standing, the kinds
+of steps in a record's history. Where the two differ is only how the user acts next (a command
+to type, or a key to press), which the caller passes in."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fieldkit.merge import Counts, FileResult
+
+COUNT_LABELS = (
+    ("new", "新增"),
+    ("updated", "更新"),
+    ("unchanged", "未变"),
+    ("conflicts", "冲突"),
+    ("rejected", "未通过检查"),
+)
+HISTORY_KINDS = {
+    "created": "新建",
+    "edited": "修改",
+    "deleted": "删除",
+    "restored": "恢复",
+    "resolved": "处理冲突",
+    "partial": "修改（此前的版本不在本机）",
+}
+STANDING = {
+    "self": "本机",
+    "office": "街道",
+    "trusted": "已信任",
+    "by_office": "已信任（街道信任）",
+    "untrusted": "未信任",
+    "revoked": "已停用",
+}
+
+
+def counts_text(counts: dict[str, int]) -> str:
+    return "，".join(f"{label} {counts[key]}" for key, label in COUNT_LABELS)
+
+
+def file_name(f: FileResult) -> str:
+    return f"暂存的文件 {f.name}" if f.from_held else f.name
+
+
+def file_line(f: FileResult) -> str:
+    """One file of an import, or a held file merged (or dropped) after a trust decision."""
+    if f.error:
+        return f"暂存的文件 {f.name} 未合并：{f.error}"
+    m = f.manifest
+    who = f"（{m.worker}，{m.grid}）" if m else ""
+    if f.untrusted:
+        return (
+            f"{file_name(f)}{who}：来自未信任的设备，已暂存 {f.counts.held} 条记录，信任后自动合并"
+        )
+    return f"{file_name(f)}{who}：{counts_text(f.counts.as_dict())}"
+
+
+def totals_line(counts: Counts) -> str:
+    total = counts.as_dict()
+    held = f"，暂存 {total['held']}" if total["held"] else ""
+    return counts_text(total) + held
+
+
+def new_device_line(d: dict[str, Any], how: str) -> str:
+    """A device whose files are held; `how` says how to trust it."""
+    return (
+        f"新设备待信任：{d['worker']}（{d['grid']}），指纹 {d['fingerprint']}，暂存记录 "
+        f"{d['records']} 条。请与该电脑“网格员信息”页上的指纹核对，一致后{how}"
+    )
+
+
+def ranges_text(missing: list[list[int]]) -> str:
+    return "、".join(f"{a}–{b}" if a != b else str(a) for a, b in missing)
+
+
+def missing_line(m: dict[str, Any], how: str) -> str:
+    """A device whose earlier changes have not arrived; `how` says how to send them again."""
+    spans = "、".join(f"第 {a} 号" if a == b else f"第 {a}–{b} 号" for a, b in m["missing"])
+    return (
+        f"缺少：{m['worker']}（{m['grid']}，指纹 {m['fingerprint']}）的{spans}变更共 "
+        f"{m['count']} 个尚未收到，可能有文件没有交来。请该网格员重新导出：{how}"
+    )
+
+
+def resend_command(m: dict[str, Any]) -> str:
+    return f"fieldkit export --from {m['from']}"
+
+
+def standing_text(row: dict[str, Any]) -> str:
+    """A device's standing here, from a row of fieldkit.roster.rows."""
+    if row["self"]:
+        return STANDING["self"]
+    if row["revoked"]:
+        return STANDING["revoked"]
+    if row["trusted"]:
+        if row["office"]:
+            return STANDING["office"]
+        return STANDING["by_office" if row["by_office"] else "trusted"]
+    return STANDING["untrusted"]
