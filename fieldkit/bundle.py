@@ -44,10 +44,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from fieldkit.devices import card_problem, sign_public
-from fieldkit.errors import FieldkitError
+from fieldkit.errors import FieldkitError, os_reason
 from fieldkit.keys import DeviceKeys, b64, box_key_id, raw_public, unb64
 from fieldkit.records import Record, is_record_id
 from fieldkit.seals import SealIndex, check_cards
+from fieldkit.validation import MAX_TEXT_CHARS
 
 MAGIC = b"FIELDKIT-BUNDLE"
 FORMAT = 2
@@ -58,13 +59,17 @@ HEADER = b"%s %d\n" % (MAGIC, FORMAT)
 # Limits (the README states them). A file, its unpacked payload, one version and one field
 # value; checked while reading, so a hostile file is refused quickly and in bounded memory.
 MAX_FILE_BYTES = 256 << 20
-MAX_PAYLOAD_BYTES = 512 << 20
-MAX_VERSION_BYTES = 256 << 10
-MAX_FIELD_CHARS = 4000
+MAX_PAYLOAD_BYTES = 256 << 20
+# JSON values in a payload, counted by their separators before parsing: memory for a parsed
+# value is many times its text (an empty list is 2 bytes of JSON and 56 of Python).
+MAX_VALUES = 16_000_000
+MAX_VERSION_BYTES = 1 << 20
+MAX_FIELD_CHARS = MAX_TEXT_CHARS
 MAX_LIST_ITEMS = 200
 MAX_VERSIONS = 2_000_000
+MAX_RUN = 1 << 31  # a device's run numbers
 _MAX_MANIFEST = 64 << 10
-_MAX_ANCESTORS = 10_000
+_MAX_ANCESTORS = 15_000  # a record edited ~15,000 times (each id 66 bytes)
 _CHUNK = 1000  # versions per orjson.dumps call when writing
 _READ_CHUNK = 1 << 20
 
@@ -134,11 +139,12 @@ class Bundle:
     cards: dict[str, dict[str, Any]]  # device id -> card (the sender's included)
     signers: dict[str, set[int | None]]  # devices whose seals vouch, with the numbers vouched
     fresh: int  # versions not held here when it was read (0: every one is, a re-import)
+    file_sha256: str  # of the whole file: what a held copy is named by
     decisions: list[dict[str, Any]] = field(default_factory=list)  # checked by the importer
 
     @property
     def digest(self) -> str:
-        """The file's identity (the hash of its payload, covered by the signature)."""
+        """The payload's hash (covered by the signature): the same payload, the same versions."""
         return self.manifest.payload_sha256
 
 
@@ -296,7 +302,7 @@ def write_atomically(folder: Path, name: str, data: bytes) -> Path:
         _fsync_dir(folder)
     except OSError as exc:
         raise FieldkitError(
-            f"无法写入导出文件 {exc.filename or folder}：{exc.strerror or exc}"
+            f"无法写入导出文件 {exc.filename or folder}：{os_reason(exc)}"
         ) from None
     return path
 
@@ -324,7 +330,7 @@ def read_manifest(path: Path) -> Manifest:
             head = f.read(len(HEADER) + _MAX_MANIFEST + 200)
             size = os.fstat(f.fileno()).st_size
     except OSError as exc:
-        raise BundleError(path, f"无法读取文件（{exc.strerror or exc}）") from None
+        raise BundleError(path, f"无法读取文件（{os_reason(exc)}）") from None
     manifest, start = _parse_head(path, head, size)
     _check_size(path, manifest, size - start)
     return manifest
@@ -347,17 +353,18 @@ def read(
     re-import of 100k versions is the common case); `shared(payload sha256)` gives, for this
     very payload, which versions another process checked already (fieldkit.import_check).
     """
-    manifest, doc = read_contents(path, box_keys)
-    return _checked(Path(path), manifest, doc, known, shared)
+    manifest, doc, file_sha256 = read_contents(path, box_keys)
+    return _checked(Path(path), manifest, doc, file_sha256, known, shared)
 
 
 def read_contents(
     path: Path, box_keys: Iterable[X25519PrivateKey] = ()
-) -> tuple[Manifest, dict[str, Any]]:
-    """The checked manifest and the parsed payload, its versions not checked yet (for the
-    process that checks forms ahead: the importer checks them, see fieldkit.import_check)."""
+) -> tuple[Manifest, dict[str, Any], str]:
+    """The checked manifest, the parsed payload (its versions not checked yet) and the hash of
+    the whole file. For the importer, and for the process that checks forms ahead."""
     path = Path(path)
     raw = _read_bytes(path)
+    file_sha256 = hashlib.sha256(raw).hexdigest()
     manifest, start = _parse_head(path, raw, len(raw))
     payload = memoryview(raw)[start:]
     _check_size(path, manifest, len(payload))
@@ -365,7 +372,7 @@ def read_contents(
         raise BundleError(path, "内容校验失败：文件已损坏或被改动")
     if manifest.encryption is not None:
         payload = memoryview(_decrypt(path, manifest, payload, list(box_keys)))
-    return manifest, _parse_payload(path, payload)
+    return manifest, _parse_payload(path, payload), file_sha256
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -382,7 +389,7 @@ def _read_bytes(path: Path) -> bytes:
     except IsADirectoryError:
         raise BundleError(path, "这是一个目录，不是导出文件") from None
     except OSError as exc:
-        raise BundleError(path, f"无法读取文件（{exc.strerror or exc}）") from None
+        raise BundleError(path, f"无法读取文件（{os_reason(exc)}）") from None
     if not raw:
         raise BundleError(path, "文件是空的，可能复制时被中断，请重新复制")
     return raw
@@ -411,7 +418,7 @@ def _parse_head(path: Path, raw: bytes, size: int) -> tuple[Manifest, int]:
     head = raw[: manifest_end + 1]
     try:
         manifest = _manifest_from(orjson.loads(raw[len(HEADER) : manifest_end]))
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, AttributeError):
         raise BundleError(path, "文件头内容无效") from None
     if problem := card_problem(manifest.sender):
         raise BundleError(path, f"发送设备的信息无效（{problem}）：文件已被改动")
@@ -432,37 +439,66 @@ def _head_verifies(head: bytes, sig_text: str, public: bytes) -> bool:
 _KINDS = ("changes", "from", "all")
 
 
-def _manifest_from(doc: dict[str, Any]) -> Manifest:
+def _count(value: Any, top: int) -> int:
+    """A whole number 0..top from a manifest (ValueError otherwise)."""
+    if type(value) is not int or not 0 <= value <= top:
+        raise ValueError("count")
+    return value
+
+
+def _text(value: Any, most: int = 200) -> str:
+    if type(value) is not str or len(value) > most:
+        raise ValueError("text")
+    return value
+
+
+def _manifest_from(doc: Any) -> Manifest:
+    """The manifest from its JSON, every field checked for type and range (ValueError)."""
+    if type(doc) is not dict:
+        raise ValueError("manifest")
     own = doc["own"]
-    if own is not None and not (
-        type(own) is list and len(own) == 2 and all(type(n) is int and n >= 1 for n in own)
-    ):
-        raise ValueError("own")
-    enc = doc.get("encryption")
-    if enc is not None and not (
-        type(enc) is dict
-        and all(type(enc.get(k)) is str for k in ("scheme", "nonce", "ephemeral"))
-        and type(enc.get("recipients")) is list
-    ):
-        raise ValueError("encryption")
+    if own is not None:
+        if type(own) is not list or len(own) != 2:
+            raise ValueError("own")
+        own = [_count(n, MAX_RUN) for n in own]
+    forms = doc["forms"]
+    if type(forms) is not dict or len(forms) > 100:
+        raise ValueError("forms")
     m = Manifest(
-        format=int(doc["format"]),
-        app=str(doc["app"]),
-        created_at=str(doc["created_at"]),
+        format=_count(doc["format"], 1000),
+        app=_text(doc["app"]),
+        created_at=_text(doc["created_at"]),
         sender=doc["sender"],
-        kind=str(doc["kind"]),
+        kind=_text(doc["kind"]),
         own=own,
-        made=int(doc["made"]),
-        forms={str(k): int(v) for k, v in doc["forms"].items()},
-        versions=int(doc["versions"]),
-        records=int(doc["records"]),
-        payload_bytes=int(doc["payload_bytes"]),
-        payload_sha256=str(doc["payload_sha256"]),
-        encryption=enc,
+        made=_count(doc["made"], MAX_RUN),
+        forms={_text(k, 40): _count(v, 1000) for k, v in forms.items()},
+        versions=_count(doc["versions"], MAX_VERSIONS),
+        records=_count(doc["records"], MAX_VERSIONS),
+        payload_bytes=_count(doc["payload_bytes"], MAX_FILE_BYTES),
+        payload_sha256=_text(doc["payload_sha256"], 64),
+        encryption=_encryption_from(doc.get("encryption")),
     )
-    if m.kind not in _KINDS or not 0 <= m.versions <= MAX_VERSIONS:
+    if m.kind not in _KINDS:
         raise ValueError("kind")
     return m
+
+
+def _encryption_from(enc: Any) -> dict[str, Any] | None:
+    if enc is None:
+        return None
+    if type(enc) is not dict or type(enc.get("recipients")) is not list:
+        raise ValueError("encryption")
+    for key in ("scheme", "nonce", "ephemeral"):
+        _text(enc.get(key))
+    if len(enc["recipients"]) > 1000:
+        raise ValueError("recipients")
+    for entry in enc["recipients"]:
+        if type(entry) is not dict:
+            raise ValueError("recipient")
+        _text(entry.get("key_id"), 16)
+        _text(entry.get("wrapped"))
+    return enc
 
 
 def _check_size(path: Path, manifest: Manifest, actual: int) -> None:
@@ -518,7 +554,11 @@ def _parse_payload(path: Path, payload: memoryview) -> dict[str, Any]:
             data = unzip.unconsumed_tail
         if not unzip.eof or unzip.unused_data:
             raise zlib.error
-        doc = orjson.loads(b"".join(parts))
+        text = b"".join(parts)
+        del parts
+        if text.count(b",") > MAX_VALUES:
+            raise BundleError(path, f"内容条目超过上限（{MAX_VALUES} 个），拒收")
+        doc = orjson.loads(text)
     except (zlib.error, orjson.JSONDecodeError):
         raise BundleError(path, "内容无法解析：文件已损坏") from None
     if type(doc) is not dict or set(doc) != {"versions", "seals", "cards", "decisions"}:
@@ -532,6 +572,7 @@ def _checked(
     path: Path,
     manifest: Manifest,
     doc: dict[str, Any],
+    file_sha256: str,
     known: Callable[[Record], bool] | None,
     shared: Shared | None,
 ) -> Bundle:
@@ -562,7 +603,9 @@ def _checked(
         if seqs is None:
             seqs = signers[device] = set()
         seqs.add(seq)
-    return Bundle(path, manifest, versions, seals, cards, signers, len(fresh), doc["decisions"])
+    return Bundle(
+        path, manifest, versions, seals, cards, signers, len(fresh), file_sha256, doc["decisions"]
+    )
 
 
 # -- the shape of a version --------------------------------------------------------------
@@ -579,10 +622,16 @@ _LEGACY_VERSION = re.compile(r"[0-9a-f]{32}")
 _names_seen: set[str] = set()  # form names and device ids met before (a handful per import)
 
 
+def _is_count(value: Any, top: int, low: int = 0) -> bool:
+    return type(value) is int and low <= value <= top
+
+
 def _is_name(value: Any) -> bool:
+    if type(value) is not str:
+        return False
     if value in _names_seen:
         return True
-    if type(value) is not str or not _NAME.fullmatch(value):
+    if not _NAME.fullmatch(value):
         return False
     if len(_names_seen) > 10_000:
         _names_seen.clear()
@@ -606,10 +655,10 @@ def version_problem(rec: Any) -> str | None:
         return "的表单名无效"
     if not _is_name(rec["device"]):
         return "的设备编号无效"
-    if type(rec["form_version"]) is not int or type(rec["deleted"]) is not bool:
+    if type(rec["deleted"]) is not bool or not _is_count(rec["form_version"], 1000, 1):
         return "的字段类型不对"
     if "seq" in rec:
-        if type(rec["seq"]) is not int or rec["seq"] < 1 or "legacy" in rec:
+        if not _is_count(rec["seq"], MAX_RUN, 1) or "legacy" in rec:
             return "的编号无效"
     elif not (type(rec.get("legacy")) is str and _LEGACY_VERSION.fullmatch(rec["legacy"])):
         return "缺少编号"
@@ -632,7 +681,7 @@ def version_problem(rec: Any) -> str | None:
     finally:
         rec["version"] = version
     if len(body) > MAX_VERSION_BYTES:
-        return f"超过单条记录的上限（{MAX_VERSION_BYTES >> 10} KB）"
+        return f"超过单条记录的上限（{MAX_VERSION_BYTES >> 20} MB）"
     # Within MAX_FIELD_CHARS bytes in all, no single value can be longer: only types to check.
     if problem := data_problem(rec["data"], lengths=len(body) > MAX_FIELD_CHARS):
         return problem

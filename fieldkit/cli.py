@@ -16,7 +16,7 @@ from rich.table import Table
 from fieldkit import idnumber, locations
 from fieldkit import sync_messages as words
 from fieldkit.cliargs import build_parser
-from fieldkit.errors import FieldkitError
+from fieldkit.errors import FieldkitError, os_reason
 from fieldkit.schedule import effective_level
 from fieldkit.workspace import BatchInvalid, ValidationFailed, Workspace
 
@@ -39,6 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("已中断。")
         return 130
+    except OSError as exc:  # a data dir or file the system refuses (a file where a folder is...)
+        where = exc.filename or root
+        err.print(f"错误：{where}：{os_reason(exc)}", markup=False)
+        return 1
     except Exception as exc:  # the last line of defence: log it, tell the user in one line
         log = locations.log_file(root)
         _log_crash(log)
@@ -71,8 +75,16 @@ def cmd_init(root: Path, args) -> int:
 
     office = devices.read_office_key(Path(args.office_key)) if args.office_key else None
     with Workspace(root) as ws:
+        before = ws.identity
         ident = ws.set_identity(
             worker=args.worker, grid=args.grid, org=args.org, abbr=args.abbr, office_key=office
+        )
+    if before is not None and before.device != ident.device:
+        err.print(
+            "注意：本机密钥已不在（keys/ 被删除或数据目录是不完整的副本），已生成新的密钥，"
+            "本机成了一台新电脑：街道需要核对下面的新指纹后重新信任本机。没有导出过的修改已用新密钥"
+            "重新记下，下次导出时一并交出。",
+            markup=False,
         )
     out.print(
         f"已设置：网格员 {ident.worker}，网格 {ident.grid}，单位 {ident.org or '（未填）'}",
@@ -399,7 +411,7 @@ def cmd_import(root: Path, args) -> int:
         return 1 if report.refused else 0
     for f in report.files:
         if f.error is None:
-            out.print(words.file_line(f), markup=False)
+            out.print(words.file_line(f, dry_run=args.dry_run), markup=False)
     ok = len(report.files) - len(report.refused)
     head = "试导入（未修改数据）" if args.dry_run else "已导入"
     if ok:
@@ -486,7 +498,14 @@ def cmd_devices(root: Path, args) -> int:
     if args.json:
         _print_json_lines(rows)
         return 0
-    table = Table("指纹", "网格员", "网格", "状态", "已收变更", "暂存记录", "缺少", box=None)
+    # At 80 columns the fingerprint and the standing stay whole; long names are shortened.
+    table = Table(box=None)
+    table.add_column("指纹", no_wrap=True)
+    table.add_column("网格员", overflow="ellipsis", no_wrap=True, max_width=10)
+    table.add_column("网格", overflow="ellipsis", no_wrap=True, max_width=10)
+    table.add_column("状态", no_wrap=True)
+    for name in ("已收变更", "暂存记录", "缺少"):
+        table.add_column(name, justify="right" if name != "缺少" else "left")
     for r in rows:
         table.add_row(
             r["fingerprint"],

@@ -71,8 +71,8 @@ def build_parser() -> ChineseParser:
     s = sub.add_parser("init", help="设置本机的网格员、网格和单位")
     s.add_argument("--worker", required=True, metavar="姓名", help="网格员姓名")
     s.add_argument("--grid", required=True, metavar="网格", help="所属网格")
-    s.add_argument("--org", default="", metavar="单位", help="所属街道（单位）名称")
-    s.add_argument("--abbr", default="", metavar="简称", help="调解案号中的单位简称，如“东”")
+    s.add_argument("--org", metavar="单位", help="所属街道（单位）名称（不写则不变）")
+    s.add_argument("--abbr", metavar="简称", help="调解案号中的单位简称，如“东”（不写则不变）")
     s.add_argument(
         "--office-key", metavar="公钥文件", help="街道的公钥文件（信任街道；导出文件将加密给街道）"
     )

@@ -98,9 +98,11 @@ def convert(root: Path, store: Store, identity_from_old: Any) -> Path:
 
 def _backup(root: Path) -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    target = root / f"store-backup-format1-{stamp}"
+    target, n = root / f"store-backup-format1-{stamp}", 2
+    while target.exists():  # a conversion stopped half-way (its backup is complete or partial)
+        target, n = root / f"store-backup-format1-{stamp}-{n}", n + 1
     source = store_dir(root)
-    target.mkdir(parents=True, exist_ok=False)
+    target.mkdir(parents=True)
     for path in source.iterdir():
         if path.is_file() and path.name != "lock":
             shutil.copy2(path, target / path.name)

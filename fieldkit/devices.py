@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
-from fieldkit.errors import FieldkitError
+from fieldkit.errors import FieldkitError, os_reason
 from fieldkit.keys import DeviceKeys, b64, device_id, raw_public, unb64
 from fieldkit.store import Store, Transaction
 
@@ -39,6 +39,7 @@ DECISION_FIELDS = ("by", "device", "sign_key", "state", "upto", "at", "sig")
 OFFICE_KEY_BEGIN = "-----BEGIN FIELDKIT OFFICE KEY-----"
 OFFICE_KEY_END = "-----END FIELDKIT OFFICE KEY-----"
 _MAX_TEXT = 200
+MAX_NAME = 40  # worker, grid and organisation on a card: one short line, shown in dialogs
 
 
 # -- signatures --------------------------------------------------------------------------
@@ -88,12 +89,24 @@ def make_card(keys: DeviceKeys, *, worker: str, grid: str, org: str, role: str) 
     return signed(keys, "card", body)
 
 
+def name_problem(text: str, what: str) -> str | None:
+    """Why a name on a card (worker, grid, organisation) is not one line of plain text."""
+    if len(text) > MAX_NAME:
+        return f"{what}不能超过{MAX_NAME}个字"
+    if not text.isprintable():
+        return f"{what}不能包含换行、制表符等控制字符"
+    return None
+
+
 def card_problem(card: Any) -> str | None:
     """Why `card` is not a valid device card (Chinese), or None."""
     if type(card) is not dict or set(card) != set(CARD_FIELDS):
         return "设备信息格式不对"
     if not all(type(card[k]) is str and len(card[k]) <= _MAX_TEXT for k in CARD_FIELDS):
         return "设备信息格式不对"
+    for key, what in (("worker", "网格员姓名"), ("grid", "网格"), ("org", "单位")):
+        if problem := name_problem(card[key], what):
+            return f"设备信息中的{problem}"
     if card["role"] not in ROLES:
         return "设备类型不对"
     try:
@@ -198,14 +211,21 @@ class TrustBook:
         self.decisions[key] = decision
         return True
 
+    def follows_office(self) -> bool:
+        """Whether this data dir takes its office's decisions (not once it revoked the office)."""
+        if self.office is None:
+            return False
+        own = self.decisions.get(trust_key(self.me, self.office))
+        return own is None or own["state"] != REVOKED
+
     def standing(self, device: str, sign_key: str | None = None) -> Standing:
         if device == self.me:
             return Standing("self")
         own = self.decisions.get(trust_key(self.me, device))
         if own is not None:
             return _standing(own, sign_key, by_office=False)
-        if self.office is not None and device != self.office:
-            theirs = self.decisions.get(trust_key(self.office, device))
+        if device != self.office and self.follows_office():
+            theirs = self.decisions.get(trust_key(self.office, device))  # type: ignore[arg-type]
             if theirs is not None:
                 return _standing(theirs, sign_key, by_office=True)
         return Standing("unknown")
@@ -246,9 +266,10 @@ def read_office_key(path: Path) -> OfficeKey:
     """The office key from a file given to `init --office-key` (or chosen in the app)."""
     try:
         text = Path(path).expanduser().read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or "不是文本文件"
-        raise FieldkitError(f"无法读取街道公钥文件 {path}（{reason}）") from None
+    except OSError as exc:
+        raise FieldkitError(f"无法读取街道公钥文件 {path}（{os_reason(exc)}）") from None
+    except UnicodeDecodeError:
+        raise FieldkitError(f"无法读取街道公钥文件 {path}（不是文本文件）") from None
     return parse_office_key(text, str(path))
 
 

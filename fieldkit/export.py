@@ -125,6 +125,11 @@ def export(
     now = now or datetime.now().astimezone()
     at = now.isoformat(timespec="seconds")
     store = ws.store
+    made = store.get_meta(SEQ, 0)
+    if since is not None and not 1 <= since <= made:
+        raise FieldkitError(
+            f"本机的变更编号是 1 到 {made}，没有第 {since} 号" if made else "本机还没有任何变更"
+        )
     with store.transaction() as tx:
         seal_own(store, tx, ws.keys, at)
     kind = _kind(ws, everything, since)
@@ -140,10 +145,12 @@ def export(
         )
     if recipients:
         recipients.append(ws.keys.box_public)  # the writer can always read its own file
-    made = store.get_meta(SEQ, 0)
     mine = [r["seq"] for r in versions if r["device"] == ident.device and "seq" in r]
     own = [min(mine), max(mine)] if mine and (kind != "all" or len(mine) == made) else None
-    seals = seals_covering(store, versions)
+    seals, unsealed = seals_covering(store, versions)
+    if unsealed:  # made under keys lost since: they cannot be vouched for (made again, if heads)
+        left_out = {id(r) for r in unsealed}
+        versions = [r for r in versions if id(r) not in left_out]
     card = devices.stored_card(store, ident.device)
     data, manifest = bundles.build(
         versions,

@@ -14,7 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from fieldkit.errors import FieldkitError
+from fieldkit.errors import FieldkitError, os_reason
 
 FIELD_TYPES = frozenset(
     {
@@ -236,7 +236,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise FormError(f"表单定义错误：{path} 不是有效的 TOML（{exc}）") from None
     except OSError as exc:
-        raise FormError(f"表单定义错误：无法读取 {path}（{exc.strerror}）") from None
+        raise FormError(f"表单定义错误：无法读取 {path}（{os_reason(exc)}）") from None
 
 
 def _build_form(doc: dict[str, Any], src: str) -> Form:

@@ -32,14 +32,17 @@ def numbers_held(store: Store) -> dict[str, set[int]]:
     return out
 
 
-def ranges(missing: list[int]) -> list[list[int]]:
-    """[3, 4, 5, 9] -> [[3, 5], [9, 9]]."""
+def holes(have: set[int], top: int) -> list[list[int]]:
+    """The runs of numbers from 1 to `top` not in `have`: {1, 2, 6}, 9 -> [[3, 5], [7, 9]].
+    Worked out from the numbers held, never by listing 1..top (a device may claim any top)."""
     out: list[list[int]] = []
-    for n in missing:
-        if out and out[-1][1] == n - 1:
-            out[-1][1] = n
-        else:
-            out.append([n, n])
+    expected = 1
+    for n in sorted(x for x in have if x <= top):
+        if n > expected:
+            out.append([expected, n - 1])
+        expected = n + 1
+    if expected <= top:
+        out.append([expected, top])
     return out
 
 
@@ -54,8 +57,8 @@ def missing_changes(store: Store, book: devices.TrustBook) -> list[dict[str, Any
             held = numbers_held(store)
         have = held.get(device, set())
         top = max(doc.get("made", 0), max(have, default=0))
-        gaps = [n for n in range(1, top + 1) if n not in have]
-        if gaps:
+        missing = holes(have, top)
+        if missing:
             card = doc.get("card", {})
             out.append(
                 {
@@ -63,9 +66,9 @@ def missing_changes(store: Store, book: devices.TrustBook) -> list[dict[str, Any
                     "fingerprint": devices.fingerprint(device),
                     "worker": card.get("worker", ""),
                     "grid": card.get("grid", ""),
-                    "missing": ranges(gaps),
-                    "count": len(gaps),
-                    "from": gaps[0],
+                    "missing": missing,
+                    "count": sum(b - a + 1 for a, b in missing),
+                    "from": missing[0][0],
                 }
             )
     return sorted(out, key=lambda r: (r["grid"], r["worker"], r["device"]))

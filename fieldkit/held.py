@@ -1,7 +1,7 @@
 """Files held aside: bundles from a device this data dir does not trust yet.
 
-A held file is kept whole, as it arrived, in ``<data dir>/held/<payload sha256>.fkb`` (named by
-its hash, never by anything the file says) and listed in the ``held`` table with its sender's
+A held file is kept whole, as it arrived, in ``<data dir>/held/<sha256 of the file>.fkb`` (named
+by its hash, never by anything the file says) and listed in the ``held`` table with its sender's
 card details. It merges, with no re-import, once what it waits for is trusted
 (fieldkit.merge.retry_held).
 """
@@ -16,7 +16,7 @@ from fieldkit import devices
 from fieldkit.locations import held_dir
 from fieldkit.store import Store
 
-HELD = "held"  # payload sha256 -> {"file", "device", "worker", "grid", "records", "untrusted", ...}
+HELD = "held"  # file sha256 -> {"file", "device", "worker", "grid", "records", "untrusted", ...}
 
 
 def held_path(root: Path, digest: str) -> Path:
@@ -25,7 +25,7 @@ def held_path(root: Path, digest: str) -> Path:
 
 def keep_copy(root: Path, b: bundles.Bundle) -> None:
     """Keep the held file's bytes (once)."""
-    path = held_path(root, b.digest)
+    path = held_path(root, b.file_sha256)
     if not path.exists():
         bundles.write_atomically(path.parent, path.name, b.path.read_bytes())
 
@@ -38,6 +38,10 @@ def entries(store: Store) -> dict[str, dict[str, Any]]:
 def waiting_devices(store: Store, book: devices.TrustBook) -> list[dict[str, Any]]:
     """The devices that held files wait for (not trusted here), with how many records wait."""
     waiting: dict[str, dict[str, Any]] = {}
+    trusted_names: dict[str, list[str]] = {}
+    for device, doc in store.table_docs(devices.DEVICES).items():
+        if device != book.me and book.standing(device).trusted and "card" in doc:
+            trusted_names.setdefault(doc["card"]["worker"], []).append(devices.fingerprint(device))
     for entry in entries(store).values():
         for device in entry["untrusted"]:
             if book.standing(device).trusted:
@@ -52,6 +56,7 @@ def waiting_devices(store: Store, book: devices.TrustBook) -> list[dict[str, Any
                     "grid": card.get("grid", ""),
                     "records": 0,
                     "files": 0,
+                    "namesakes": trusted_names.get(card.get("worker", ""), []),
                 },
             )
             row["records"] += entry["records"]

@@ -31,6 +31,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import fieldkit
 from fieldkit import bundle as bundles
 from fieldkit import keys
 from fieldkit.forms import Form, FormSet
@@ -42,7 +43,9 @@ from fieldkit.versions import moment
 AHEAD_MIN_BYTES = 2_000_000
 
 Verdicts = dict[int, list[str]]  # index of a record in its bundle -> why it is rejected
-WORKER_ARGS = ["-m", "fieldkit.import_check"]  # how the checking process is started
+# How the checking process is started. -P: the current folder (perhaps a USB stick with its
+# own "fieldkit" folder on it) is not put on the module path.
+WORKER_ARGS = ["-P", "-m", "fieldkit.import_check"]
 
 
 class ImportCheck:
@@ -66,9 +69,11 @@ class ImportCheck:
             ctx = self.context
         else:
             ctx = _context(max(self.today, moment(saved).date()))
-        outcome = validate(form, rec["data"], ctx, keep_unknown=True)
+        # Fields this form version does not know are kept only from a newer version of it.
+        newer = rec["form_version"] > form.version
+        outcome = validate(form, rec["data"], ctx, keep_unknown=newer)
         reasons = [str(p) for p in outcome.errors]
-        if not reasons and outcome.data != rec["data"]:
+        if not reasons and not _identical(outcome.data, rec["data"]):
             reasons = _not_canonical(form, rec["data"], outcome.data)
         if reasons and rec["form_version"] > form.version:
             reasons.append(
@@ -86,11 +91,21 @@ class ImportCheck:
         return out
 
 
+def _identical(a: Any, b: Any) -> bool:
+    """Equal, types included (30 is not 30.0 here, nor True 1, as they are for ==). Data is
+    flat: values are scalars or lists of text (fieldkit.bundle.data_problem)."""
+    if a != b:
+        return False
+    if type(a) is dict:
+        return all(type(v) is type(b[k]) for k, v in a.items())
+    return type(a) is type(b)
+
+
 def _not_canonical(form: Form, sent: dict[str, Any], clean: dict[str, Any]) -> list[str]:
     """What differs between the values sent and what `add` would store for them."""
     out = []
     for key in dict.fromkeys([*sent, *clean]):
-        if sent.get(key) != clean.get(key):
+        if not _identical(sent.get(key), clean.get(key)):
             label = form.field(key).label if form.has(key) else key
             if key not in clean:
                 out.append(f"{label}：不应有值（收到 {sent[key]!r}）")
@@ -141,7 +156,7 @@ class CheckAhead:
     def __init__(self, paths: Sequence[Path], check: ImportCheck, root: Path):
         self._proc: subprocess.Popen | None = None
         self._last: tuple[int, str | None, Ahead] | None = None
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(_module_path())}
         try:
             self._proc = subprocess.Popen(
                 [sys.executable, *WORKER_ARGS],
@@ -182,6 +197,15 @@ class CheckAhead:
             self._proc.stdout.close()
 
 
+def _module_path() -> list[str]:
+    """Where the checking process finds its modules: this very fieldkit first, then the
+    caller's path without the current folder."""
+    here = str(Path(fieldkit.__file__).resolve().parent.parent)
+    cwd = Path.cwd().resolve()
+    rest = [p for p in sys.path if p and Path(p).resolve() != cwd and p != here]
+    return [here, *rest]
+
+
 def worth_checking_ahead(paths: Sequence[Path]) -> bool:
     """Whether a second process pays for itself: a spare core and enough bytes to check."""
     if (os.cpu_count() or 1) < 2:
@@ -201,7 +225,7 @@ def _serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
     box_keys = [keys.load(root).box, *keys.legacy_box_keys(root)]
     for n, path in enumerate(paths):
         try:
-            manifest, doc = bundles.read_contents(path, box_keys)
+            manifest, doc, _ = bundles.read_contents(path, box_keys)
             versions = doc["versions"]
             even_ok = not any(bundles.version_problem(rec) for rec in versions[::2])
             result = (n, manifest.payload_sha256, check.verdicts(versions), even_ok)

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
-from fieldkit.errors import FieldkitError
+from fieldkit.errors import FieldkitError, os_reason
 from fieldkit.locations import keys_dir
 
 SIGN_FILE = "sign.pem"
@@ -91,7 +91,9 @@ def load_or_create(root: Path) -> DeviceKeys:
             _write_new(kdir / BOX_FILE, _pem(X25519PrivateKey.generate()))
             _write_new(kdir / SIGN_FILE, _pem(Ed25519PrivateKey.generate()))
     except OSError as exc:
-        raise FieldkitError(f"无法写入本机密钥 {exc.filename or kdir}（{exc.strerror}）") from None
+        raise FieldkitError(
+            f"无法写入本机密钥 {exc.filename or kdir}（{os_reason(exc)}）"
+        ) from None
     return load(root)
 
 

@@ -40,6 +40,10 @@ from fieldkit.versions import heads_of, in_conflict, join, write_heads
 if TYPE_CHECKING:
     from fieldkit.workspace import Identity, Workspace
 
+HELD_GONE = (
+    "暂存的副本已不在本机（数据目录 held/ 中的文件被删除了），请{worker}重新导出全部记录"
+    "（fieldkit export --all）后再导入"
+)
 Checked = Callable[[], Verdicts | None]  # a bundle's form verdicts, if checked elsewhere
 REJECTED = gaps.REJECTED  # "<id>:<version>" -> {"record", "reasons", "file", "source", ...}
 
@@ -145,8 +149,10 @@ class Merger:
         """Whether a decision in a file counts here: only this data dir's office's do. (This
         data dir's own decisions are made here, never taken from a file.)"""
         office = self.ident.office
-        if office is None or type(decision) is not dict or decision.get("by") != office:
+        if type(decision) is not dict or decision.get("by") != office:
             return False
+        if not self.book.follows_office():
+            return False  # this data dir revoked its office: its word counts no more
         card = bundle.cards.get(office) or devices.stored_card(self.store, office)
         if card is None:
             return False
@@ -225,6 +231,8 @@ class Merger:
             if checked is not None:  # the first version to check: were they checked ahead?
                 verdicts, checked = checked(), None
             reasons = self.check.problems(rec) if verdicts is None else verdicts.get(n)
+            if entry[1] and entry[1][0]["form"] != rec["form"]:
+                reasons = [*(reasons or []), f"与这条记录此前的版本不是同一个表单（{rec['form']}）"]
             if reasons:
                 self._reject(plan, rec, reasons)
                 continue
@@ -276,8 +284,8 @@ class Merger:
                     devices.TRUST, devices.trust_key(decision["by"], decision["device"]), decision
                 )
             if plan.held is not None:
-                if self.store.doc(HELD, bundle.digest) is None:
-                    tx.put(HELD, bundle.digest, plan.held)
+                if self.store.doc(HELD, bundle.file_sha256) is None:
+                    tx.put(HELD, bundle.file_sha256, plan.held)
                 return
             for seal in bundle.seals.seals:
                 key = seal_key(seal)
@@ -366,13 +374,11 @@ Progress = Callable[[int, int, Path], None]  # (files done, files in all, curren
 
 def bundle_paths(paths: Iterable[Path]) -> list[Path]:
     """Files as given; a folder stands for the bundles in it (Windows shells don't expand *)."""
-    out: list[Path] = []
+    out: dict[Path, Path] = {}  # each file once, however it was named
     for p in map(Path, paths):
-        if p.is_dir():
-            out.extend(sorted(p.glob(f"*{bundles.SUFFIX}")))
-        else:
-            out.append(p)
-    return out
+        for f in sorted(p.glob(f"*{bundles.SUFFIX}")) if p.is_dir() else [p]:
+            out.setdefault(f.absolute(), f)
+    return list(out.values())
 
 
 def import_files(
@@ -407,7 +413,18 @@ def retry_held(merger: Merger) -> list[FileResult]:
     results = []
     waiting = held.entries(merger.store).items()
     for digest, entry in sorted(waiting, key=lambda d: (d[1]["created_at"], d[1]["file"])):
+        standings = [merger.book.standing(d) for d in entry["untrusted"]]
+        if not (
+            all(s.trusted for s in standings) or any(s.state == devices.REVOKED for s in standings)
+        ):
+            continue  # still waiting: no need to read it again
         path = held.held_path(merger.ws.root, digest)
+        if not path.exists():
+            result = FileResult(path, error=HELD_GONE.format(worker=entry["worker"]))
+            result.from_held, result.held_name = True, entry["file"]
+            results.append(result)
+            _drop_held(merger, digest)
+            continue
         result = _one_file(merger, path, None, from_held=digest)
         if result.untrusted:
             continue  # still waiting: no news
@@ -472,11 +489,15 @@ def _one_file(
 
     try:
         b = bundles.read(path, merger.box_keys, merger.known_copy, shared)
-        result.manifest = b.manifest
-        plan = merger.judge(b)
     except bundles.BundleError as exc:
         result.error = exc.reason
         return result
+    except Exception as exc:  # a hostile file that found a way past the checks: refused
+        result.error = f"内容无法处理（{type(exc).__name__}）：文件已损坏或被改动"
+        return result
+    result.manifest = b.manifest
+    try:
+        plan = merger.judge(b)
     except Refused as exc:
         result.error = str(exc)
         return result

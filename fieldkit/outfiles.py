@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-import errno
 import os
 import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from fieldkit.errors import FieldkitError
-
-# The OS says why in English; the user reads Chinese.
-_REASONS = {
-    errno.ENOENT: "目录不存在",
-    errno.EACCES: "没有写入权限",
-    errno.EPERM: "没有写入权限",
-    errno.ENOSPC: "磁盘空间不足",
-    errno.EROFS: "磁盘是只读的",
-    errno.ENOTDIR: "路径中有同名文件，不是文件夹",
-    errno.EISDIR: "这是一个文件夹",
-}
-
-
-def _reason(exc: OSError) -> str:
-    return _REASONS.get(exc.errno or 0) or exc.strerror or str(exc)
+from fieldkit.errors import FieldkitError, os_reason
 
 
 def exports_dir(root: Path) -> Path:
@@ -60,7 +44,7 @@ def write_atomically(path: Path, write: Callable[[Path], None]) -> Path:
         fd, temp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
         os.close(fd)
     except OSError as exc:
-        raise FieldkitError(f"无法写入 {path.parent}：{_reason(exc)}") from None
+        raise FieldkitError(f"无法写入 {path.parent}：{os_reason(exc)}") from None
     temp = Path(temp_name)
     try:
         write(temp)
@@ -72,7 +56,7 @@ def write_atomically(path: Path, write: Callable[[Path], None]) -> Path:
             f"无法写入 {path}：文件可能正在被 Word 或 Excel 打开，请关闭后重试"
         ) from None
     except OSError as exc:
-        raise FieldkitError(f"无法写入 {path}：{_reason(exc)}") from None
+        raise FieldkitError(f"无法写入 {path}：{os_reason(exc)}") from None
     finally:
         temp.unlink(missing_ok=True)
     return path

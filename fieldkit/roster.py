@@ -28,6 +28,10 @@ def rows(ws: Workspace) -> list[dict[str, Any]]:
     missing = {m["device"]: m for m in gaps.missing_changes(store, book)}
     waiting = {w["device"]: w for w in held.waiting_devices(store, book)}
     numbers = gaps.numbers_held(store)
+    trusted_names: dict[str, list[str]] = {}
+    for device, doc in store.table_docs(devices.DEVICES).items():
+        if device != ident.device and book.standing(device).trusted and "card" in doc:
+            trusted_names.setdefault(doc["card"]["worker"], []).append(device)
     out = []
     for device, doc in store.table_docs(devices.DEVICES).items():
         card = doc.get("card", {})
@@ -52,6 +56,12 @@ def rows(ws: Workspace) -> list[dict[str, Any]]:
                 "held": waiting.get(device, {}).get("records", 0),
                 "missing": missing.get(device, {}).get("missing", []),
                 "first_seen": doc.get("first_seen", ""),
+                # other trusted devices set up with the same worker's name: compare with care
+                "namesakes": [
+                    devices.fingerprint(d)
+                    for d in trusted_names.get(card.get("worker", ""), [])
+                    if d != device
+                ],
             }
         )
     out.sort(key=lambda r: (not r["self"], not r["office"], r["grid"], r["worker"], r["device"]))
@@ -66,8 +76,8 @@ def missing(ws: Workspace) -> list[dict[str, Any]]:
 def find(ws: Workspace, query: str) -> dict[str, Any]:
     """A known device's card by its id or a unique start of its fingerprint."""
     key = re.sub(r"[\s\-]", "", query).lower()
-    if not key:
-        raise FieldkitError("请写设备编号或指纹（可以只写前几位）")
+    if len(key) < 4:
+        raise FieldkitError("请写设备编号或指纹，至少前 4 位")
     cards = {
         d: doc["card"] for d, doc in ws.store.table_docs(devices.DEVICES).items() if "card" in doc
     }

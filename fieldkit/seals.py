@@ -24,6 +24,7 @@ from fieldkit.store import Store, Transaction
 SEALS = "seals"  # seal_key(seal) -> seal
 SEALED = "seals.upto"  # meta: the last number of this device's runs sealed so far
 _ID = 64  # hex digits of a version id
+_HEX = "0123456789abcdef"
 MAX_SEAL_IDS = 2_000_000
 
 
@@ -105,7 +106,11 @@ class SealIndex:
             return "没有签名"
         seal, pos = found
         if "legacy" in seal:
-            if "legacy" in rec and "seq" not in rec:
+            # A converted version names the device that made it before devices had keys; it
+            # may not name a device that has keys (only that device can vouch for its own).
+            device = rec.get("device")
+            keyless = not (type(device) is str and len(device) == 16 and not device.strip(_HEX))
+            if "legacy" in rec and "seq" not in rec and (keyless or device == seal["device"]):
                 return seal["device"], None
         else:
             seq = seal["first"] + pos
@@ -155,16 +160,21 @@ def seal_own(store: Store, tx: Transaction, keys: DeviceKeys, at: str) -> dict[s
     return seal
 
 
-def seals_covering(store: Store, versions: Iterable[Record]) -> list[dict[str, Any]]:
-    """The stored seals that vouch for `versions` (each seal once)."""
+def seals_covering(
+    store: Store, versions: Iterable[Record]
+) -> tuple[list[dict[str, Any]], list[Record]]:
+    """The stored seals that vouch for `versions` (each seal once), and the versions no seal
+    vouches for (made under keys this data dir lost: they cannot travel)."""
     by_id: dict[str, dict[str, Any]] = {}
     for seal in store.table_docs(SEALS).values():
         for vid in ids_of(seal):
             by_id.setdefault(vid, seal)
     chosen: dict[str, dict[str, Any]] = {}
+    unsealed = []
     for rec in versions:
         seal = by_id.get(rec["version"])
         if seal is None:
-            raise RuntimeError(f"no seal for version {rec['version']}")
-        chosen[seal_key(seal)] = seal
-    return list(chosen.values())
+            unsealed.append(rec)
+        else:
+            chosen[seal_key(seal)] = seal
+    return list(chosen.values()), unsealed

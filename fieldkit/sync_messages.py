@@ -66,7 +66,18 @@ def new_device_line(d: dict[str, Any], how: str) -> str:
     """A device whose files are held; `how` says how to trust it."""
     return (
         f"新设备待信任：{d['worker']}（{d['grid']}），指纹 {d['fingerprint']}，暂存记录 "
-        f"{d['records']} 条。请与该电脑“网格员信息”页上的指纹核对，一致后{how}"
+        f"{d['records']} 条。请与该电脑“网格员信息”页上的指纹核对，一致后{how}" + namesake_note(d)
+    )
+
+
+def namesake_note(d: dict[str, Any]) -> str:
+    """A warning when trusted devices already carry the same worker's name ('' if none)."""
+    if not d.get("namesakes"):
+        return ""
+    others = "、".join(d["namesakes"])
+    return (
+        f"注意：已信任的电脑中已有同名“{d['worker']}”的电脑（指纹 {others}）。"
+        "名字谁都能填，请务必逐位核对指纹。"
     )
 
 

@@ -60,6 +60,11 @@ class Context:
     resolve: Resolver = lambda form_id, value: None
 
 
+# The longest text any field holds (a field's max_length may be lower): what one field of a
+# version may carry from one data dir to another (fieldkit.bundle checks it on arrival).
+MAX_TEXT_CHARS = 4000
+
+
 class Invalid(ValueError):
     """One field's value is wrong; the message says why, without the label."""
 
@@ -362,8 +367,9 @@ def _parse_in_context(
 
 def _parse_text(f: Field, value: Any) -> str:
     text = str(value).strip()
-    if f.max_length and len(text) > f.max_length:
-        raise Invalid(f"不能超过{f.max_length}个字（现有{len(text)}个）")
+    limit = f.max_length or MAX_TEXT_CHARS
+    if len(text) > limit:
+        raise Invalid(f"不能超过{limit}个字（现有{len(text)}个）")
     return text
 
 

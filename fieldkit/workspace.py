@@ -16,13 +16,16 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from fieldkit import convert, devices, idnumber, keys, schedule
-from fieldkit.changes import ChangeSet
+from fieldkit.changes import SEQ, ChangeSet
 from fieldkit.errors import FieldkitError
+from fieldkit.export import EVERYTHING_NEXT, EXPORTED
 from fieldkit.forms import CHOICE_TYPES, Field, Form, FormSet, load_forms
 from fieldkit.locations import forms_dir, store_dir
 from fieldkit.records import now_iso, record_day
-from fieldkit.store import Store
+from fieldkit.seals import SEALED
+from fieldkit.store import Store, Transaction
 from fieldkit.validation import Context, Outcome, Problem, validate
+from fieldkit.versions import heads_of
 
 IDENTITY = "identity"  # meta
 
@@ -101,25 +104,35 @@ class Workspace:
         *,
         worker: str,
         grid: str,
-        org: str = "",
-        abbr: str = "",
+        org: str | None = None,
+        abbr: str | None = None,
         office_key: devices.OfficeKey | None = None,
         role: str | None = None,
     ) -> Identity:
         """Write who records here, with this data dir's keys (made on first use) and its signed
-        card; `office_key` makes this laptop trust that office and encrypt its exports to it."""
+        card; `office_key` makes this laptop trust that office and encrypt its exports to it.
+        `org`, `abbr` and `role` left out keep what they were.
+
+        If the keys were lost and made anew (a new device), this device's run starts again
+        from 1, and the changes the old keys never sealed are made again under the new ones,
+        so that they can still be sent (the office must trust the new fingerprint)."""
         if not worker.strip() or not grid.strip():
             raise FieldkitError("网格员姓名和所属网格都不能为空")
+        for text, what in ((worker, "网格员姓名"), (grid, "网格"), (org or "", "单位")):
+            if problem := devices.name_problem(text.strip(), what):
+                raise FieldkitError(problem)
         old = self.identity
         self._keys = keys.load_or_create(self.root)
         office, office_box = (old.office, old.office_box) if old else (None, None)
         if office_key is not None:
             office, office_box = office_key.device, keys.b64(office_key.box_key)
+        org = (old.org if old else "") if org is None else org.strip()
+        abbr = (old.abbr if old else "") if abbr is None else abbr.strip()
         ident = Identity(
             worker=worker.strip(),
             grid=grid.strip(),
-            org=org.strip(),
-            abbr=(abbr or org[:1] or grid[:1]).strip(),
+            org=org,
+            abbr=abbr or org[:1] or grid.strip()[:1],
             device=self._keys.device,
             role=role or (old.role if old else "laptop"),
             office=office,
@@ -130,6 +143,8 @@ class Workspace:
             self._keys, worker=ident.worker, grid=ident.grid, org=ident.org, role=ident.role
         )
         with self.store.transaction() as tx:
+            if old is not None and old.device != ident.device:
+                self._start_new_run(tx, old.device, ident)
             tx.set_meta(IDENTITY, asdict(ident))
             tx.set_meta(convert.FORMAT, convert.CURRENT_FORMAT)
             devices.remember_card(tx, card, at, own=True)
@@ -140,6 +155,24 @@ class Workspace:
                 )
                 tx.put(devices.TRUST, devices.trust_key(ident.device, office), decision)
         return ident
+
+    def _start_new_run(self, tx: Transaction, old_device: str, ident: Identity) -> None:
+        """New keys, a new device: its run starts at 1, its next export carries everything,
+        and what the old device made but never sealed is made again by the new one."""
+        sealed = tx.get_meta(SEALED, 0)
+        unsealed = [
+            doc
+            for doc in self.store.all_documents()
+            if doc.get("device") == old_device
+            and doc.get("seq", 0) > sealed
+            and any(h["version"] == doc["version"] for h in heads_of(self.store, doc["id"]))
+        ]
+        for key in (SEQ, SEALED, EXPORTED):
+            tx.set_meta(key, 0)
+        tx.set_meta(EVERYTHING_NEXT, True)
+        again = ChangeSet(self.store, tx, author=ident.worker, device=ident.device)
+        for head in unsealed:
+            again.resolve([head], head["data"], head["deleted"])
 
     def require_identity(self) -> Identity:
         ident = self.identity

@@ -140,3 +140,25 @@ def test_small_imports_and_single_cores_check_here(files, monkeypatch):
     assert import_check.worth_checking_ahead(files)
     monkeypatch.setattr(import_check.os, "cpu_count", lambda: 1)
     assert not import_check.worth_checking_ahead(files)
+
+
+def test_a_fieldkit_folder_where_the_import_runs_is_never_run(tmp_path, files, monkeypatch):
+    """`fieldkit import .` on a USB stick that carries its own fieldkit/ folder: the checking
+    process still runs this fieldkit, never the stick's."""
+    stick = tmp_path / "stick"
+    (stick / "fieldkit").mkdir(parents=True)
+    (stick / "fieldkit" / "__init__.py").write_text("")
+    marker = tmp_path / "ran"
+    (stick / "fieldkit" / "import_check.py").write_text(f"open({str(marker)!r}, 'w').write('x')")
+    monkeypatch.chdir(stick)
+    monkeypatch.setattr(import_check, "AHEAD_MIN_BYTES", 0)
+    found = []
+    original = import_check.CheckAhead.result
+    monkeypatch.setattr(
+        import_check.CheckAhead,
+        "result",
+        lambda self, n, sha: found.append(original(self, n, sha)) or found[-1],
+    )
+    imported(tmp_path, "office", files)
+    assert not marker.exists()
+    assert any(found)  # the checking process did run

@@ -76,7 +76,7 @@ def test_new_then_unchanged_then_updated(sites, tmp_path):
     path = export(a, tmp_path / "usb").path
     assert counts(import_files(office, [path])) == c(new=2)
     before = dir_digest(office.root / "store")
-    assert counts(import_files(office, [path, path])) == c(unchanged=4)
+    assert counts(import_files(office, [path, path])) == c(unchanged=2)  # one file, named twice
     assert dir_digest(office.root / "store") == before  # a re-import writes nothing at all
     a.edit(person["id"], {"phone": "13800138000"})
     assert counts(send(a, office, tmp_path)) == c(updated=1)
@@ -304,8 +304,10 @@ def test_a_dry_run_counts_and_changes_nothing(sites, tmp_path):
     a, office = sites["a"], sites["office"]
     a.add("meeting", MEETING)
     path = export(a, tmp_path / "usb").path
+    copy = tmp_path / "copy.fkb"
+    copy.write_bytes(path.read_bytes())
     before = dir_digest(office.root)
-    report = import_files(office, [path, path], dry_run=True)
+    report = import_files(office, [path, copy], dry_run=True)
     assert [f.counts.as_dict() for f in report.files] == [
         {**c(new=1), "held": 0},
         {**c(unchanged=1), "held": 0},

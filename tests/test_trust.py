@@ -25,11 +25,12 @@ from sync_support import (
 )
 
 from fieldkit import bundle, devices, report, roster
+from fieldkit.errors import FieldkitError
 from fieldkit.export import export
 from fieldkit.keys import b64
 from fieldkit.merge import import_files
 from fieldkit.records import version_id
-from fieldkit.seals import make_run_seal
+from fieldkit.seals import make_legacy_seal, make_run_seal
 
 FOLLOWUP = {
     "date": "2026-11-02T10:00",
@@ -321,3 +322,203 @@ def test_a_skipped_file_is_reported_missing_until_it_arrives(world):
     again = export(laptop, world["usb"], since=gap["from"]).path
     assert import_files(office, [again]).missing == []
     assert import_files(office, [lost]).totals.unchanged == 2
+
+
+# -- what a hostile review found (each was possible once) ----------------------------------
+
+
+def test_a_name_on_a_card_is_one_short_line(world, tmp_path):
+    """A worker's name with line breaks could push the real fingerprint into a trust dialog."""
+    with pytest.raises(FieldkitError, match="控制字符"):
+        world["plain"].set_identity(worker="李娜\n指纹：1A2B", grid="第一网格")
+    card = dict(card_of(world["plain"]), worker="李娜\n网格：第一网格")
+    assert "控制字符" in devices.card_problem(card)
+
+
+def test_a_rogue_named_like_a_trusted_worker_is_flagged(world, tmp_path):
+    laptop, office = world["laptop"], world["office"]
+    rogue = open_site(tmp_path / "rogue", "李娜", "第一网格")
+    rogue.add("meeting", MEETING)
+    report = send(rogue, office, world["usb"])
+    (waiting,) = report.new_devices
+    assert waiting["namesakes"] == [devices.fingerprint(laptop.identity.device)]
+    row = next(r for r in roster.rows(office) if r["device"] == rogue.identity.device)
+    assert row["namesakes"] == waiting["namesakes"]
+    rogue.close()
+
+
+def test_a_laptop_that_revoked_its_office_no_longer_follows_its_decisions(world, tmp_path):
+    office, laptop = world["office"], world["laptop"]
+    rogue = open_site(tmp_path / "rogue", "赵敏", "第三网格")
+    introduce(office, rogue)  # the office (say, its key stolen) vouches for the rogue
+    rogue.add("meeting", MEETING)
+    path = export(rogue, world["usb"], everything=True).path
+    manifest, _, payload = parts(path)
+    payload["decisions"] = [
+        d
+        for d in office.store.table_docs(devices.TRUST).values()
+        if d["device"] == rogue.identity.device
+    ]
+    payload["cards"].append(card_of(office))
+    rebuild(path, manifest, payload, signer=rogue.keys)
+    roster.revoke(laptop, office.identity.device)
+    report = import_files(laptop, [path])
+    assert report.totals.held == 1 and not laptop.store.current("meeting")
+    rogue.close()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda m: m.update(forms=["meeting"]),
+        lambda m: m.update(records=2**62),
+        lambda m: m.update(made=-1),
+        lambda m: m.update(versions=True),
+    ],
+)
+def test_a_manifest_of_the_wrong_shape_refuses_its_file_only(world, change):
+    plain, office = world["plain"], world["office"]
+    plain.add("meeting", MEETING)
+    good = export(plain, world["usb"]).path
+    bad = world["usb"] / "0-bad.fkb"
+    bad.write_bytes(good.read_bytes())
+    manifest, _, payload = parts(bad)
+    change(manifest)
+    rebuild(bad, manifest, payload, signer=plain.keys)
+    report = import_files(office, [bad, good])
+    assert "文件头内容无效" in report.files[0].error
+    assert report.files[1].counts.new == 1
+    assert not list((office.root / "held").glob("*"))
+
+
+def test_a_payload_of_millions_of_tiny_values_is_refused_before_parsing(world, monkeypatch):
+    plain, office = world["plain"], world["office"]
+    plain.add("meeting", MEETING)
+    path = export(plain, world["usb"]).path
+    manifest, _, payload = parts(path)
+    payload["decisions"] = [[]] * 5000
+    rebuild(path, manifest, payload, signer=plain.keys)
+    monkeypatch.setattr(bundle, "MAX_VALUES", 1000)
+    assert "条目超过上限" in refused(office, path)
+
+
+def test_a_huge_claimed_run_is_reported_as_one_range(world):
+    plain, office = world["plain"], world["office"]
+    plain.add("meeting", MEETING)
+    path = export(plain, world["usb"]).path
+    manifest, _, payload = parts(path)
+    manifest["made"] = 2**31
+    rebuild(path, manifest, payload, signer=plain.keys)
+    (gap,) = import_files(office, [path]).missing
+    assert gap["missing"] == [[2, 2**31]] and gap["count"] == 2**31 - 1
+
+
+def test_a_converted_version_cannot_name_another_device_with_keys(world):
+    plain, laptop, office = world["plain"], world["laptop"], world["office"]
+    rec = plain.add("meeting", MEETING)
+    path = export(plain, world["usb"]).path
+    manifest, _, payload = parts(path)
+    fake = {k: v for k, v in rec.items() if k not in ("seq", "version")}
+    fake.update(
+        device=laptop.identity.device, legacy="0" * 32, data={**rec["data"], "title": "冒名"}
+    )
+    fake["version"] = version_id(fake)
+    payload["versions"] = [fake]
+    payload["seals"] = [
+        make_legacy_seal(plain.keys, [fake["version"]], "2026-11-20T10:00:00+08:00")
+    ]
+    rebuild(path, manifest, payload, signer=plain.keys)
+    assert "签名与记录不符" in refused(office, path)
+
+
+def _edited_by_hand(ws, rec, data):
+    """A new version with `data` as given, however it compares with the current one."""
+    with ws.changes() as c:
+        return c.resolve([ws.store.get(rec["id"])], data, False)
+
+
+def test_import_takes_only_exactly_what_add_would_store(world):
+    plain, office = world["plain"], world["office"]
+    rec = plain.add("meeting", MEETING)
+    send(plain, office, world["usb"])
+    for data in (
+        {**rec["data"], "participants": 30.0},  # == 30, but add stores 30
+        {**rec["data"], "secret": "x" * 3000},  # a field the form (this version) does not have
+    ):
+        _edited_by_hand(plain, rec, data)
+        report = send(plain, office, world["usb"])
+        assert report.totals.rejected == 1, data
+    assert office.store.get(rec["id"])["data"] == rec["data"]
+
+
+def test_a_record_does_not_change_form(world):
+    plain, office = world["plain"], world["office"]
+    rec = plain.add("meeting", MEETING)
+    send(plain, office, world["usb"])
+    with plain.changes() as c:
+        moved = c.resolve([plain.store.get(rec["id"])], rec["data"], False)
+    path = export(plain, world["usb"]).path
+    manifest, _, payload = parts(path)
+    payload["versions"][0]["form"] = "consultation"
+    payload["versions"][0]["version"] = version_id(payload["versions"][0])
+    payload["seals"] = [
+        make_run_seal(plain.keys, moved["seq"], [payload["versions"][0]["version"]], "x")
+    ]
+    rebuild(path, manifest, payload, signer=plain.keys)
+    report = import_files(office, [path])
+    assert report.totals.rejected == 1
+    (doc,) = office.store.table_docs("rejected").values()
+    assert any("不是同一个表单" in r for r in doc["reasons"])
+
+
+def test_new_keys_make_a_new_device_that_still_sends_what_was_not_sent(world):
+    laptop, office = world["laptop"], world["office"]
+    rec = laptop.add("meeting", MEETING)
+    send(laptop, office, world["usb"])
+    laptop.edit(rec["id"], {"participants": 99})  # never exported: then the keys are lost
+    for name in ("sign.pem", "box.pem"):
+        (laptop.root / "keys" / name).unlink()
+    old = laptop.identity.device
+    laptop.set_identity(worker="李娜", grid="第一网格")
+    assert laptop.identity.device != old
+    path = export(laptop, world["usb"]).path
+    report = import_files(office, [path])
+    assert report.totals.held  # a new device: the office must trust it
+    introduce(office, laptop)
+    assert office.store.get(rec["id"])["data"]["participants"] == 99
+
+
+def test_a_held_copy_deleted_by_hand_says_to_export_again(world, tmp_path):
+    office = world["office"]
+    newcomer = open_site(tmp_path / "new", "赵敏", "第三网格", office)
+    newcomer.add("meeting", MEETING)
+    send(newcomer, office, world["usb"])
+    for path in (office.root / "held").iterdir():
+        path.unlink()
+    (result,) = roster.trust(office, newcomer.identity.device).merged
+    assert "重新导出" in result.error
+    assert not office.store.table_docs("held")
+    newcomer.close()
+
+
+def test_a_rogue_re_signing_a_plain_payload_does_not_take_its_place(world, tmp_path):
+    plain, office = world["plain"], world["office"]
+    roster.revoke(office, plain.identity.device)
+    roster.trust(office, plain.identity.device)  # (to start from a clean slate below)
+    newcomer = open_site(tmp_path / "new", "赵敏", "第三网格")  # plain files, untrusted
+    newcomer.add("meeting", MEETING)
+    real = export(newcomer, world["usb"]).path
+    rogue = open_site(tmp_path / "rogue", "钱七", "第四网格")
+    copy = world["usb"] / "rogue.fkb"
+    copy.write_bytes(real.read_bytes())
+    manifest, _, payload = parts(copy)
+    manifest["sender"] = card_of(rogue)
+    rebuild(copy, manifest, payload, signer=rogue.keys)
+    import_files(office, [copy, real])  # the rogue's copy first
+    assert len(office.store.table_docs("held")) == 2
+    with office.store.transaction() as tx:
+        devices.remember_card(tx, card_of(newcomer), "x")
+    roster.trust(office, newcomer.identity.device)
+    assert len(office.store.current("meeting")) == 1
+    newcomer.close()
+    rogue.close()

@@ -27,7 +27,7 @@ from textual.screen import Screen
 from textual.worker import WorkerFailed
 
 from fieldkit import idnumber, locations
-from fieldkit.errors import FieldkitError
+from fieldkit.errors import FieldkitError, os_reason
 from fieldkit.forms import Field, Form
 from fieldkit.tui import text
 from fieldkit.tui.drafts import Drafts
@@ -143,7 +143,7 @@ class FieldkitApp(App[None]):
             self.call_from_thread(self._open_failed, str(exc))
             return
         except OSError as exc:
-            self.call_from_thread(self._open_failed, f"{exc.strerror or exc}（{self.root}）")
+            self.call_from_thread(self._open_failed, f"{os_reason(exc)}（{self.root}）")
             return
         self.call_from_thread(self._workspace_ready, ws)
 

@@ -213,6 +213,8 @@ class DevicesPane(Vertical):
             lines.append(TRUST_AGAIN)
         if row["held"]:
             lines.append(TRUST_HELD.format(n=row["held"]))
+        if note := words.namesake_note(row):
+            lines.append(note)
         body = "\n".join(lines)
 
         def answered(answer: str | None) -> None:
