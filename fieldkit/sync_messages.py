@@ -43,15 +43,17 @@ def file_name(f: FileResult) -> str:
     return f"暂存的文件 {f.name}" if f.from_held else f.name
 
 
-def file_line(f: FileResult) -> str:
-    """One file of an import, or a held file merged (or dropped) after a trust decision."""
+def file_line(f: FileResult, *, dry_run: bool = False) -> str:
+    """One file of an import (or of a dry run), or a held file merged (or dropped) after a
+    trust decision."""
     if f.error:
         return f"暂存的文件 {f.name} 未合并：{f.error}"
     m = f.manifest
     who = f"（{m.worker}，{m.grid}）" if m else ""
     if f.untrusted:
+        held = "将暂存" if dry_run else "已暂存"
         return (
-            f"{file_name(f)}{who}：来自未信任的设备，已暂存 {f.counts.held} 条记录，信任后自动合并"
+            f"{file_name(f)}{who}：来自未信任的设备，{held} {f.counts.held} 条记录，信任后自动合并"
         )
     return f"{file_name(f)}{who}：{counts_text(f.counts.as_dict())}"
 
