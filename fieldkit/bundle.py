@@ -5,7 +5,7 @@ One file, four parts::
     FIELDKIT-BUNDLE 2\\n
     <manifest: one line of JSON>\\n
     <signature: base64 Ed25519 signature by the sender over the two lines above>\\n
-    <payload: gzip'd JSON {"versions", "seals", "cards", "decisions"}, AES-256-GCM
+    <payload: gzip'd JSON {"versions", "seals", "cards", "decisions"[, "blocks", "forms"]}, AES-256-GCM
      encrypted when the manifest has an "encryption" block>
 
 The manifest names the sender by its device card (fieldkit.devices) and says what the file
@@ -105,6 +105,7 @@ class Manifest:
     payload_bytes: int
     payload_sha256: str  # of the payload as it is in the file
     encryption: dict[str, Any] | None = None  # scheme, nonce, ephemeral, recipients
+    audience: str = ""  # kind "grid": the grid the file is for
 
     @property
     def device(self) -> str:
@@ -141,6 +142,8 @@ class Bundle:
     fresh: int  # versions not held here when it was read (0: every one is, a re-import)
     file_sha256: str  # of the whole file: what a held copy is named by
     decisions: list[dict[str, Any]] = field(default_factory=list)  # checked by the importer
+    blocks: list[dict[str, Any]] = field(default_factory=list)  # case number blocks (importer)
+    forms: dict[str, str] | None = None  # an office's forms/ folder, whole (for the importer)
 
     @property
     def digest(self) -> str:
@@ -209,12 +212,22 @@ def build(
     cards: list[dict[str, Any]],
     decisions: list[dict[str, Any]],
     recipients: list[bytes],
+    audience: str = "",
+    blocks: list[dict[str, Any]] | None = None,
+    forms_files: dict[str, str] | None = None,
     created_at: str,
 ) -> tuple[bytes, Manifest]:
     """The bytes of a bundle file, signed with `keys`; encrypted when there are `recipients`
     (X25519 public keys, raw)."""
     payload, count, records = encode_payload(
-        versions, {"seals": seals, "cards": cards, "decisions": decisions}
+        versions,
+        {
+            "seals": seals,
+            "cards": cards,
+            "decisions": decisions,
+            **({"blocks": blocks} if blocks else {}),
+            **({"forms": forms_files} if forms_files is not None else {}),
+        },
     )
     if len(payload) > MAX_FILE_BYTES:
         raise FieldkitError("导出的内容太多，超过单个文件的上限，请分网格导出")
@@ -235,6 +248,7 @@ def build(
         payload_bytes=len(payload),
         payload_sha256=hashlib.sha256(payload).hexdigest(),
         encryption=encryption,
+        audience=audience,
     )
     manifest_line = orjson.dumps(manifest.to_json()) + b"\n"
     signature = keys.sign.sign(_signed_part(HEADER + manifest_line))
@@ -436,7 +450,7 @@ def _head_verifies(head: bytes, sig_text: str, public: bytes) -> bool:
     return True
 
 
-_KINDS = ("changes", "from", "all")
+_KINDS = ("changes", "from", "all", "grid")
 
 
 def _count(value: Any, top: int) -> int:
@@ -478,6 +492,7 @@ def _manifest_from(doc: Any) -> Manifest:
         payload_bytes=_count(doc["payload_bytes"], MAX_FILE_BYTES),
         payload_sha256=_text(doc["payload_sha256"], 64),
         encryption=_encryption_from(doc.get("encryption")),
+        audience=_text(doc.get("audience", ""), 40),
     )
     if m.kind not in _KINDS:
         raise ValueError("kind")
@@ -561,11 +576,32 @@ def _parse_payload(path: Path, payload: memoryview) -> dict[str, Any]:
         doc = orjson.loads(text)
     except (zlib.error, orjson.JSONDecodeError):
         raise BundleError(path, "内容无法解析：文件已损坏") from None
-    if type(doc) is not dict or set(doc) != {"versions", "seals", "cards", "decisions"}:
+    if type(doc) is not dict or not _SECTIONS <= doc.keys() <= _SECTIONS | _OPTIONAL_SECTIONS:
         raise BundleError(path, "内容格式不对")
-    if not all(type(v) is list for v in doc.values()):
+    doc.setdefault("blocks", [])
+    forms = doc.setdefault("forms", None)
+    if not all(type(doc[k]) is list for k in (*_SECTIONS, "blocks")) or not (
+        forms is None or _forms_ok(forms)
+    ):
         raise BundleError(path, "内容格式不对")
     return doc
+
+
+_SECTIONS = {"versions", "seals", "cards", "decisions"}
+_OPTIONAL_SECTIONS = {"blocks", "forms"}  # from the office: case number blocks, form files
+_FORM_FILE = re.compile(r"[a-z][a-z0-9_]{0,40}\.toml")
+
+
+def _forms_ok(forms: Any) -> bool:
+    """Form files sent by an office: {name.toml: text}, a few, each of bounded size."""
+    return (
+        type(forms) is dict
+        and len(forms) <= 50
+        and all(
+            type(k) is str and _FORM_FILE.fullmatch(k) and type(v) is str and len(v) <= 1 << 20
+            for k, v in forms.items()
+        )
+    )
 
 
 def _checked(
@@ -604,7 +640,17 @@ def _checked(
             seqs = signers[device] = set()
         seqs.add(seq)
     return Bundle(
-        path, manifest, versions, seals, cards, signers, len(fresh), file_sha256, doc["decisions"]
+        path,
+        manifest,
+        versions,
+        seals,
+        cards,
+        signers,
+        len(fresh),
+        file_sha256,
+        doc["decisions"],
+        doc["blocks"],
+        doc["forms"],
     )
 
 

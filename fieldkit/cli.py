@@ -367,7 +367,14 @@ def cmd_export(root: Path, args) -> int:
 
     folder = Path(args.output).expanduser() if args.output else outfiles.exports_dir(root)
     with Workspace(root) as ws:
-        result = export.export(ws, folder, everything=args.all, since=args.since)
+        result = export.export(
+            ws,
+            folder,
+            everything=args.all,
+            since=args.since,
+            grid=args.grid,
+            for_device=args.for_device,
+        )
         labels = {f.id: f.label for f in ws.forms}
     info = result.preview
     if result.path is None:
@@ -375,13 +382,19 @@ def cmd_export(root: Path, args) -> int:
         return 0
     out.print(str(result.path), markup=False)
     detail = "，".join(f"{labels.get(k, k)} {n}" for k, n in info.by_form.items())
-    what = {"all": "全部记录", "from": f"第 {args.since} 号起本机的变更", "changes": "本机新的变化"}
+    what = {
+        "all": "全部记录",
+        "from": f"第 {args.since} 号起本机的变更",
+        "changes": "本机新的变化",
+        "grid": f"“{result.manifest.audience if result.manifest else ''}”的人员和随访",
+    }
     err.print(
         f"已导出{what[info.kind]}：记录 {info.records} 条（{info.versions} 个版本）{('：' + detail) if detail else ''}。",
         markup=False,
     )
     if result.manifest and result.manifest.encrypted:
-        err.print("文件已加密，只有接收方的电脑能打开。")
+        who = f"：{info.audience}" if info.audience else ""
+        err.print(f"文件已加密，只有接收方的电脑能打开{who}。", markup=False)
     else:
         err.print(
             "注意：文件未加密（本机未配置街道公钥），请妥善保管 U 盘。"
@@ -404,6 +417,8 @@ def cmd_import(root: Path, args) -> int:
             "duplicates": len(review.duplicates(ws)),
             "rejected": len(review.rejected(ws)),
         }
+        labels = {f.id: f.label for f in ws.forms}
+        grid_note = words.grid_note(ws)
     for f in report.refused:
         err.print(f"错误：无法导入 {f.path}：{f.error}", markup=False)
     if args.json:
@@ -412,6 +427,8 @@ def cmd_import(root: Path, args) -> int:
     for f in report.files:
         if f.error is None:
             out.print(words.file_line(f, dry_run=args.dry_run), markup=False)
+            for line in words.arrival_lines(f, labels):
+                out.print(line, markup=False)
     ok = len(report.files) - len(report.refused)
     head = "试导入（未修改数据）" if args.dry_run else "已导入"
     if ok:
@@ -420,6 +437,10 @@ def cmd_import(root: Path, args) -> int:
         how = f"运行：fieldkit devices trust {d['device'][:8]}"
         err.print(words.new_device_line(d, how), markup=False)
     _print_missing(report.missing)
+    for r in report.renumbered:
+        err.print(words.renumbered_line(r), markup=False)
+    if grid_note:
+        err.print(grid_note, markup=False)
     notes = []
     if open_items["conflicts"]:
         notes.append(f"{open_items['conflicts']} 条记录有冲突待处理")

@@ -153,6 +153,17 @@ def build_parser() -> ChineseParser:
         metavar="编号",
         help="重新导出本机从该编号起的全部变更（街道提示缺少哪些编号时用）",
     )
+    which.add_argument(
+        "--grid",
+        metavar="网格",
+        help="街道：导出该网格的人员和随访（只有该网格已信任的电脑能打开）",
+    )
+    which.add_argument(
+        "--for",
+        dest="for_device",
+        metavar="设备",
+        help="街道：为一台已信任的电脑导出它所在网格的人员和随访（设备编号或指纹前几位）",
+    )
 
     s = sub.add_parser("import", help="导入导出文件（.fkb），合并到本机数据")
     s.add_argument(

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from fieldkit import idnumber, schedule
+from fieldkit import casenumbers, idnumber, schedule
 from fieldkit.changes import SEQ
 from fieldkit.forms import FormSet
 from fieldkit.records import first_version, next_version
@@ -46,6 +46,10 @@ SHARES = {
     "meeting": 0.03,
 }
 _REST = ("outreach", "mediation", "consultation", "meeting")
+
+# Demo laptop n numbers its mediation cases from (n - 1) * DEMO_CASE_BLOCK + 1 (see
+# fieldkit.casenumbers: numbers never repeat across the street's laptops).
+DEMO_CASE_BLOCK = 5000
 
 # Seeds that differ modulo this number never share an ID number (see _id_number).
 SEED_SPACES = 50
@@ -1091,12 +1095,14 @@ class _Generator:
 
     def mediations(self, count: int) -> list[dict[str, Any]]:
         rng = self.rng
-        pattern = self.rules.get("case_number", {}).get("pattern", "({year}){abbr}人调字第{seq}号")
+        pattern = self.rules.get("case_number", {}).get("pattern", casenumbers.DEFAULT_PATTERN)
         days = sorted(
             self.workday(self.mediation_day(), self.jan1, self.cutoff) for _ in range(count)
         )
         out = []
-        for seq, accepted in enumerate(days, start=1):
+        # Each demo laptop numbers from its own range, as from blocks the office handed out.
+        first = (self.seed - 1) * DEMO_CASE_BLOCK + 1
+        for seq, accepted in enumerate(days, start=first):
             dispute = self.dispute()
             source = self.source()
             kind = self.kind()

@@ -1,33 +1,40 @@
 """Exporting: which versions leave this data dir in a bundle, sealed, signed and encrypted.
 
 - A plain export carries this device's own versions made since its last export: what it
-  changed, not what it received. Its first export is written even when it holds nothing, so
-  the office can trust the device before it sends any record.
+  changed, not what it received. A laptop's first export is written even when it holds nothing,
+  so the office can trust the laptop before it sends any record.
 - ``since=N`` carries this device's own versions numbered N and up again (the office says
   which numbers it is missing).
 - ``everything`` carries every version held here, with the seals and cards that vouch for
-  them: how changes reach other laptops through the office, and how a laptop sends again
-  whatever may have been lost.
+  them: how a laptop sends again whatever may have been lost.
+- At the office, ``grid=G`` carries grid G's persons and the records that belong to them (their
+  follow-ups), every version of each, for the trusted laptops of grid G only; ``for_device``
+  the same for one laptop (its grid). How a new or replaced laptop gets its grid's registry.
 
-Own versions are sealed (fieldkit.seals) before they leave. A laptop encrypts to its office's
-key when it has one; the office encrypts to the laptops it trusts.
+Own versions are sealed (fieldkit.seals) before they leave. A laptop encrypts to its office;
+the office encrypts to the laptops the file is for (and to itself). The office's files also carry
+its trust decisions, the case number blocks it handed out (fieldkit.casenumbers) and its form
+and rule files (its data dir's forms/ folder), which its laptops take from then on.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fieldkit import bundle as bundles
-from fieldkit import devices, keys
+from fieldkit import casenumbers, devices, grids, keys
 from fieldkit.changes import SEQ
 from fieldkit.errors import FieldkitError
+from fieldkit.locations import forms_dir
 from fieldkit.records import Record
+from fieldkit.roster import find
 from fieldkit.seals import own_versions, seal_own, seals_covering
 from fieldkit.store import META_TABLE
+from fieldkit.versions import all_versions
 
 if TYPE_CHECKING:
     from fieldkit.workspace import Workspace
@@ -45,7 +52,8 @@ class Preview:
     versions: int
     by_form: dict[str, int]
     encrypted: bool
-    kind: str  # "changes", "from" or "all"
+    kind: str  # "changes", "from", "all" or "grid"
+    audience: str = ""  # who can open it, as people read it
 
     @property
     def everything(self) -> bool:
@@ -59,18 +67,109 @@ class ExportResult:
     preview: Preview
 
 
-def _kind(ws: Workspace, everything: bool, since: int | None) -> str:
+@dataclass(frozen=True)
+class Outgoing:
+    """What an export carries and for whom."""
+
+    kind: str
+    versions: list[Record]
+    readers: list[dict[str, Any]]  # the cards of the devices the file is encrypted to
+    grid: str = ""  # for a grid's laptops
+
+
+def _choose(
+    ws: Workspace,
+    *,
+    everything: bool = False,
+    since: int | None = None,
+    grid: str | None = None,
+    for_device: str | None = None,
+) -> Outgoing:
+    ident = ws.require_identity()
+    if grid is not None or for_device is not None:
+        return _for_grid(ws, grid, for_device)
     if everything or (since is None and ws.store.get_meta(EVERYTHING_NEXT)):
-        return "all"
-    return "changes" if since is None else "from"
+        kind, versions = "all", list(ws.store.all_documents())
+    else:
+        kind = "changes" if since is None else "from"
+        after = ws.store.get_meta(EXPORTED, 0) if since is None else since - 1
+        versions = own_versions(ws.store, ident.device, after)
+    # A laptop encrypts to its office's box key alone (see _recipients).
+    readers = _trusted_laptops(ws) if ident.role == "office" else []
+    return Outgoing(kind, versions, readers)
 
 
-def _outgoing(ws: Workspace, kind: str, since: int | None) -> list[Record]:
-    store, me = ws.store, ws.require_identity().device
-    if kind == "all":
-        return list(store.all_documents())
-    after = store.get_meta(EXPORTED, 0) if kind == "changes" else max(0, (since or 1) - 1)
-    return own_versions(store, me, after)
+def _trusted_laptops(ws: Workspace, grid: str | None = None) -> list[dict[str, Any]]:
+    ident = ws.require_identity()
+    book = devices.trust_book(ws.store, ident)
+    return [
+        doc["card"]
+        for device, doc in sorted(ws.store.table_docs(devices.DEVICES).items())
+        if device != ident.device
+        and "card" in doc
+        and doc["card"]["role"] != "office"
+        and book.standing(device).trusted
+        and (grid is None or doc["card"]["grid"] == grid)
+    ]
+
+
+def _for_grid(ws: Workspace, grid: str | None, for_device: str | None) -> Outgoing:
+    ident = ws.require_identity()
+    if ident.role != "office":
+        raise FieldkitError("只有街道电脑能按网格导出（本机是网格员电脑）")
+    if for_device is not None:
+        card = _trusted_card(ws, for_device)
+        grid, readers = card["grid"], [card]
+    else:
+        _check_grid(ws, grid)
+        readers = _trusted_laptops(ws, grid)
+        if not readers:
+            raise FieldkitError(
+                f"还没有信任“{grid}”的电脑，文件没有人能打开。请让该网格的电脑先导出一次"
+                "（第一次导出即使没有记录也会生成文件），在本机导入后核对指纹并信任"
+                "（fieldkit devices trust 指纹），再按网格导出"
+            )
+    return Outgoing("grid", grid_versions(ws, grid), readers, grid)
+
+
+def _trusted_card(ws: Workspace, query: str) -> dict[str, Any]:
+    card = find(ws, query)
+    book = devices.trust_book(ws.store, ws.require_identity())
+    if not book.standing(card["device"]).trusted or card["role"] == "office":
+        raise FieldkitError(
+            f"{card['worker']}（{card['grid']}，指纹 {devices.fingerprint(card['device'])}）"
+            "不是已信任的网格员电脑，不能为它导出"
+        )
+    return card
+
+
+def _check_grid(ws: Workspace, grid: str | None) -> None:
+    if not grid:
+        raise FieldkitError("请写要导出的网格")
+    grids.require(ws.forms, grid)
+
+
+def grid_versions(ws: Workspace, grid: str) -> list[Record]:
+    """Every version of grid `grid`'s persons and of the records pointing at them."""
+    store = ws.store
+    persons = [
+        r["id"]
+        for r in store.current(grids.REGISTRY, include_deleted=True)
+        if r["data"].get(grids.FIELD) == grid
+    ]
+    wanted = set(persons)
+    linked = [
+        r["id"]
+        for form in ws.forms
+        if (
+            fields := [
+                f.id for f in form.fields if f.type == "reference" and f.ref_form == grids.REGISTRY
+            ]
+        )
+        for r in store.current(form.id, include_deleted=True)
+        if any(r["data"].get(f) in wanted for f in fields)
+    ]
+    return [v for rid in (*persons, *linked) for v in all_versions(store, rid)]
 
 
 def enrols(ws: Workspace) -> bool:
@@ -80,32 +179,48 @@ def enrols(ws: Workspace) -> bool:
     return ident.role != "office" and ws.store.get_meta(LAST) is None
 
 
-def _recipients(ws: Workspace) -> list[bytes]:
-    """Who can open this data dir's files: the office, or at the office its trusted laptops."""
+def _recipients(ws: Workspace, out: Outgoing) -> list[bytes]:
+    """Who can open the file: the office (for a laptop), or the laptops it is for, and always
+    the writer itself."""
     ident = ws.require_identity()
     if ident.role != "office":
-        return [keys.unb64(ident.office_box, 32)] if ident.office_box else []
-    book = devices.trust_book(ws.store, ident)
-    return [
-        devices.box_public(doc["card"])
-        for device, doc in sorted(ws.store.table_docs(devices.DEVICES).items())
-        if device != ident.device and book.standing(device).trusted
-    ]
+        keys_ = [keys.unb64(ident.office_box, 32)] if ident.office_box else []
+    else:
+        keys_ = [devices.box_public(c) for c in out.readers]
+    return [*keys_, ws.keys.box_public] if keys_ else []
 
 
-def preview(ws: Workspace, *, everything: bool = False, since: int | None = None) -> Preview:
-    kind = _kind(ws, everything, since)
-    return _preview(ws, _outgoing(ws, kind, since), kind)
+def _audience(ws: Workspace, out: Outgoing) -> str:
+    ident = ws.require_identity()
+    if ident.role != "office":
+        return "街道" if ident.encrypts else ""
+    names = "、".join(f"{c['worker']}（{c['grid']}）" for c in out.readers)
+    return names
 
 
-def _preview(ws: Workspace, versions: list[Record], kind: str) -> Preview:
+def preview(
+    ws: Workspace,
+    *,
+    everything: bool = False,
+    since: int | None = None,
+    grid: str | None = None,
+    for_device: str | None = None,
+) -> Preview:
+    out = _choose(ws, everything=everything, since=since, grid=grid, for_device=for_device)
+    return _preview(ws, out)
+
+
+def _preview(ws: Workspace, out: Outgoing) -> Preview:
     current: dict[str, str] = {}
-    for rec in versions:
+    for rec in out.versions:
         current[rec["id"]] = rec["form"]
     counts = Counter(current.values())
     by_form = {f.id: counts.pop(f.id) for f in ws.forms if f.id in counts}
     by_form.update(counts)  # forms this version does not know, kept and sent on
-    return Preview(len(current), len(versions), by_form, bool(_recipients(ws)), kind)
+    encrypted = bool(_recipients(ws, out))
+    return Preview(
+        len(current), len(out.versions), by_form, encrypted, out.kind, _audience(ws, out)
+    )
 
 
 def export(
@@ -114,6 +229,8 @@ def export(
     *,
     everything: bool = False,
     since: int | None = None,
+    grid: str | None = None,
+    for_device: str | None = None,
     now: datetime | None = None,
 ) -> ExportResult:
     """Write a bundle into `folder` (see the module's doc for what goes in it).
@@ -130,33 +247,37 @@ def export(
         raise FieldkitError(
             f"本机的变更编号是 1 到 {made}，没有第 {since} 号" if made else "本机还没有任何变更"
         )
+    out = _choose(ws, everything=everything, since=since, grid=grid, for_device=for_device)
     with store.transaction() as tx:
         seal_own(store, tx, ws.keys, at)
-    kind = _kind(ws, everything, since)
-    versions = _outgoing(ws, kind, since)
-    info = _preview(ws, versions, kind)
-    if not versions and kind == "changes" and not enrols(ws):
+        if ident.role == "office":
+            for year in _years(now.date()):
+                casenumbers.hand_out(ws, tx, [c["device"] for c in out.readers], year)
+    out = _choose(ws, everything=everything, since=since, grid=grid, for_device=for_device)
+    info = _preview(ws, out)
+    if not out.versions and out.kind == "changes" and not enrols(ws):
         return ExportResult(None, None, info)
-    recipients = _recipients(ws)
+    recipients = _recipients(ws, out)
     if ident.role == "office" and not recipients:
         raise FieldkitError(
             "本机还没有信任任何网格员电脑，导出的文件没有人能打开。请先导入各电脑的文件，"
             "核对指纹后信任（fieldkit devices trust 指纹）"
         )
-    if recipients:
-        recipients.append(ws.keys.box_public)  # the writer can always read its own file
+    versions = out.versions
     mine = [r["seq"] for r in versions if r["device"] == ident.device and "seq" in r]
-    own = [min(mine), max(mine)] if mine and (kind != "all" or len(mine) == made) else None
+    own = None
+    if (mine and out.kind in ("changes", "from")) or (out.kind == "all" and len(mine) == made):
+        own = [min(mine), max(mine)] if mine else None
     seals, unsealed = seals_covering(store, versions)
     if unsealed:  # made under keys lost since: they cannot be vouched for (made again, if heads)
         left_out = {id(r) for r in unsealed}
         versions = [r for r in versions if id(r) not in left_out]
-    card = devices.stored_card(store, ident.device)
+    office = ident.role == "office"
     data, manifest = bundles.build(
         versions,
         keys=ws.keys,
-        card=card,
-        kind=kind,
+        card=devices.stored_card(store, ident.device),
+        kind=out.kind,
         own=own,
         made=made,
         forms={f.id: f.version for f in ws.forms},
@@ -165,16 +286,33 @@ def export(
         decisions=_decisions(ws),
         recipients=recipients,
         created_at=at,
+        audience=out.grid,
+        blocks=casenumbers.blocks_made_here(ws) if office else None,
+        forms_files=_form_files(ws) if office else None,
     )
+    name_grid = out.grid or ident.grid
     path = bundles.write_atomically(
-        Path(folder), bundles.bundle_name(ident.worker, ident.grid, now), data
+        Path(folder), bundles.bundle_name(ident.worker, name_grid, now), data
     )
     with store.transaction() as tx:
-        if kind != "from":
+        if out.kind in ("changes", "all"):
             tx.set_meta(EXPORTED, made)
             tx.remove(META_TABLE, EVERYTHING_NEXT)
         tx.set_meta(LAST, {"file": str(path), "at": at, "records": info.records})
     return ExportResult(path, manifest, info)
+
+
+def _years(today: date) -> list[str]:
+    """The years laptops need case numbers for: this one, and the next one in December."""
+    return [str(today.year), *([str(today.year + 1)] if today.month == 12 else [])]
+
+
+def _form_files(ws: Workspace) -> dict[str, str]:
+    """The office's form and rule files (its forms/ folder), for its laptops to take."""
+    folder = forms_dir(ws.root)
+    if not folder.is_dir():
+        return {}
+    return {p.name: p.read_text(encoding="utf-8-sig") for p in sorted(folder.glob("*.toml"))}
 
 
 def _cards(ws: Workspace, seals: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ is a union of sets: importing a file twice, or files in any order, gives the sam
 from __future__ import annotations
 
 import gc
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fieldkit import bundle as bundles
-from fieldkit import devices, gaps, held, keys
+from fieldkit import casenumbers, devices, formsync, gaps, held, keys
 from fieldkit.errors import FieldkitError
 from fieldkit.held import HELD
 from fieldkit.import_check import Ahead, CheckAhead, ImportCheck, Verdicts, worth_checking_ahead
@@ -81,8 +82,12 @@ class Plan:
     )
     rejected: dict[str, dict[str, Any]] = field(default_factory=dict)
     decisions: list[dict[str, Any]] = field(default_factory=list)  # news for this data dir
+    blocks: list[dict[str, Any]] = field(default_factory=list)  # case numbers from the office
+    forms: dict[str, str] | None = None  # the office's form files, newer than those in use
     held: dict[str, Any] | None = None  # the held-file entry, when the file is held
     untrusted: list[str] = field(default_factory=list)  # devices that made it held
+    arrived: Counter[str] = field(default_factory=Counter)  # new records by form
+    newer_forms: dict[str, int] = field(default_factory=dict)  # form -> a newer version seen
 
 
 class Merger:
@@ -143,7 +148,32 @@ class Merger:
             plan.untrusted = sorted(untrusted)
             plan.held = self._held_entry(bundle, plan.untrusted)
             plan.counts.held = m.records
+        elif m.device == self.ident.office and book.follows_office():
+            self._from_office(plan)
         return plan
+
+    def _from_office(self, plan: Plan) -> None:
+        """Take what only this data dir's office may give: case number blocks for this laptop,
+        and its form files if this file is newer than the ones in use (checked: they load)."""
+        bundle, me = plan.bundle, self.ident.device
+        card = bundle.cards.get(self.ident.office) or devices.stored_card(
+            self.store, self.ident.office
+        )
+        public = devices.sign_public(card)
+        plan.blocks = [
+            b
+            for b in bundle.blocks
+            if type(b) is dict
+            and b.get("device") == me
+            and casenumbers.block_problem(b, public) is None
+        ]
+        created = bundle.manifest.created_at
+        if bundle.forms is not None and created > self.store.get_meta(formsync.FROM, ""):
+            try:
+                formsync.check(bundle.forms)
+            except formsync.FormError as exc:
+                raise Refused(f"街道发来的表单有错误，请联系街道（{exc}）") from None
+            plan.forms = bundle.forms
 
     def _valid_decision(self, decision: Any, bundle: bundles.Bundle) -> bool:
         """Whether a decision in a file counts here: only this data dir's office's do. (This
@@ -181,6 +211,16 @@ class Merger:
         }
 
     # -- merging ------------------------------------------------------------------------
+
+    def take_forms(self, files: dict[str, str], created_at: str) -> list[str]:
+        """Use the office's form files from now on; what changed, as users read it."""
+        ws, old = self.ws, self.ws.forms
+        formsync.install(ws.root, files)
+        with self.store.transaction() as tx:
+            tx.set_meta(formsync.FROM, created_at)
+        ws.reload_forms()
+        self.check = ImportCheck(ws.forms, ws.today())
+        return formsync.changes(old, ws.forms)
 
     def heads(self, record_id: str) -> list[Record]:
         """A record's heads as the files so far left them."""
@@ -228,6 +268,10 @@ class Merger:
                 entry = touched[rid] = (before, before, {})
             if rec["version"] in entry[2] or self._known(rec, entry[1]):
                 continue
+            form = self.check.forms.get(rec["form"])
+            if form is not None and rec["form_version"] > form.version:
+                newer = plan.newer_forms
+                newer[rec["form"]] = max(rec["form_version"], newer.get(rec["form"], 0))
             if checked is not None:  # the first version to check: were they checked ahead?
                 verdicts, checked = checked(), None
             reasons = self.check.problems(rec) if verdicts is None else verdicts.get(n)
@@ -244,6 +288,8 @@ class Merger:
         for rid, (before, after, added) in touched.items():
             if added:
                 plan.changes[rid] = (before, after, list(added.values()))
+                if not before:
+                    plan.arrived[after[0]["form"]] += 1
             _count(plan.counts, before, after)
         self._follow(plan)
         return plan
@@ -283,6 +329,9 @@ class Merger:
                 tx.put(
                     devices.TRUST, devices.trust_key(decision["by"], decision["device"]), decision
                 )
+            for block in plan.blocks:
+                key = casenumbers.block_key(block["by"], block["device"], block["year"])
+                tx.put(casenumbers.BLOCKS, key, block)
             if plan.held is not None:
                 if self.store.doc(HELD, bundle.file_sha256) is None:
                     tx.put(HELD, bundle.file_sha256, plan.held)
@@ -325,6 +374,9 @@ class FileResult:
     manifest: bundles.Manifest | None = None
     error: str | None = None  # why the file was refused (the store is untouched then)
     untrusted: list[str] = field(default_factory=list)  # held: the devices not trusted yet
+    arrived: dict[str, int] = field(default_factory=dict)  # new records by form
+    forms_changed: list[str] = field(default_factory=list)  # forms taken from the office
+    newer_forms: dict[str, int] = field(default_factory=dict)  # form -> newer version it used
     from_held: bool = False  # a file held earlier, merged now
     held_name: str = ""  # the name it arrived with, for a held file
 
@@ -339,6 +391,7 @@ class ImportReport:
     dry_run: bool
     missing: list[dict[str, Any]] = field(default_factory=list)  # devices with changes missing
     new_devices: list[dict[str, Any]] = field(default_factory=list)  # to trust, with their cards
+    renumbered: list[casenumbers.Renumbered] = field(default_factory=list)  # office: case numbers
 
     @property
     def totals(self) -> Counts:
@@ -357,12 +410,18 @@ class ImportReport:
             "dry_run": self.dry_run,
             "missing": self.missing,
             "untrusted": self.new_devices,
+            "renumbered": [
+                {"record": r.record["id"], "old": r.old, "new": r.new} for r in self.renumbered
+            ],
             "files": [
                 {
                     "file": str(f.path),
                     "ok": f.error is None,
                     **({"error": f.error} if f.error else f.counts.as_dict()),
                     **({"held_for": f.untrusted} if f.untrusted else {}),
+                    **({"arrived": f.arrived} if f.arrived else {}),
+                    **({"forms_changed": f.forms_changed} if f.forms_changed else {}),
+                    **({"newer_forms": f.newer_forms} if f.newer_forms else {}),
                 }
                 for f in self.files
             ],
@@ -405,7 +464,14 @@ def import_files(
         dry_run,
         gaps.missing_changes(ws.store, book),
         held.waiting_devices(ws.store, book),
+        [] if dry_run else number_cases(ws),
     )
+
+
+def number_cases(ws: Workspace) -> list[casenumbers.Renumbered]:
+    """At the office, after a merge: case numbers for the cases that came without one, and new
+    numbers where two cases came with the same (fieldkit.casenumbers)."""
+    return casenumbers.confirm(ws) if ws.require_identity().role == "office" else []
 
 
 def retry_held(merger: Merger) -> list[FileResult]:
@@ -510,10 +576,14 @@ def _one_file(
         merger.plan(plan, verdicts)
     result.untrusted = plan.untrusted
     result.counts = plan.counts
+    result.arrived = dict(plan.arrived)
+    result.newer_forms = plan.newer_forms
     if not merger.dry_run:
         if plan.held is not None:
             held.keep_copy(merger.ws.root, b)
         _apply(merger, plan, number, from_held)
+        if plan.forms is not None:
+            result.forms_changed = merger.take_forms(plan.forms, b.manifest.created_at)
     return result
 
 

@@ -7,8 +7,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from fieldkit import grids
+
 if TYPE_CHECKING:
+    from fieldkit.casenumbers import Renumbered
     from fieldkit.merge import Counts, FileResult
+    from fieldkit.workspace import Workspace
 
 COUNT_LABELS = (
     ("new", "新增"),
@@ -111,3 +115,36 @@ def standing_text(row: dict[str, Any]) -> str:
             return STANDING["office"]
         return STANDING["by_office" if row["by_office"] else "trusted"]
     return STANDING["untrusted"]
+
+
+def arrival_lines(f: FileResult, labels: dict[str, str]) -> list[str]:
+    """What a file brought besides its counts: records by form, the office's form updates, and
+    forms newer than this data dir's (indented under the file's line)."""
+    out = []
+    if f.arrived:
+        got = "，".join(f"{labels.get(k, k)} {n} 条" for k, n in f.arrived.items())
+        out.append(f"  收到新记录：{got}")
+    if f.forms_changed:
+        out.append(f"  表单已更新为街道的版本：{'；'.join(f.forms_changed)}。以后录入按新表单")
+    for form_id, version in f.newer_forms.items():
+        out.append(
+            f"  注意：有“{labels.get(form_id, form_id)}”记录用的是第 {version} 版表单，比本机的新："
+            "请更新本机 forms/ 中的表单（或升级 fieldkit）"
+        )
+    return out
+
+
+def renumbered_line(r: Renumbered) -> str:
+    parties = r.record["data"].get("parties", "")
+    if r.old:
+        return f"案号重复，已重新编号：{r.old}（{parties}）→ {r.new}"
+    return f"已编案号：{parties} → {r.new}"
+
+
+def grid_note(ws: Workspace) -> str:
+    """A note when this data dir's grid is not on the office's list ('' if it is, or no list)."""
+    ident = ws.identity
+    if ident is None or ident.role == "office":
+        return ""
+    problem = grids.problem(ws.forms, ident.grid)
+    return f"本机的网格{problem}。请运行 fieldkit init --grid 正确的网格名" if problem else ""

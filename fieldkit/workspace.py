@@ -6,7 +6,6 @@ checked, defaulted and versioned the same way.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from fieldkit import convert, devices, idnumber, keys, schedule
+from fieldkit import casenumbers, convert, devices, grids, idnumber, keys, schedule
 from fieldkit.changes import SEQ, ChangeSet
 from fieldkit.errors import FieldkitError
 from fieldkit.export import EVERYTHING_NEXT, EXPORTED
@@ -79,6 +78,11 @@ class Workspace:
     def close(self) -> None:
         self.store.close()
 
+    def reload_forms(self) -> None:
+        """Read the form definitions again (after the office's forms were installed)."""
+        self.forms = load_forms(forms_dir(self.root))
+        self._label_cache.clear()
+
     def __enter__(self) -> Workspace:
         return self
 
@@ -121,6 +125,7 @@ class Workspace:
         for text, what in ((worker, "网格员姓名"), (grid, "网格"), (org or "", "单位")):
             if problem := devices.name_problem(text.strip(), what):
                 raise FieldkitError(problem)
+        grids.require(self.forms, grid.strip())
         old = self.identity
         self._keys = keys.load_or_create(self.root)
         office, office_box = (old.office, old.office_box) if old else (None, None)
@@ -238,6 +243,11 @@ class Workspace:
             f = form.field(form.unique)
             title = other["data"].get(form.title_field, "")
             outcome.errors.append(Problem(f.id, f.label, f"已登记（{title}），请打开已有记录"))
+        if form.id == grids.REGISTRY and form.has(grids.FIELD):
+            grid = outcome.data.get(grids.FIELD)
+            if grid and (message := grids.problem(self.forms, str(grid))):
+                f = form.field(grids.FIELD)
+                outcome.errors.append(Problem(f.id, f.label, message))
         return outcome
 
     def _kept_value(self, form: Form, record_id: str | None, data: dict[str, Any]) -> bool:
@@ -292,7 +302,8 @@ class Workspace:
                 proposed, _ = self.proposed_visit(data)
                 return proposed.isoformat() if proposed else None
             if rule == "case_number":
-                return self.next_case_number(str(data.get("accepted") or self.today().isoformat()))
+                accepted = str(data.get("accepted") or self.today().isoformat())
+                return casenumbers.next_number(self, accepted) or None
         except ValueError:
             return None  # an unparsable input date: no default until it is fixed
         return None
@@ -316,24 +327,6 @@ class Workspace:
         form = self.form("followup")
         labels = self._labels(form, form.field("departments"))
         return "、".join(labels.get(code, code) for code in rule.joint)
-
-    def next_case_number(self, accepted: str) -> str:
-        """The next mediation case number of the year, from the pattern in rules.toml."""
-        pattern = self.forms.rules.get("case_number", {}).get("pattern", "({year}){abbr}第{seq}号")
-        ident = self.identity
-        year, abbr = accepted[:4], ident.abbr if ident else ""
-        regex = re.compile(
-            re.escape(pattern)
-            .replace(r"\{year\}", year)
-            .replace(r"\{abbr\}", re.escape(abbr))
-            .replace(r"\{seq\}", r"(\d+)")
-        )
-        seqs = [
-            int(m.group(1))
-            for r in self.store.current("mediation")
-            if (m := regex.fullmatch(str(r["data"].get("case_no", ""))))
-        ]
-        return pattern.format(year=year, abbr=abbr, seq=max(seqs, default=0) + 1)
 
     # -- changes ----------------------------------------------------------------------------
 

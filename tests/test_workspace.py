@@ -47,13 +47,6 @@ def test_followup_by_id_number_proposes_the_next_visit_from_the_assessment(ws):
     assert visit["data"]["visitors"] == "李娜"
 
 
-def test_case_numbers_follow_the_pattern_and_count_up(ws):
-    first = ws.add("mediation", MEDIATION)
-    second = ws.add("mediation", MEDIATION)
-    assert first["data"]["case_no"] == "(2026)东人调字第1号"
-    assert second["data"]["case_no"] == "(2026)东人调字第2号"
-
-
 def test_edit_makes_a_new_version_and_keeps_history(ws):
     rec = ws.add("mediation", MEDIATION)
     edited = ws.edit(rec["id"], {"result": "调解成功", "agreement": "书面", "closed": "2026-11-24"})

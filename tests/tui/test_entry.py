@@ -169,7 +169,8 @@ async def test_every_form_by_keyboard(root: Path):
                 "participants": 120,
             }
         if form_id == "mediation":
-            assert records[0]["data"]["case_no"] == "(2026)东人调字第1号"
+            # A laptop with no block of case numbers from its office leaves it to the office.
+            assert "case_no" not in records[0]["data"]
             assert records[0]["data"]["mediators"] == "李娜"
 
 
