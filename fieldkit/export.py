@@ -172,6 +172,19 @@ def grid_versions(ws: Workspace, grid: str) -> list[Record]:
     return [v for rid in (*persons, *linked) for v in all_versions(store, rid)]
 
 
+def targets(ws: Workspace) -> list[tuple[str, str]]:
+    """At the office, whom it can export to besides everyone: (label, "grid:G") for each grid
+    with a trusted laptop, and (label, "device:D") for each trusted laptop. Empty on a laptop."""
+    if ws.require_identity().role != "office":
+        return []
+    laptops = _trusted_laptops(ws)
+    grids_ = sorted({c["grid"] for c in laptops}, key=grids.sort_key(ws.forms))
+    return [
+        *((f"{g}的人员和随访（该网格的电脑能打开）", f"grid:{g}") for g in grids_),
+        *((f"{c['worker']}（{c['grid']}）一台电脑", f"device:{c['device']}") for c in laptops),
+    ]
+
+
 def enrols(ws: Workspace) -> bool:
     """Whether the next plain export is written even with nothing in it: a laptop's first, so
     that the office can trust the laptop before it sends any record."""

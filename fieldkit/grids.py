@@ -19,6 +19,12 @@ def names(forms: FormSet) -> list[str]:
     return [str(n) for n in forms.template("grids").get("names", [])]
 
 
+def sort_key(forms: FormSet):
+    """Grids in the office's order, the others after them by name."""
+    order = {name: n for n, name in enumerate(names(forms))}
+    return lambda grid: (order.get(grid, len(order)), grid)
+
+
 def problem(forms: FormSet, grid: str) -> str | None:
     """Why `grid` is not a grid of the list (Chinese), or None."""
     listed = names(forms)

@@ -28,6 +28,7 @@ from textual.widgets import (
     Input,
     Label,
     ProgressBar,
+    Select,
     SelectionList,
     Static,
     TabbedContent,
@@ -36,6 +37,7 @@ from textual.widgets import (
 
 from fieldkit import bundle, devices, export, idnumber, merge, outfiles, review
 from fieldkit import sync_messages as words
+from fieldkit.errors import FieldkitError
 from fieldkit.tui import text
 from fieldkit.tui.devices_tab import (
     TAB_DEVICES,
@@ -69,6 +71,9 @@ NOT_ENCRYPTED = (
     "（在“网格员信息”或命令行 fieldkit init --office-key 中配置）"
 )
 FOLDER = "导出到文件夹（如 U 盘）"
+TARGET_PROMPT = "导出给"
+TARGET_ALL = "全部记录（已信任的网格员电脑都能打开）"
+READERS = "只有这些电脑能打开：{who}。"
 ALL_RECORDS = "导出全部记录（不只是上次导出以来的变化）"
 BTN_EXPORT = "导出"
 PREVIEW = "将导出 {records} 条记录：{detail}。"
@@ -186,6 +191,7 @@ class SyncScreen(Screen[None]):
         with TabbedContent(id="sync-tabs"):
             with TabPane(TAB_EXPORT, id="export"), VerticalScroll():
                 yield Static("", id="export-encryption", classes="line", markup=False)
+                yield Select[str]([], id="export-target", prompt=TARGET_PROMPT)
                 yield Label(FOLDER, classes="section-title")
                 yield Input(exports, id="export-folder")
                 yield Checkbox(ALL_RECORDS, id="export-all")
@@ -267,6 +273,8 @@ class SyncScreen(Screen[None]):
             pane.can_focus = False  # Tab goes from the tabs straight to the pane's controls
         self.query_one("#import-progress", ProgressBar).display = False
         self.query_one("#btn-stale", Button).display = False
+        self.query_one("#export-target", Select).display = False
+        self.load_targets()
         self.load_preview()
         self.load_review()
         self.query_one(DevicesPane).load()
@@ -279,21 +287,53 @@ class SyncScreen(Screen[None]):
     # -- export ----------------------------------------------------------------------------
 
     @on(Checkbox.Changed, "#export-all")
+    @on(Select.Changed, "#export-target")
     @guarded
     def all_changed(self) -> None:
         self.load_preview()
 
+    def _export_choice(self) -> dict[str, Any]:
+        """The export's arguments from the form: the office's target, or everything."""
+        target = self.query_one("#export-target", Select)
+        if target.display and isinstance(target.value, str) and ":" in target.value:
+            kind, _, value = target.value.partition(":")
+            return {"grid": value} if kind == "grid" else {"for_device": value}
+        return {"everything": self.query_one("#export-all", Checkbox).value}
+
+    @work(thread=True, exclusive=True, group="sync-targets")
+    def load_targets(self) -> None:
+        """At the office: export to a grid's laptops or one laptop (laptops export to it)."""
+        app = self.fk
+        with app.ws_lock:
+            options = export.targets(app.ws)
+        app.call_from_thread(self._show_targets, options)
+
+    def _show_targets(self, options: list[tuple[str, str]]) -> None:
+        target = self.query_one("#export-target", Select)
+        target.display = bool(options)
+        target.set_options([(TARGET_ALL, "all"), *options] if options else [])
+        if options:
+            target.value = "all"
+
     @work(thread=True, exclusive=True, group="sync-preview")
     def load_preview(self) -> None:
         app = self.fk
-        everything = self.query_one("#export-all", Checkbox).value
+        choice = self._export_choice()
         with app.ws_lock:
             ws = app.ws
-            info = export.preview(ws, everything=everything)
+            try:
+                info = export.preview(ws, **choice)
+            except FieldkitError as exc:  # e.g. a grid with no trusted laptop yet
+                app.call_from_thread(self._show_unexportable, str(exc))
+                return
             labels = {f.id: f.label for f in ws.forms}
             first = export.enrols(ws)
             encryption = self._encryption(info)
         app.call_from_thread(self._show_preview, info, labels, first, encryption)
+
+    def _show_unexportable(self, reason: str) -> None:
+        self.query_one("#export-preview", Static).update(reason)
+        self.query_one("#btn-export", Button).disabled = True
 
     def _encryption(self, info: export.Preview) -> tuple[str, bool]:
         """Who can open an export from here, and whether that needs a warning (under the lock)."""
@@ -328,6 +368,8 @@ class SyncScreen(Screen[None]):
             line = wording.format(records=info.records, detail=detail)
             if info.versions > info.records:
                 line += PREVIEW_EXTRA.format(n=info.versions - info.records)
+        if info.kind in ("grid", "all") and info.audience and self.fk.ws.identity.role == "office":
+            line += READERS.format(who=info.audience)
         self.query_one("#export-preview", Static).update(line)
         # The first export is written even with no records: it lets the office trust this laptop.
         self.query_one("#btn-export", Button).disabled = not (info.records or first)
@@ -343,14 +385,14 @@ class SyncScreen(Screen[None]):
             self.notify(FOLDER, severity="warning")
             return
         self.busy = True
-        self.run_export(Path(folder).expanduser(), self.query_one("#export-all", Checkbox).value)
+        self.run_export(Path(folder).expanduser(), self._export_choice())
 
     @work(thread=True, exclusive=True, group="sync-export", exit_on_error=False)
-    def run_export(self, folder: Path, everything: bool) -> None:
+    def run_export(self, folder: Path, choice: dict[str, Any]) -> None:
         app = self.fk
         try:
             with app.ws_lock:
-                result = export.export(app.ws, folder, everything=everything)
+                result = export.export(app.ws, folder, **choice)
         except Exception as exc:
             app.call_from_thread(self._failed, exc)
             return
@@ -485,6 +527,11 @@ class SyncScreen(Screen[None]):
         summary.update(line)
         summary.set_class(bool(report.refused), "warn")
         notes = [REFUSED_LINE.format(name=f.name, error=f.error) for f in report.refused]
+        labels = {f.id: f.label for f in self.fk.ws.forms}
+        for f in report.files:
+            if f.error is None and (arrivals := words.arrival_lines(f, labels)):
+                notes += [f"{f.name}：", *arrivals]
+        notes += [words.renumbered_line(r) for r in report.renumbered]
         notes += [new_device_line(d) for d in report.new_devices]
         notes += [missing_line(m) for m in report.missing]
         notes_widget = self.query_one("#import-notes", Static)

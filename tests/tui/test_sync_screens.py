@@ -342,3 +342,49 @@ async def test_office_export_line_says_whom_files_are_for(office: Path, tmp_path
         screen = await open_sync(pilot)
         assert "导出文件加密给已信任的网格员电脑" in text_of(screen, "#export-encryption")
         no_errors(app)
+
+
+async def test_the_office_exports_a_grids_registry_for_its_laptops(office: Path, tmp_path: Path):
+    """The office picks a grid in the export tab: the preview says what goes and who can open
+    it; the laptop importing it is told what arrived."""
+    with Workspace(office, today=TODAY) as hub:
+        laptop = open_site(tmp_path / "laptop", "李娜", "第一网格", office=hub)
+        introduce(hub, laptop)
+        person = hub.add("person", {**PERSON, "grid": "第一网格"})
+        hub.add("followup", {**VISIT, "person": person["id"]})
+        hub.add("person", {**PERSON, "name": "张伟", "id_number": "110105198001010016", "category": "刑满释放人员", "level": "一般", "grid": "第二网格"})  # fmt: skip
+        laptop.close()
+    app = make_app(office)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_sync(pilot)
+        target = screen.query_one("#export-target")
+        assert target.display
+        target.value = "grid:第一网格"
+        await settle(pilot)
+        await wait_idle(pilot, screen)
+        preview = text_of(screen, "#export-preview")
+        assert "特殊人群 1，随访记录 1" in preview and "李娜（第一网格）" in preview
+        screen.query_one("#export-folder").value = str(tmp_path / "stick")
+        await pilot.click("#btn-export")
+        await wait_idle(pilot, screen)
+        await settle(pilot)
+        (written,) = (tmp_path / "stick").glob("*.fkb")
+        assert "第一网格" in written.name
+        no_errors(app)
+    app = make_app(tmp_path / "laptop")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_sync(pilot)
+        assert not screen.query_one("#export-target").display  # a laptop exports to its office
+        screen.query_one(TabbedContent).active = "import"
+        await settle(pilot)
+        screen.query_one("#import-folder").value = str(tmp_path / "stick")
+        await pilot.click("#btn-find")
+        await settle(pilot)
+        files = screen.query_one("#files", SelectionList)
+        files.select_all()
+        await pilot.click("#btn-import")
+        await wait_idle(pilot, screen)
+        await settle(pilot)
+        notes = text_of(screen, "#import-notes")
+        assert "收到新记录：特殊人群 1 条，随访记录 1 条" in notes
+        no_errors(app)
