@@ -295,9 +295,13 @@ class SyncScreen(Screen[None]):
     def _export_choice(self) -> dict[str, Any]:
         """The export's arguments from the form: the office's target, or everything."""
         target = self.query_one("#export-target", Select)
-        if target.display and isinstance(target.value, str) and ":" in target.value:
+        if target.display and isinstance(target.value, str):
             kind, _, value = target.value.partition(":")
-            return {"grid": value} if kind == "grid" else {"for_device": value}
+            if kind == "grid":
+                return {"grid": value}
+            if kind == "device":
+                return {"for_device": value}
+            return {"everything": True}  # the office's "everyone"
         return {"everything": self.query_one("#export-all", Checkbox).value}
 
     @work(thread=True, exclusive=True, group="sync-targets")
@@ -311,6 +315,8 @@ class SyncScreen(Screen[None]):
     def _show_targets(self, options: list[tuple[str, str]]) -> None:
         target = self.query_one("#export-target", Select)
         target.display = bool(options)
+        # At the office the target says what goes: "everything" needs no box of its own.
+        self.query_one("#export-all", Checkbox).display = not options
         target.set_options([(TARGET_ALL, "all"), *options] if options else [])
         if options:
             target.value = "all"
