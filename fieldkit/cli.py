@@ -404,10 +404,10 @@ def cmd_export(root: Path, args) -> int:
 
 
 def cmd_import(root: Path, args) -> int:
-    from fieldkit import merge, review
+    from fieldkit import intake, review
 
     with Workspace(root) as ws:
-        report = merge.import_files(
+        report = intake.import_files(
             ws, [Path(b).expanduser() for b in args.bundles], dry_run=args.dry_run
         )
         if not report.files:
@@ -437,6 +437,11 @@ def cmd_import(root: Path, args) -> int:
         how = f"运行：fieldkit devices trust {d['device'][:8]}"
         err.print(words.new_device_line(d, how), markup=False)
     _print_missing(report.missing)
+    for d in report.moved:
+        how = f"运行：fieldkit devices trust {d['device'][:8]}"
+        err.print(words.moved_line(d, how), markup=False)
+    if report.combined:
+        err.print(words.combined_line(len(report.combined)), markup=False)
     for r in report.renumbered:
         err.print(words.renumbered_line(r), markup=False)
     if grid_note:
@@ -513,6 +518,10 @@ def cmd_devices(root: Path, args) -> int:
                 out.print(f"已停用 {who}：它已有的记录保留，此后的文件不再接收。", markup=False)
             for f in result.merged:
                 out.print(words.file_line(f), markup=False)
+            if result.settled.combined:
+                err.print(words.combined_line(len(result.settled.combined)), markup=False)
+            for r in result.settled.renumbered:
+                err.print(words.renumbered_line(r), markup=False)
             _print_missing(roster.missing(ws))
             return 0
         rows = roster.rows(ws)

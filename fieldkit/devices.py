@@ -14,6 +14,7 @@ and its bundles carry those decisions), unless it decided otherwise itself.
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -35,7 +36,7 @@ TRUST = "trust"  # "<decider>:<device>" -> a signed decision
 ROLES = ("laptop", "office")
 TRUSTED, REVOKED = "trusted", "revoked"
 CARD_FIELDS = ("device", "sign_key", "box_key", "worker", "grid", "org", "role", "at", "sig")
-DECISION_FIELDS = ("by", "device", "sign_key", "state", "upto", "at", "sig")
+DECISION_FIELDS = ("by", "device", "sign_key", "grid", "state", "upto", "at", "sig")
 OFFICE_KEY_BEGIN = "-----BEGIN FIELDKIT OFFICE KEY-----"
 OFFICE_KEY_END = "-----END FIELDKIT OFFICE KEY-----"
 _MAX_TEXT = 200
@@ -148,6 +149,7 @@ def make_decision(
         "by": keys.device,
         "device": card["device"],
         "sign_key": card["sign_key"],
+        "grid": card["grid"],  # trusted as a laptop of this grid: a card that moves needs asking
         "state": state,
         "upto": upto,
         "at": at,
@@ -160,6 +162,8 @@ def decision_problem(doc: Any, decider_public: bytes) -> str | None:
     if type(doc) is not dict or set(doc) != set(DECISION_FIELDS):
         return "信任记录格式不对"
     if doc["state"] not in (TRUSTED, REVOKED) or type(doc["at"]) is not str:
+        return "信任记录格式不对"
+    if type(doc["grid"]) is not str or len(doc["grid"]) > MAX_NAME:
         return "信任记录格式不对"
     if doc["upto"] is not None and (type(doc["upto"]) is not int or doc["upto"] < 0):
         return "信任记录格式不对"
@@ -179,6 +183,7 @@ class Standing:
     state: str  # "self", TRUSTED, REVOKED or "unknown"
     upto: int | None = None  # REVOKED: versions numbered up to this are kept
     by_office: bool = False  # the office decided (this data dir has no decision of its own)
+    grid: str | None = None  # the grid it was trusted (or revoked) as
 
     @property
     def trusted(self) -> bool:
@@ -234,7 +239,7 @@ class TrustBook:
 def _standing(decision: dict[str, Any], sign_key: str | None, *, by_office: bool) -> Standing:
     if sign_key is not None and decision["sign_key"] != sign_key:
         return Standing("unknown")  # a decision about another key with the same id: not this one
-    return Standing(decision["state"], decision["upto"], by_office)
+    return Standing(decision["state"], decision["upto"], by_office, decision["grid"])
 
 
 # -- the office's key file ---------------------------------------------------------------
@@ -304,9 +309,52 @@ def trust_book(store: Store, ident: Any) -> TrustBook:
     return TrustBook(ident.device, ident.office, store.table_docs(TRUST))
 
 
+def find_card(store: Store, query: str) -> dict[str, Any]:
+    """A known device's card by its id or a unique start of its fingerprint (at least 4)."""
+    key = re.sub(r"[\s\-]", "", query).lower()
+    if len(key) < 4:
+        raise FieldkitError("请写设备编号或指纹，至少前 4 位")
+    cards = {d: doc["card"] for d, doc in store.table_docs(DEVICES).items() if "card" in doc}
+    if key in cards:
+        return cards[key]
+    hits = [c for d, c in cards.items() if d.startswith(key)]
+    if len(hits) == 1:
+        return hits[0]
+    if not hits:
+        raise FieldkitError(f"没有指纹以 {query} 开头的设备。运行 fieldkit devices 查看已知设备")
+    names = "、".join(f"{c['worker']}（{fingerprint(c['device'])}）" for c in hits)
+    raise FieldkitError(f"指纹以 {query} 开头的设备不止一台：{names}。请多写几位")
+
+
 def stored_card(store: Store, device: str) -> dict[str, Any] | None:
     doc = store.doc(DEVICES, device)
     return None if doc is None else doc.get("card")
+
+
+def moved(store: Store, book: TrustBook) -> list[dict[str, Any]]:
+    """Trusted devices whose card names another grid than the one they were trusted for: a
+    laptop moved to another grid (or one pretending to), asked about before it gets any grid's
+    records."""
+    out = []
+    for device, doc in store.table_docs(DEVICES).items():
+        card = doc.get("card")
+        standing = book.standing(device)
+        if (
+            card
+            and device != book.me
+            and standing.trusted
+            and standing.grid not in (None, card["grid"])
+        ):
+            out.append(
+                {
+                    "device": device,
+                    "fingerprint": fingerprint(device),
+                    "worker": card["worker"],
+                    "grid": card["grid"],
+                    "trusted_grid": standing.grid,
+                }
+            )
+    return out
 
 
 def note_sender(tx: Transaction, manifest: Any) -> None:

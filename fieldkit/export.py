@@ -31,7 +31,6 @@ from fieldkit.changes import SEQ
 from fieldkit.errors import FieldkitError
 from fieldkit.locations import forms_dir
 from fieldkit.records import Record
-from fieldkit.roster import find
 from fieldkit.seals import own_versions, seal_own, seals_covering
 from fieldkit.store import META_TABLE
 from fieldkit.versions import all_versions
@@ -100,17 +99,19 @@ def _choose(
 
 
 def _trusted_laptops(ws: Workspace, grid: str | None = None) -> list[dict[str, Any]]:
+    """The laptops this office trusts, as laptops of the grid they were trusted for (one whose
+    card moved to another grid since counts for neither: it must be trusted again)."""
     ident = ws.require_identity()
     book = devices.trust_book(ws.store, ident)
-    return [
-        doc["card"]
-        for device, doc in sorted(ws.store.table_docs(devices.DEVICES).items())
-        if device != ident.device
-        and "card" in doc
-        and doc["card"]["role"] != "office"
-        and book.standing(device).trusted
-        and (grid is None or doc["card"]["grid"] == grid)
-    ]
+    out = []
+    for device, doc in sorted(ws.store.table_docs(devices.DEVICES).items()):
+        card = doc.get("card")
+        if device == ident.device or card is None or card["role"] == "office":
+            continue
+        standing = book.standing(device)
+        if standing.trusted and standing.grid == card["grid"] and grid in (None, card["grid"]):
+            out.append(card)
+    return out
 
 
 def _for_grid(ws: Workspace, grid: str | None, for_device: str | None) -> Outgoing:
@@ -133,7 +134,7 @@ def _for_grid(ws: Workspace, grid: str | None, for_device: str | None) -> Outgoi
 
 
 def _trusted_card(ws: Workspace, query: str) -> dict[str, Any]:
-    card = find(ws, query)
+    card = devices.find_card(ws.store, query)
     book = devices.trust_book(ws.store, ws.require_identity())
     if not book.standing(card["device"]).trusted or card["role"] == "office":
         raise FieldkitError(
@@ -150,15 +151,18 @@ def _check_grid(ws: Workspace, grid: str | None) -> None:
 
 
 def grid_versions(ws: Workspace, grid: str) -> list[Record]:
-    """Every version of grid `grid`'s persons and of the records pointing at them."""
+    """Every version of what belongs to grid `grid`: the persons that are or were in it (a
+    person who moved away reaches the old grid's laptops too, saying where they went), the
+    records pointing at them (follow-ups), and the records its laptops made (cases, events)."""
     store = ws.store
-    persons = [
-        r["id"]
-        for r in store.current(grids.REGISTRY, include_deleted=True)
-        if r["data"].get(grids.FIELD) == grid
-    ]
-    wanted = set(persons)
-    linked = [
+    laptops = {c["device"] for c in _trusted_laptops(ws, grid)}
+    persons, made_here = set(), set()
+    for v in store.all_documents():
+        if v["form"] == grids.REGISTRY and v["data"].get(grids.FIELD) == grid:
+            persons.add(v["id"])
+        elif not v["parents"] and v["device"] in laptops:
+            made_here.add(v["id"])
+    linked = {
         r["id"]
         for form in ws.forms
         if (
@@ -167,9 +171,10 @@ def grid_versions(ws: Workspace, grid: str) -> list[Record]:
             ]
         )
         for r in store.current(form.id, include_deleted=True)
-        if any(r["data"].get(f) in wanted for f in fields)
-    ]
-    return [v for rid in (*persons, *linked) for v in all_versions(store, rid)]
+        if any(r["data"].get(f) in persons for f in fields)
+    }
+    wanted = sorted(persons) + sorted((linked | made_here) - persons)
+    return [v for rid in wanted for v in all_versions(store, rid)]
 
 
 def targets(ws: Workspace) -> list[tuple[str, str]]:

@@ -391,7 +391,9 @@ class ImportReport:
     dry_run: bool
     missing: list[dict[str, Any]] = field(default_factory=list)  # devices with changes missing
     new_devices: list[dict[str, Any]] = field(default_factory=list)  # to trust, with their cards
-    renumbered: list[casenumbers.Renumbered] = field(default_factory=list)  # office: case numbers
+    moved: list[dict[str, Any]] = field(default_factory=list)  # trusted laptops now in another grid
+    renumbered: list[casenumbers.Renumbered] = field(default_factory=list)  # see fieldkit.intake
+    combined: list[Record] = field(default_factory=list)  # see fieldkit.intake
 
     @property
     def totals(self) -> Counts:
@@ -410,6 +412,8 @@ class ImportReport:
             "dry_run": self.dry_run,
             "missing": self.missing,
             "untrusted": self.new_devices,
+            "moved": self.moved,
+            "combined": [r["id"] for r in self.combined],
             "renumbered": [
                 {"record": r.record["id"], "old": r.old, "new": r.new} for r in self.renumbered
             ],
@@ -464,14 +468,8 @@ def import_files(
         dry_run,
         gaps.missing_changes(ws.store, book),
         held.waiting_devices(ws.store, book),
-        [] if dry_run else number_cases(ws),
+        moved=devices.moved(ws.store, book),
     )
-
-
-def number_cases(ws: Workspace) -> list[casenumbers.Renumbered]:
-    """At the office, after a merge: case numbers for the cases that came without one, and new
-    numbers where two cases came with the same (fieldkit.casenumbers)."""
-    return casenumbers.confirm(ws) if ws.require_identity().role == "office" else []
 
 
 def retry_held(merger: Merger) -> list[FileResult]:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from fieldkit.errors import FieldkitError
 from fieldkit.merge import REJECTED
-from fieldkit.versions import CONFLICTS, heads_of, in_conflict
+from fieldkit.versions import CONFLICTS, all_versions, heads_of, in_conflict
 from fieldkit.workspace import ValidationFailed
 
 if TYPE_CHECKING:
@@ -96,6 +96,55 @@ def resolve(
         data = outcome.data
     with ws.changes() as c:
         return c.resolve(heads, data, deleted)
+
+
+def merge_disjoint(ws: Workspace) -> list[Record]:
+    """Close the conflicts whose versions changed different fields of the version they all come
+    from (one laptop closed a case while the office numbered it): the fields are combined,
+    checked like an edit, and saved as a resolution. The resolutions made."""
+    out = []
+    for conflict in conflicts(ws):
+        data = _combined(ws, conflict)
+        if data is None:
+            continue
+        form = ws.form(conflict.form)
+        outcome = ws.check(form.id, data, record_id=conflict.record_id)
+        if not outcome.ok:
+            continue  # combined, the fields break a rule: people decide
+        with ws.changes() as c:
+            out.append(c.resolve(conflict.heads, outcome.data, False))
+    return out
+
+
+def _combined(ws: Workspace, conflict: Conflict) -> dict[str, Any] | None:
+    """The heads' changes applied together to their latest common version, or None when two
+    heads changed the same field, one is a deletion, or no common version is held here."""
+    heads = conflict.heads
+    if any(h["deleted"] for h in heads):
+        return None
+    common = set(heads[0]["ancestors"]).intersection(*(h["ancestors"] for h in heads[1:]))
+    held = [v for v in all_versions(ws.store, conflict.record_id) if v["version"] in common]
+    if not held:
+        return None
+    base = max(held, key=lambda v: len(v["ancestors"]))
+    if any(v is not base and v["version"] not in base["ancestors"] for v in held):
+        return None  # no single latest common version (criss-crossed edits): people decide
+    data, changed = dict(base["data"]), set()
+    for h in heads:
+        fields = {
+            k
+            for k in h["data"].keys() | base["data"].keys()
+            if h["data"].get(k) != base["data"].get(k)
+        }
+        if fields & changed:
+            return None
+        changed |= fields
+        for k in fields:
+            if k in h["data"]:
+                data[k] = h["data"][k]
+            else:
+                data.pop(k, None)
+    return data
 
 
 # -- likely duplicates -------------------------------------------------------------------

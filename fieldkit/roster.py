@@ -7,11 +7,10 @@ dropped, and so is anything it numbers after what is held now.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from fieldkit import devices, gaps, held
+from fieldkit import devices, gaps, held, intake
 from fieldkit.errors import FieldkitError
 from fieldkit.merge import FileResult, Merger, retry_held
 from fieldkit.records import now_iso
@@ -48,6 +47,9 @@ def rows(ws: Workspace) -> list[dict[str, Any]]:
                 "self": device == ident.device,
                 "office": device == ident.office,
                 "trusted": standing.trusted,
+                # trusted for another grid than its card says now: ask again before it gets any
+                "moved": standing.trusted and standing.grid not in (None, card.get("grid")),
+                "trusted_grid": standing.grid,
                 "revoked": standing.state == devices.REVOKED,
                 "kept_upto": standing.upto,
                 "by_office": standing.by_office,
@@ -75,35 +77,22 @@ def missing(ws: Workspace) -> list[dict[str, Any]]:
 
 def find(ws: Workspace, query: str) -> dict[str, Any]:
     """A known device's card by its id or a unique start of its fingerprint."""
-    key = re.sub(r"[\s\-]", "", query).lower()
-    if len(key) < 4:
-        raise FieldkitError("请写设备编号或指纹，至少前 4 位")
-    cards = {
-        d: doc["card"] for d, doc in ws.store.table_docs(devices.DEVICES).items() if "card" in doc
-    }
-    if key in cards:
-        return cards[key]
-    hits = [c for d, c in cards.items() if d.startswith(key)]
-    if len(hits) == 1:
-        return hits[0]
-    if not hits:
-        raise FieldkitError(f"没有指纹以 {query} 开头的设备。运行 fieldkit devices 查看已知设备")
-    names = "、".join(f"{c['worker']}（{devices.fingerprint(c['device'])}）" for c in hits)
-    raise FieldkitError(f"指纹以 {query} 开头的设备不止一台：{names}。请多写几位")
+    return devices.find_card(ws.store, query)
 
 
 @dataclass(frozen=True)
 class TrustResult:
     card: dict[str, Any]
     merged: list[FileResult]  # held files merged (or, if refused now, dropped) as a result
+    settled: intake.Settled = field(default_factory=intake.Settled)  # the office's steps after
 
 
 def trust(ws: Workspace, query: str) -> TrustResult:
     """Trust a device (after comparing its fingerprint); its held files merge now."""
     card = find(ws, query)
     _decide(ws, card, devices.TRUSTED, None)
-    merger = Merger(ws)
-    return TrustResult(card, retry_held(merger))
+    merged = retry_held(Merger(ws))
+    return TrustResult(card, merged, intake.settle(ws) if merged else intake.Settled())
 
 
 def revoke(ws: Workspace, query: str) -> TrustResult:

@@ -165,16 +165,17 @@ def seals_covering(
 ) -> tuple[list[dict[str, Any]], list[Record]]:
     """The stored seals that vouch for `versions` (each seal once), and the versions no seal
     vouches for (made under keys this data dir lost: they cannot travel)."""
-    by_id: dict[str, dict[str, Any]] = {}
-    for seal in store.table_docs(SEALS).values():
+    seals = store.table_docs(SEALS)  # keyed by seal_key already
+    by_id: dict[str, str] = {}
+    for key, seal in seals.items():
         for vid in ids_of(seal):
-            by_id.setdefault(vid, seal)
-    chosen: dict[str, dict[str, Any]] = {}
+            by_id.setdefault(vid, key)
+    chosen: dict[str, None] = {}
     unsealed = []
     for rec in versions:
-        seal = by_id.get(rec["version"])
-        if seal is None:
+        key = by_id.get(rec["version"])
+        if key is None:
             unsealed.append(rec)
         else:
-            chosen[seal_key(seal)] = seal
-    return list(chosen.values()), unsealed
+            chosen[key] = None
+    return [seals[k] for k in chosen], unsealed

@@ -36,6 +36,7 @@ STANDING = {
     "by_office": "已信任（街道信任）",
     "untrusted": "未信任",
     "revoked": "已停用",
+    "moved": "网格已变，待重新信任",
 }
 
 
@@ -113,6 +114,8 @@ def standing_text(row: dict[str, Any]) -> str:
     if row["trusted"]:
         if row["office"]:
             return STANDING["office"]
+        if row.get("moved"):
+            return STANDING["moved"]
         return STANDING["by_office" if row["by_office"] else "trusted"]
     return STANDING["untrusted"]
 
@@ -148,3 +151,15 @@ def grid_note(ws: Workspace) -> str:
         return ""
     problem = grids.problem(ws.forms, ident.grid)
     return f"本机的网格{problem}。请运行 fieldkit init --grid 正确的网格名" if problem else ""
+
+
+def moved_line(d: dict[str, Any], how: str) -> str:
+    """A trusted laptop whose card now names another grid; `how` says how to confirm it."""
+    return (
+        f"{d['worker']}的电脑（指纹 {d['fingerprint']}）改成了“{d['grid']}”，原来信任的是"
+        f"“{d['trusted_grid']}”：在确认之前，它收不到任何网格的记录。确认无误后{how}"
+    )
+
+
+def combined_line(n: int) -> str:
+    return f"已自动合并 {n} 条记录：两边改的是不同的字段，合在一起（结果也会同步到各电脑）"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sync_support import Clock, introduce, open_office, open_site, send
 
-from fieldkit import casenumbers
+from fieldkit import casenumbers, intake
 from fieldkit.export import export
 from fieldkit.merge import import_files
 
@@ -70,9 +70,8 @@ def test_cases_without_a_number_or_with_a_number_twice_are_numbered_at_the_offic
     typed = {**MEDIATION, "case_no": "（2026）东人调字第7号"}
     first = a.add("mediation", {**typed, "accepted": "2026-11-01"})
     again = b.add("mediation", {**typed, "accepted": "2026-11-02"})  # the same number by hand
-    report = import_files(
-        office, [export(a, tmp_path / "usb").path, export(b, tmp_path / "usb").path]
-    )
+    files = [export(a, tmp_path / "usb").path, export(b, tmp_path / "usb").path]
+    report = intake.import_files(office, files)
     renumbered = {r.record["id"]: (r.old, r.new) for r in report.renumbered}
     assert set(renumbered) == {blank["id"], again["id"]}
     assert renumbered[again["id"]][0] == "（2026）东人调字第7号"

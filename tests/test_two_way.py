@@ -41,7 +41,7 @@ def street(tmp_path, monkeypatch):
     one.add("followup", {**VISIT, "person": person["id"]})
     one.edit(person["id"], {"phone": "13800138000"})
     two.add("person", {**OTHER_PERSON, "grid": "第二网格"})
-    one.add("meeting", MEETING)  # not the grid's registry: stays with its laptop
+    one.add("meeting", MEETING)  # the grid's work: a new laptop of the grid gets it too
     for laptop in (one, two):
         send(laptop, office, tmp_path / "usb")
     yield office, one, two, person, tmp_path
@@ -55,14 +55,15 @@ def test_a_new_laptop_gets_exactly_its_grids_persons_and_visits(street):
     import_files(office, [export.export(new, tmp_path / "usb").path])  # enrolment
     introduce(office, new)
     result = export.export(office, tmp_path / "usb", grid="第一网格")
-    assert result.preview.by_form == {"person": 1, "followup": 1}
+    # The grid's persons, their visits, and what the grid's laptops made (李娜's meeting).
+    assert result.preview.by_form == {"person": 1, "followup": 1, "meeting": 1}
     assert "赵敏（第一网格）" in result.preview.audience and "王强" not in result.preview.audience
     report = import_files(new, [result.path])
-    assert report.totals.new == 2 and not report.refused
+    assert report.totals.new == 3 and not report.refused
     (got,) = new.store.current("person")
     assert got["data"]["name"] == PERSON["name"] and got["data"]["phone"] == "13800138000"
     assert len(all_versions(new.store, person["id"])) == 2  # its history came along
-    assert not new.store.current("meeting")
+    assert len(new.store.current("meeting")) == 1
     # Another grid's laptop, and any other data dir, cannot open it.
     assert "不是发给本机的" in import_files(two, [result.path]).files[0].error
     stranger = open_site(tmp_path / "stranger", "某人", "第一网格")

@@ -205,7 +205,7 @@ class DevicesPane(Vertical):
         if row["self"]:
             self.notify(IS_SELF, markup=False)
             return
-        if row["trusted"]:
+        if row["trusted"] and not row.get("moved"):
             self.notify(ALREADY_TRUSTED, markup=False)
             return
         lines = [TRUST_BODY.format(worker=row["worker"], grid=row["grid"], fp=row["fingerprint"])]

@@ -35,7 +35,7 @@ from textual.widgets import (
     TabPane,
 )
 
-from fieldkit import bundle, devices, export, idnumber, merge, outfiles, review
+from fieldkit import bundle, devices, export, idnumber, intake, merge, outfiles, review
 from fieldkit import sync_messages as words
 from fieldkit.errors import FieldkitError
 from fieldkit.tui import text
@@ -492,7 +492,7 @@ class SyncScreen(Screen[None]):
 
         try:
             with app.ws_lock:
-                report = merge.import_files(app.ws, paths, dry_run=dry_run, progress=progress)
+                report = intake.import_files(app.ws, paths, dry_run=dry_run, progress=progress)
         except Exception as exc:
             app.call_from_thread(self._failed, exc)
             return
@@ -537,6 +537,8 @@ class SyncScreen(Screen[None]):
         for f in report.files:
             if f.error is None and (arrivals := words.arrival_lines(f, labels)):
                 notes += [f"{f.name}：", *arrivals]
+        if report.combined:
+            notes.append(words.combined_line(len(report.combined)))
         notes += [words.renumbered_line(r) for r in report.renumbered]
         notes += [new_device_line(d) for d in report.new_devices]
         notes += [missing_line(m) for m in report.missing]
