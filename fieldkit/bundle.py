@@ -143,7 +143,7 @@ class Bundle:
     file_sha256: str  # of the whole file: what a held copy is named by
     decisions: list[dict[str, Any]] = field(default_factory=list)  # checked by the importer
     blocks: list[dict[str, Any]] = field(default_factory=list)  # case number blocks (importer)
-    forms: dict[str, str] | None = None  # an office's forms/ folder, whole (for the importer)
+    forms: dict[str, Any] | None = None  # an office's forms/ folder: {"serial", "files"}
 
     @property
     def digest(self) -> str:
@@ -214,7 +214,7 @@ def build(
     recipients: list[bytes],
     audience: str = "",
     blocks: list[dict[str, Any]] | None = None,
-    forms_files: dict[str, str] | None = None,
+    forms_files: dict[str, Any] | None = None,
     created_at: str,
 ) -> tuple[bytes, Manifest]:
     """The bytes of a bundle file, signed with `keys`; encrypted when there are `recipients`
@@ -589,17 +589,22 @@ def _parse_payload(path: Path, payload: memoryview) -> dict[str, Any]:
 
 _SECTIONS = {"versions", "seals", "cards", "decisions"}
 _OPTIONAL_SECTIONS = {"blocks", "forms"}  # from the office: case number blocks, form files
-_FORM_FILE = re.compile(r"[a-z][a-z0-9_]{0,40}\.toml")
+FORM_FILE = re.compile(r"[a-z][a-z0-9_]{0,40}\.toml")
 
 
 def _forms_ok(forms: Any) -> bool:
-    """Form files sent by an office: {name.toml: text}, a few, each of bounded size."""
+    """An office's form files: {"serial": n, "files": {name.toml: text}}, few and bounded."""
+    if type(forms) is not dict or set(forms) != {"serial", "files"}:
+        return False
+    files = forms["files"]
     return (
-        type(forms) is dict
-        and len(forms) <= 50
+        type(forms["serial"]) is int
+        and 1 <= forms["serial"] <= MAX_RUN
+        and type(files) is dict
+        and len(files) <= 50
         and all(
-            type(k) is str and _FORM_FILE.fullmatch(k) and type(v) is str and len(v) <= 1 << 20
-            for k, v in forms.items()
+            type(k) is str and FORM_FILE.fullmatch(k) and type(v) is str and len(v) <= 1 << 20
+            for k, v in files.items()
         )
     )
 

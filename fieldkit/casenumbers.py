@@ -30,9 +30,32 @@ DEFAULT_BLOCK = 200
 BLOCK_FIELDS = ("by", "device", "year", "first", "last", "at", "sig")
 
 
+def rules_problem(rules: dict[str, Any]) -> str | None:
+    """Why the case number rules in rules.toml cannot work (Chinese), or None."""
+    rule = rules.get("case_number", {})
+    pattern, block = rule.get("pattern", DEFAULT_PATTERN), rule.get("block", DEFAULT_BLOCK)
+    if type(pattern) is not str or set(_PLACEHOLDER.findall(pattern)) != {"year", "abbr", "seq"}:
+        return "rules.toml 的 case_number.pattern 应写成含 {year}、{abbr}、{seq} 的案号格式"
+    if type(block) is not int or not 1 <= block <= 100_000:
+        return "rules.toml 的 case_number.block 应为 1 到 100000 之间的整数"
+    return None
+
+
+_PLACEHOLDER = re.compile(r"\{(\w*)\}")
+
+
 def _settings(ws: Workspace) -> tuple[str, int]:
+    """The pattern and block size, or the defaults when the rules are broken (the office is
+    told so when it exports them; a laptop never takes them)."""
+    if rules_problem(ws.forms.rules):
+        return DEFAULT_PATTERN, DEFAULT_BLOCK
     rule = ws.forms.rules.get("case_number", {})
     return str(rule.get("pattern", DEFAULT_PATTERN)), int(rule.get("block", DEFAULT_BLOCK))
+
+
+def normalised(number: str) -> str:
+    """A case number as compared: half-width brackets (the first release's) as full-width."""
+    return number.strip().replace("(", "（").replace(")", "）")
 
 
 def _regex(pattern: str, year: str, abbr: str) -> re.Pattern[str]:
@@ -49,14 +72,15 @@ def _year(accepted: str) -> str:
 
 
 def used(ws: Workspace, year: str) -> set[int]:
-    """The numbers of `year` that live cases carry (in this data dir's pattern)."""
+    """The numbers of `year` that cases carry or carried (deleted ones too: a number is never
+    given twice), in this data dir's pattern, either bracket style."""
     pattern, _ = _settings(ws)
     ident = ws.require_identity()
-    regex = _regex(pattern, year, ident.abbr)
+    regex = _regex(normalised(pattern), year, ident.abbr)
     return {
         int(m.group(1))
-        for r in ws.store.current(FORM)
-        if (m := regex.fullmatch(str(r["data"].get(FIELD, ""))))
+        for r in ws.store.current(FORM, include_deleted=True)
+        if (m := regex.fullmatch(normalised(str(r["data"].get(FIELD, "")))))
     }
 
 
@@ -96,7 +120,7 @@ def hand_out(ws: Workspace, tx: Transaction, device_ids: list[str], year: str) -
     ident = ws.require_identity()
     _, size = _settings(ws)
     blocks = [b for b in ws.store.table_docs(BLOCKS).values() if b["year"] == year]
-    have = {b["device"] for b in blocks}
+    have = {b["device"] for b in blocks if b["by"] == ident.device}  # (an older key's don't count)
     top = max([*(b["last"] for b in blocks), *used(ws, year)], default=0)
     out = []
     for device in device_ids:
@@ -173,7 +197,7 @@ def confirm(ws: Workspace) -> list[Renumbered]:
     seen: set[str] = set()
     todo = []
     for rec in cases:
-        number = str(rec["data"].get(FIELD) or "")
+        number = normalised(str(rec["data"].get(FIELD) or ""))
         if not number or number in seen:
             todo.append(rec)
         seen.add(number)

@@ -392,6 +392,12 @@ def cmd_export(root: Path, args) -> int:
         f"已导出{what[info.kind]}：记录 {info.records} 条（{info.versions} 个版本）{('：' + detail) if detail else ''}。",
         markup=False,
     )
+    if result.skipped_forms:
+        names = "、".join(result.skipped_forms)
+        err.print(
+            f"注意：forms/ 中的 {names} 没有一起导出：文件名只能用小写字母、数字和下划线（如 grids.toml）",
+            markup=False,
+        )
     if result.manifest and result.manifest.encrypted:
         who = f"：{info.audience}" if info.audience else ""
         err.print(f"文件已加密，只有接收方的电脑能打开{who}。", markup=False)

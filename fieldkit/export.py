@@ -20,16 +20,15 @@ and rule files (its data dir's forms/ folder), which its laptops take from then 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fieldkit import bundle as bundles
-from fieldkit import casenumbers, devices, grids, keys
+from fieldkit import casenumbers, devices, formsync, grids, keys
 from fieldkit.changes import SEQ
 from fieldkit.errors import FieldkitError
-from fieldkit.locations import forms_dir
 from fieldkit.records import Record
 from fieldkit.seals import own_versions, seal_own, seals_covering
 from fieldkit.store import META_TABLE
@@ -64,6 +63,7 @@ class ExportResult:
     path: Path | None  # None when there was nothing to export
     manifest: bundles.Manifest | None
     preview: Preview
+    skipped_forms: list[str] = field(default_factory=list)  # office files not sent (bad names)
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,11 @@ def _choose(
     ident = ws.require_identity()
     if grid is not None or for_device is not None:
         return _for_grid(ws, grid, for_device)
+    if ident.role == "office" and not everything:
+        raise FieldkitError(
+            "街道电脑导出时请选择给谁：--grid 网格（该网格的电脑能打开）、--for 设备（一台电脑），"
+            "或 --all（全部记录，所有已信任的网格员电脑都能打开）"
+        )
     if everything or (since is None and ws.store.get_meta(EVERYTHING_NEXT)):
         kind, versions = "all", list(ws.store.all_documents())
     else:
@@ -148,6 +153,12 @@ def _check_grid(ws: Workspace, grid: str | None) -> None:
     if not grid:
         raise FieldkitError("请写要导出的网格")
     grids.require(ws.forms, grid)
+    known = {c["grid"] for c in _trusted_laptops(ws)} | {
+        str(p["data"].get(grids.FIELD)) for p in ws.store.current(grids.REGISTRY)
+    }
+    if not grids.names(ws.forms) and grid not in known:
+        listed = "、".join(sorted(known, key=grids.sort_key(ws.forms))) or "（还没有）"
+        raise FieldkitError(f"没有网格“{grid}”。本机知道的网格：{listed}")
 
 
 def grid_versions(ws: Workspace, grid: str) -> list[Record]:
@@ -185,8 +196,14 @@ def targets(ws: Workspace) -> list[tuple[str, str]]:
     laptops = _trusted_laptops(ws)
     grids_ = sorted({c["grid"] for c in laptops}, key=grids.sort_key(ws.forms))
     return [
-        *((f"{g}的人员和随访（该网格的电脑能打开）", f"grid:{g}") for g in grids_),
-        *((f"{c['worker']}（{c['grid']}）一台电脑", f"device:{c['device']}") for c in laptops),
+        *((f"{g}（该网格的电脑能打开）", f"grid:{g}") for g in grids_),
+        *(
+            (
+                f"{c['worker']}（{c['grid']}，{devices.fingerprint(c['device'])[:9]}）一台电脑",
+                f"device:{c['device']}",
+            )
+            for c in laptops
+        ),
     ]
 
 
@@ -266,9 +283,14 @@ def export(
             f"本机的变更编号是 1 到 {made}，没有第 {since} 号" if made else "本机还没有任何变更"
         )
     out = _choose(ws, everything=everything, since=since, grid=grid, for_device=for_device)
+    office = ident.role == "office"
+    forms_files, skipped = formsync.office_files(ws.root) if office else ({}, [])
+    if office and (problem := casenumbers.rules_problem(ws.forms.rules)):
+        raise FieldkitError(f"本机 forms/ 中的规则有错，改正后再导出：{problem}")
     with store.transaction() as tx:
         seal_own(store, tx, ws.keys, at)
-        if ident.role == "office":
+        forms_section = formsync.stamped(tx, forms_files) if office else None
+        if office:
             for year in _years(now.date()):
                 casenumbers.hand_out(ws, tx, [c["device"] for c in out.readers], year)
     out = _choose(ws, everything=everything, since=since, grid=grid, for_device=for_device)
@@ -290,7 +312,6 @@ def export(
     if unsealed:  # made under keys lost since: they cannot be vouched for (made again, if heads)
         left_out = {id(r) for r in unsealed}
         versions = [r for r in versions if id(r) not in left_out]
-    office = ident.role == "office"
     data, manifest = bundles.build(
         versions,
         keys=ws.keys,
@@ -305,8 +326,8 @@ def export(
         recipients=recipients,
         created_at=at,
         audience=out.grid,
-        blocks=casenumbers.blocks_made_here(ws) if office else None,
-        forms_files=_form_files(ws) if office else None,
+        blocks=_blocks(ws, out) if office else None,
+        forms_files=forms_section,
     )
     name_grid = out.grid or ident.grid
     path = bundles.write_atomically(
@@ -317,20 +338,18 @@ def export(
             tx.set_meta(EXPORTED, made)
             tx.remove(META_TABLE, EVERYTHING_NEXT)
         tx.set_meta(LAST, {"file": str(path), "at": at, "records": info.records})
-    return ExportResult(path, manifest, info)
+    return ExportResult(path, manifest, info, skipped)
+
+
+def _blocks(ws: Workspace, out: Outgoing) -> list[dict[str, Any]]:
+    """The case number blocks of the laptops the file is for."""
+    readers = {c["device"] for c in out.readers}
+    return [b for b in casenumbers.blocks_made_here(ws) if b["device"] in readers]
 
 
 def _years(today: date) -> list[str]:
     """The years laptops need case numbers for: this one, and the next one in December."""
     return [str(today.year), *([str(today.year + 1)] if today.month == 12 else [])]
-
-
-def _form_files(ws: Workspace) -> dict[str, str]:
-    """The office's form and rule files (its forms/ folder), for its laptops to take."""
-    folder = forms_dir(ws.root)
-    if not folder.is_dir():
-        return {}
-    return {p.name: p.read_text(encoding="utf-8-sig") for p in sorted(folder.glob("*.toml"))}
 
 
 def _cards(ws: Workspace, seals: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -9,23 +9,66 @@ of records made under the old forms keep opening (a record remembers its form's 
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from pathlib import Path
+from typing import Any
 
+import orjson
+
+from fieldkit import casenumbers
+from fieldkit.bundle import FORM_FILE as FILE_NAME
 from fieldkit.errors import FieldkitError, os_reason
 from fieldkit.forms import FormError, FormSet, load_forms
 from fieldkit.locations import forms_dir
 from fieldkit.outfiles import write_atomically
+from fieldkit.store import Transaction
 
-FROM = "forms.from"  # meta: created_at of the office file whose forms are in use
+FROM = "forms.from"  # meta (laptop): {"office", "serial"} of the form files in use
+SERIAL = "forms.serial"  # meta (office): {"digest", "serial"} of its forms folder as last sent
 
 
 def check(files: dict[str, str]) -> FormSet:
-    """The forms as they would load with `files` as the overrides; FormError if they don't."""
+    """The forms as they would load with `files` as the overrides; FormError if they don't
+    load, or if their rules could not work."""
     with tempfile.TemporaryDirectory() as tmp:
         for name, text in files.items():
             (Path(tmp) / name).write_text(text, encoding="utf-8")
-        return load_forms(Path(tmp))
+        forms = load_forms(Path(tmp))
+    if problem := casenumbers.rules_problem(forms.rules):
+        raise FormError(problem)
+    return forms
+
+
+def stamped(tx: Transaction, files: dict[str, str]) -> dict[str, Any]:
+    """The office's form files with their serial number: one more each time they change (so
+    laptops tell newer from older whatever the office's clock says)."""
+    digest = hashlib.sha256(orjson.dumps(files, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    last = tx.get_meta(SERIAL, {"digest": None, "serial": 0})
+    serial = last["serial"] if last["digest"] == digest else last["serial"] + 1
+    if serial != last["serial"]:
+        tx.set_meta(SERIAL, {"digest": digest, "serial": serial})
+    return {"serial": serial, "files": files}
+
+
+def is_newer(in_use: dict[str, Any] | None, office: str, serial: int) -> bool:
+    """Whether an office file's forms (serial `serial`) replace the ones in use."""
+    return in_use is None or in_use.get("office") != office or serial > in_use.get("serial", 0)
+
+
+def office_files(root: Path) -> tuple[dict[str, str], list[str]]:
+    """The office's form files to send (its forms/ folder), and the names left out (only
+    names a laptop takes: lower-case letters, digits, _ and .toml)."""
+    folder = forms_dir(root)
+    if not folder.is_dir():
+        return {}, []
+    sent, skipped = {}, []
+    for path in sorted(folder.glob("*.toml")):
+        if FILE_NAME.fullmatch(path.name):
+            sent[path.name] = path.read_text(encoding="utf-8-sig")
+        else:
+            skipped.append(path.name)
+    return sent, skipped
 
 
 def changes(old: FormSet, new: FormSet) -> list[str]:

@@ -30,7 +30,8 @@ def problem(forms: FormSet, grid: str) -> str | None:
     listed = names(forms)
     if not listed or grid in listed:
         return None
-    return f"“{grid}”不在街道的网格名单中，应为：{'、'.join(listed)}"
+    shown = "、".join(listed[:30]) + (f" 等 {len(listed)} 个" if len(listed) > 30 else "")
+    return f"“{grid[:40]}”不在街道的网格名单中，应为：{shown}"
 
 
 def require(forms: FormSet, grid: str) -> None:

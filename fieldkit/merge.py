@@ -83,7 +83,7 @@ class Plan:
     rejected: dict[str, dict[str, Any]] = field(default_factory=dict)
     decisions: list[dict[str, Any]] = field(default_factory=list)  # news for this data dir
     blocks: list[dict[str, Any]] = field(default_factory=list)  # case numbers from the office
-    forms: dict[str, str] | None = None  # the office's form files, newer than those in use
+    forms: dict[str, Any] | None = None  # the office's form files, newer than those in use
     held: dict[str, Any] | None = None  # the held-file entry, when the file is held
     untrusted: list[str] = field(default_factory=list)  # devices that made it held
     arrived: Counter[str] = field(default_factory=Counter)  # new records by form
@@ -167,13 +167,14 @@ class Merger:
             and b.get("device") == me
             and casenumbers.block_problem(b, public) is None
         ]
-        created = bundle.manifest.created_at
-        if bundle.forms is not None and created > self.store.get_meta(formsync.FROM, ""):
+        forms, office = bundle.forms, self.ident.office
+        in_use = self.store.get_meta(formsync.FROM)
+        if forms is not None and formsync.is_newer(in_use, office, forms["serial"]):
             try:
-                formsync.check(bundle.forms)
+                formsync.check(forms["files"])
             except formsync.FormError as exc:
                 raise Refused(f"街道发来的表单有错误，请联系街道（{exc}）") from None
-            plan.forms = bundle.forms
+            plan.forms = forms
 
     def _valid_decision(self, decision: Any, bundle: bundles.Bundle) -> bool:
         """Whether a decision in a file counts here: only this data dir's office's do. (This
@@ -212,12 +213,12 @@ class Merger:
 
     # -- merging ------------------------------------------------------------------------
 
-    def take_forms(self, files: dict[str, str], created_at: str) -> list[str]:
+    def take_forms(self, forms: dict[str, Any]) -> list[str]:
         """Use the office's form files from now on; what changed, as users read it."""
         ws, old = self.ws, self.ws.forms
-        formsync.install(ws.root, files)
+        formsync.install(ws.root, forms["files"])
         with self.store.transaction() as tx:
-            tx.set_meta(formsync.FROM, created_at)
+            tx.set_meta(formsync.FROM, {"office": self.ident.office, "serial": forms["serial"]})
         ws.reload_forms()
         self.check = ImportCheck(ws.forms, ws.today())
         return formsync.changes(old, ws.forms)
@@ -581,7 +582,12 @@ def _one_file(
             held.keep_copy(merger.ws.root, b)
         _apply(merger, plan, number, from_held)
         if plan.forms is not None:
-            result.forms_changed = merger.take_forms(plan.forms, b.manifest.created_at)
+            result.forms_changed = merger.take_forms(plan.forms)
+            result.newer_forms = {  # what the new forms cover is no longer newer than here
+                f: v
+                for f, v in result.newer_forms.items()
+                if merger.ws.forms.get(f) is None or v > merger.ws.forms[f].version
+            }
     return result
 
 

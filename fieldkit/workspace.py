@@ -380,6 +380,10 @@ class Workspace:
         Returns the new version, or the current one when no value changes."""
         prev = self.get_live(record_id)
         form = self.form(prev["form"])
+        unknown = [k for k in changes if not form.has(k)]
+        if unknown:  # (fields a newer form version added are kept, not set here)
+            names = "、".join(unknown)
+            raise FieldkitError(f"“{form.label}”没有字段 {names}。运行 fieldkit forms 查看字段")
         answers = {**prev["data"], **changes}
         outcome = self.check(form.id, answers, record_id=record_id)
         if not outcome.ok:

@@ -116,7 +116,8 @@ class World:
                 for rec in (result.kept, result.dropped):
                     self.keep(site.store.stored_version(rec["id"], rec["version"]))
         elif kind in ("export", "spread"):
-            path = export(site, self.tmp / "usb", everything=flag).path
+            # (the office always says whom a file is for: here, everyone)
+            path = export(site, self.tmp / "usb", everything=flag or n == SITES - 1).path
             if path is None:
                 return
             self.bundles.append((n, path))

@@ -107,7 +107,8 @@ def test_forms_and_the_list_of_grids_travel_from_the_office(street):
     (folder / "followup.toml").write_text(text, encoding="utf-8")
     office.reload_forms()
     result = export.export(office, tmp_path / "usb", grid="第一网格")
-    assert set(bundle.read(result.path, [one.keys.box]).forms) == {"grids.toml", "followup.toml"}
+    sent = bundle.read(result.path, [one.keys.box]).forms
+    assert set(sent["files"]) == {"grids.toml", "followup.toml"} and sent["serial"] >= 1
     (f,) = import_files(one, [result.path]).files
     assert "“随访记录”第 1 版 → 第 2 版" in f.forms_changed and "网格名单" in f.forms_changed
     assert one.form("followup").version == 2
@@ -133,3 +134,45 @@ def test_the_office_hears_of_records_made_with_a_newer_form(street):
     one.add("followup", {**VISIT, "date": "2026-11-23 09:00", "person": person["id"]})
     (f,) = send(one, office, tmp_path / "usb").files
     assert f.newer_forms == {"followup": 3}
+
+
+def test_a_laptop_that_moves_itself_to_another_grid_gets_nothing_until_trusted_again(street):
+    office, _, two, _, tmp_path = street
+    two.set_identity(worker="王强", grid="第一网格")  # the 第二网格 laptop claims 第一网格
+    report = send(two, office, tmp_path / "usb", everything=True)
+    (moved,) = report.moved
+    assert (moved["grid"], moved["trusted_grid"]) == ("第一网格", "第二网格")
+    result = export.export(office, tmp_path / "usb", grid="第一网格")
+    assert "王强" not in result.preview.audience
+    assert "不是发给本机的" in import_files(two, [result.path]).files[0].error
+
+
+def test_broken_rules_never_leave_the_office(street):
+    office, _, _, _, tmp_path = street
+    (office.root / "forms" / "rules.toml").write_text(
+        '[case_number]\npattern = "（{year}）{abbr}人调字"\n', encoding="utf-8"
+    )
+    office.reload_forms()
+    with pytest.raises(FieldkitError, match=r"case_number\.pattern"):
+        export.export(office, tmp_path / "usb", grid="第一网格")
+
+
+def test_an_office_file_with_older_forms_never_replaces_newer_ones(street, monkeypatch):
+    """Whatever the office's clock said: the forms carry a serial number."""
+    office, one, _, _, tmp_path = street
+    first = export.export(office, tmp_path / "usb", grid="第一网格").path
+    (office.root / "forms" / "grids.toml").write_text(
+        GRIDS.replace("街道", "第三网格"), encoding="utf-8"
+    )
+    office.reload_forms()
+    second = export.export(office, tmp_path / "usb", grid="第一网格").path
+    import_files(one, [second])
+    assert "第三网格" in one.forms.template("grids")["names"]
+    import_files(one, [first])
+    assert "第三网格" in one.forms.template("grids")["names"]
+
+
+def test_an_edit_may_only_set_fields_of_the_form(street):
+    one, person = street[1], street[3]
+    with pytest.raises(FieldkitError, match="没有字段 nickname"):
+        one.edit(person["id"], {"nickname": "小王"})

@@ -302,6 +302,8 @@ class SyncScreen(Screen[None]):
             if kind == "device":
                 return {"for_device": value}
             return {"everything": True}  # the office's "everyone"
+        if self.fk.ws.require_identity().role == "office":
+            return {"everything": True}  # no laptop to choose yet: the preview says so
         return {"everything": self.query_one("#export-all", Checkbox).value}
 
     @work(thread=True, exclusive=True, group="sync-targets")
@@ -556,6 +558,7 @@ class SyncScreen(Screen[None]):
         self.fk.indexes.clear()  # record lists are rebuilt from the merged store
         self.fk.data_version += 1
         self.load_review()
+        self.load_targets()
         self.load_preview()
 
     @on(DevicesPane.Changed)
