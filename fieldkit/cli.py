@@ -18,7 +18,7 @@ from fieldkit import sync_messages as words
 from fieldkit.cliargs import build_parser
 from fieldkit.errors import FieldkitError, os_reason
 from fieldkit.schedule import effective_level
-from fieldkit.workspace import BatchInvalid, ValidationFailed, Workspace
+from fieldkit.workspace import BatchInvalid, ValidationFailed, Workspace, open_for_reading
 
 # Piped output is for files and scripts: wide enough that no table column is cut.
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 250)
@@ -227,7 +227,7 @@ def _find(ws: Workspace, key: str) -> dict[str, Any]:
 
 
 def cmd_list(root: Path, args) -> int:
-    with Workspace(root) as ws:
+    with open_for_reading(root) as ws:  # beside the app, if it is open
         form = ws.form(args.form)
         rows = ws.records(form.id, year=args.year)
         if args.json:
@@ -247,7 +247,7 @@ def cmd_list(root: Path, args) -> int:
 
 
 def cmd_due(root: Path, args) -> int:
-    with Workspace(root) as ws:
+    with open_for_reading(root) as ws:  # beside the app, if it is open
         person_form = ws.form("person")
         dues = ws.due(grid=args.grid, within_days=args.within)
         if args.json:
@@ -331,7 +331,7 @@ def cmd_report(root: Path, args) -> int:
     from fieldkit import report  # python-docx loads only when a draft is made
 
     year = _check_year(args.year)
-    with Workspace(root) as ws:
+    with open_for_reading(root) as ws:  # beside the app, if it is open
         path, figs = report.write_report(
             ws, year, grid=args.grid, output=args.output, exact=args.exact
         )
@@ -351,7 +351,7 @@ def cmd_ledger(root: Path, args) -> int:
     from fieldkit import ledger
 
     year = _check_year(args.year)
-    with Workspace(root) as ws:
+    with open_for_reading(root) as ws:  # beside the app, if it is open
         path, counts = ledger.write_ledger(
             ws, year, output=args.output, mask=args.mask, grid=args.grid
         )
@@ -457,7 +457,7 @@ def cmd_keygen(root: Path, args) -> int:
 def cmd_history(root: Path, args) -> int:
     from fieldkit.history import as_json, record_history
 
-    with Workspace(root) as ws:
+    with open_for_reading(root) as ws:  # beside the app, if it is open
         record = _find(ws, args.id)
         steps = record_history(ws, record["id"])
         form = ws.form(record["form"])
