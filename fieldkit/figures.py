@@ -398,9 +398,14 @@ def _population(
             new += 1
         if end is not None and start_of_year <= end <= cutoff:
             released += 1
-        if _in_management(d.get("status"), start, end, cutoff, today):
+        status = d.get("status")
+        if _in_management(status, start, end, cutoff, today):
             categories[d.get("category")] += 1
-        left = management_end(p)
+        if start > cutoff:
+            continue
+        left = end  # as management_end(p), with the dates parsed once
+        if left is None and status not in (None, "", ACTIVE):
+            left = _day(p.get("updated_at"))
         first, last = max(start, start_of_year), min(left or cutoff, cutoff)
         if (last - first).days + 1 >= MIN_MANAGED_DAYS:
             to_visit.add(p["id"])
@@ -412,34 +417,44 @@ def _population(
     assistance: Counter[str] = Counter()
     departments: Counter[str] = Counter()
     visited: set[str] = set()
-    months: set[int] = set()
+    months: set[str] = set()  # "01".."12"
+    department_sets: Counter[tuple[Any, ...]] = Counter()
+    help_sets: Counter[tuple[Any, ...]] = Counter()
     joint = assisted = 0
     for v in visits:
         d = v["data"]
         methods[d.get("method")] += 1
-        person = picker.persons.get(str(d.get("person", "")))
+        person_id = str(d.get("person", ""))
+        person = picker.persons.get(person_id)
         if person is not None:
             visit_categories[person["data"].get("category")] += 1
-        visited.add(str(d.get("person", "")))
-        month = str(d.get("date") or "")[5:7]
-        if month.isdigit():
-            months.add(int(month))
-        others = {dep for dep in _as_list(d.get("departments")) if dep != "grid"}
-        if others:
-            joint += 1
-            departments.update(others)
+        visited.add(person_id)
+        months.add(str(d.get("date"))[5:7])
+        # Few distinct combinations of departments and of help: count those, expand after.
+        deps = d.get("departments")
+        if deps:
+            department_sets[tuple(deps) if type(deps) is list else (deps,)] += 1
         if d.get("incident") not in (None, "", "none"):
             incidents[d["incident"]] += 1
-        helps = set(_as_list(d.get("assistance")))
+        helps = d.get("assistance")
         if helps:
-            assisted += 1
-            assistance.update(helps)
+            help_sets[tuple(helps) if type(helps) is list else (helps,)] += 1
+    for combo, n in department_sets.items():
+        others = set(combo) - {"grid"}
+        if others:
+            joint += n
+            for dep in others:
+                departments[dep] += n
+    for combo, n in help_sets.items():
+        assisted += n
+        for kind in set(combo):
+            assistance[kind] += n
     by_incident = _labelled(incidents, forms, "followup", "incident")
     by_incident.pop(forms["followup"].field("incident").label_of("none"), None)
     joint_by_department = _labelled(departments, forms, "followup", "departments")
     joint_by_department.pop(forms["followup"].field("departments").label_of("grid"), None)
     months_in_period = cutoff.month if cutoff >= start_of_year else 0
-    without = [m for m in range(1, months_in_period + 1) if m not in months]
+    without = [m for m in range(1, months_in_period + 1) if f"{m:02d}" not in months]
     not_visited = len(to_visit - visited)
     return PopulationFigures(
         in_management=sum(categories.values()),

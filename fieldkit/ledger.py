@@ -351,13 +351,14 @@ def write_ledger(
     check_target(target, force=force)
     if records is None:
         records = F.workspace_records(ws, include_deleted=True)
-    check_scope(records, year, grid, ws.today())
-    figs = F.compute(records, ws.forms, year, grid=grid, today=ws.today())
-    check_has_data(figs, records, ws.forms)
     counts: dict[str, int] = {}
+    # Millions of short-lived objects and no cycles: the cyclic collector would only rescan them.
+    with gc_paused():
+        check_scope(records, year, grid, ws.today())
+        figs = F.compute(records, ws.forms, year, grid=grid, today=ws.today())
+        check_has_data(figs, records, ws.forms)
 
-    def write(temp: Path) -> None:
-        with gc_paused():  # millions of short-lived objects, no cycles: skip the collector
+        def write(temp: Path) -> None:
             counts.update(
                 write_workbook(
                     temp,
@@ -373,7 +374,7 @@ def write_ledger(
                 )
             )
 
-    path = write_new(target, write, force=force)
+        path = write_new(target, write, force=force)
     if progress:
         progress("已保存。")
     return path, counts

@@ -191,6 +191,14 @@ class Workbook:
     def _encode(self, values: Sequence[Any], column: Column) -> list[str]:
         """The <c> elements of a column. Ledger columns repeat few distinct values (labels,
         dates, small counts), so each distinct value is encoded once and looked up after."""
+        if column.kind == UNIQUE_TEXT:  # nothing repeats: no lookup table
+            style = _BOXED.get(column.style, column.style)
+            return [
+                f'<c s="{style}" t="inlineStr"><is><t>{_escape(str(v))}</t></is></c>'
+                if v not in (None, "")
+                else f'<c s="{style}"/>'
+                for v in values
+            ]
         try:
             distinct = set(values)
         except TypeError:  # an unhashable value (a list where text was expected): slow path
