@@ -172,6 +172,18 @@ class Figures:
         return flat
 
     @property
+    def work_records(self) -> int:
+        """Records of the year's work (events, visits, cases, advice, meetings): without any,
+        there is nothing to report, whatever persons were under management."""
+        return (
+            self.outreach.events
+            + self.population.visits
+            + self.mediation.accepted
+            + self.adviser.total
+            + self.meetings.total
+        )
+
+    @property
     def total_records(self) -> int:
         """A rough size of the year, to tell an empty year from a quiet one."""
         return (

@@ -30,6 +30,18 @@ from fieldkit.workspace import Workspace
 
 PLACEHOLDER = re.compile(r"【待补充：[^】]*】")
 MISSING_ORG = "【待补充：单位名称】"
+MISSING_NOTE = (
+    "【待补充：{year}年没有录入{missing_areas}，草稿中相应的部分需要人工补写，"
+    "或补录记录后重新生成；补写后删去本段】"
+)
+# What each area's records are called, for the page-1 note on areas with none.
+AREA_NAMES = {
+    "outreach": "普法宣传活动",
+    "visits": "随访记录",
+    "mediation": "矛盾纠纷调解",
+    "adviser": "法律顾问工作",
+    "meetings": "学法与会议",
+}
 PARTIAL_YEAR = (
     "【待补充：本草稿的数字截至{cutoff}，{year}年尚未结束，不是全年数字。年度结束、"
     "各网格的记录汇总后请重新生成，并删去本段】"
@@ -225,6 +237,18 @@ def template_values(
     for area, form_id in _AREA_FORMS.items():
         left_out = figs.grid and figs.ungridded.get(form_id)
         values[f"{area}_missing"] = GRID_ONLY if left_out else NOT_RECORDED
+    counts = {
+        "outreach": figs.outreach.events,
+        "visits": figs.population.visits,
+        "mediation": figs.mediation.accepted,
+        "adviser": figs.adviser.total,
+        "meetings": figs.meetings.total,
+    }
+    values["missing_areas"] = "、".join(
+        name
+        for area, name in AREA_NAMES.items()
+        if not counts[area] and values[f"{area}_missing"] == NOT_RECORDED
+    )
     rounded = template.rounded if rounded is None else rounded
     for name, spec in template.raw.get("lists", {}).items():
         values[name] = _list_text(name, spec, values, template, rounded)
@@ -380,6 +404,10 @@ def compose(
     if figs.cutoff < date(figs.year, 12, 31):
         blocks.append(
             Block("body", formatter("partial_year").fill(raw.get("partial_year", PARTIAL_YEAR)))
+        )
+    if values["missing_areas"]:
+        blocks.append(
+            Block("body", formatter("missing_note").fill(raw.get("missing_note", MISSING_NOTE)))
         )
     blocks.append(Block("body", _paragraph(raw["opening"], formatter("opening"), values)))
 
@@ -639,13 +667,15 @@ def check_scope(records: F.Records, year: int, grid: str | None, today: date) ->
 
 
 def check_has_data(figs: F.Figures, records: F.Records, forms: FormSet) -> None:
-    """Refuse a year (of a grid) with no record at all: every figure would be a zero."""
-    if figs.total_records or figs.population.in_management:
+    """Refuse a year (of a grid) without any record of work (events, visits, cases, advice,
+    meetings): every paragraph would be a placeholder, or a zero."""
+    if figs.work_records:
         return
     where = f"“{figs.grid}”" if figs.grid else ""
-    others = [str(y) for y in F.years(records, forms) if y != figs.year][:5]
-    hint = f"有记录的年度：{'、'.join(others)}" if others else "数据目录中还没有任何记录"
-    raise FieldkitError(f"{where}{figs.year}年没有任何记录，不能生成（{hint}）")
+    work = {form_id: records[form_id] for form_id in records if form_id != "person"}
+    others = [str(y) for y in F.years(work, forms) if y != figs.year][:5]
+    hint = f"有工作记录的年度：{'、'.join(others)}" if others else "数据目录中还没有工作记录"
+    raise FieldkitError(f"{where}{figs.year}年没有任何工作记录，不能生成（{hint}）")
 
 
 def build(

@@ -136,7 +136,7 @@ def test_ledger_full_and_masked(data, tmp_path):
         (["report", "--year", "2026", "--grid", "第九网格"], "记录中的网格：第一网格、第二网格", 1),
         (["ledger", "--year", "2026", "--grid", "第九网格"], "没有网格“第九网格”", 1),
         (["report", "--year", "2099"], "2099年还没有到", 1),
-        (["report", "--year", "2019"], "2019年没有任何记录", 1),
+        (["report", "--year", "2019"], "2019年没有任何工作记录", 1),
     ],
 )
 def test_mistakes_get_one_chinese_line_and_no_traceback(data, args, message, code):

@@ -104,6 +104,11 @@ def test_a_year_with_no_follow_ups_does_not_claim_zero_incidents(ws, tmp_path):
         "现有记录不足以说明全年未发生）】" in text
     )
     assert "【待补充：全年随访的情况（本年度没有录入）】" in text
+    # Page 1 says which kinds of records the year lacks.
+    page_one = docx.Document(str(path)).paragraphs[3].text
+    assert page_one.startswith(
+        "【待补充：2025年没有录入随访记录、矛盾纠纷调解、法律顾问工作、学法与会议，"
+    )
 
 
 def test_patchy_visits_do_not_claim_zero_incidents_and_say_what_is_missing(ws, tmp_path):
@@ -162,8 +167,15 @@ def test_a_year_without_records_is_refused_naming_the_years_that_have_some(ws, t
     load_into(ws)
     with pytest.raises(FieldkitError) as info:
         R.write_report(ws, 2019, output=tmp_path / "2019.docx")
-    assert "2019年没有任何记录" in str(info.value) and "2026、2025" in str(info.value)
+    assert "2019年没有任何工作记录" in str(info.value) and "2026、2025" in str(info.value)
     assert not (tmp_path / "2019.docx").exists()
+
+
+def test_a_year_with_persons_but_no_work_recorded_is_refused(ws, tmp_path):
+    """Persons registered later with an earlier start date do not make that year reportable."""
+    ws.store.save([person("p1", "2019-03-01"), outreach("2025-05-01")])
+    with pytest.raises(FieldkitError, match=r"2019年没有任何工作记录.*有工作记录的年度：2025"):
+        R.write_report(ws, 2019, output=tmp_path / "2019.docx")
 
 
 def test_an_unknown_grid_is_refused_listing_the_grids(ws, tmp_path):

@@ -28,7 +28,7 @@ TITLE = "年度报告和台账"
 HELP = "查看全年统计数字，生成《法治政府建设年度报告》草稿（.docx）和台账（.xlsx）"
 ALL_GRIDS = "全部网格"
 LOADING = "正在统计……"
-EMPTY_YEAR = "{year}年没有任何记录，不能生成报告草稿和台账。"
+EMPTY_YEAR = "{year}年没有任何工作记录，不能生成报告草稿和台账。"
 SUMMARY = (
     "{year}年：普法活动 {events} 场次，随访 {visits} 次（联合随访 {joint} 次），"
     "异常情况 {incidents} 起，受理纠纷 {mediations} 件（成功率 {rate}），法律顾问服务 {adviser} 次"
@@ -199,7 +199,7 @@ class ReportScreen(Screen[None]):
             rate=percent(m.success_rate),
             adviser=figs.adviser.total,
         )
-        if not figs.total_records:
+        if not figs.work_records:
             summary = EMPTY_YEAR.format(year=figs.year)
         self.query_one("#summary", Static).update(summary)
         left_out = ""
