@@ -235,10 +235,9 @@ def _labels(raw: list[Any], labels: dict[str, str]) -> list[Any]:
 
 
 def _summary_rows(figs: F.Figures, forms: FormSet, org: str, today: date, scope: str):
-    """The summary sheet: a title, then the report's appendix tables with raw values."""
+    """The summary sheet under its title: the report's appendix tables with raw values."""
     rows: list[list[Any]] = []
     bold: dict[int, int] = {}
-    rows.append([(f"{org}{figs.year}年法治工作台账汇总{scope}", xlsx.TITLE), None])
     rows.append([f"生成日期：{today.isoformat()}；在册人数截至 {figs.cutoff.isoformat()}", None])
     for table in stat_tables(figs, load_template(forms)):
         rows.append([None, None])
@@ -292,6 +291,7 @@ def write_workbook(
             SUMMARY_SHEET,
             [xlsx.Column("", 44), xlsx.Column("", 14)],
             rows,
+            title=f"{org}{year}年法治工作台账汇总{scope}",
             header=False,
             freeze=False,
             autofilter=False,
@@ -356,7 +356,11 @@ def write_ledger(
     with gc_paused():
         check_scope(records, year, grid, ws.today())
         figs = F.compute(records, ws.forms, year, grid=grid, today=ws.today())
-        check_has_data(figs, records, ws.forms)
+        # The register of persons under management is a ledger of its own, even in a year
+        # with no other work recorded; with neither, every sheet would be empty.
+        selection = F.Selection(records, ws.forms, year, grid)
+        if not sheet_rows(selection, ws.forms["person"], year):
+            check_has_data(figs, records, ws.forms)
 
         def write(temp: Path) -> None:
             counts.update(

@@ -164,6 +164,9 @@ class Workbook:
         """
         n = max((len(values) for values in data), default=0)
         pairs = list(zip(data, columns, strict=True))
+        # Text wraps within its column; spreadsheet programs do not all grow a row to fit when
+        # they open a file (LibreOffice does not), so rows that need more lines say so.
+        lines = _row_lines(pairs, n)
 
         def blocks():
             # Rows without their optional r="…" are all alike: a block of rows is one join
@@ -172,7 +175,14 @@ class Workbook:
             for i in range(0, n, _BLOCK):
                 size = min(_BLOCK, n - i)
                 encoded = [self._encode(values[i : i + _BLOCK], c) for values, c in pairs]
-                tags = (["<row>"] * size, *encoded, ["</row>"] * size)
+                if lines is None:
+                    opening = ["<row>"] * size
+                else:
+                    opening = [
+                        _ROW_TAGS[k] if k < len(_ROW_TAGS) else _row_tag(k)
+                        for k in lines[i : i + size]
+                    ]
+                tags = (opening, *encoded, ["</row>"] * size)
                 yield "".join(chain.from_iterable(zip(*tags, strict=True)))
 
         return self._add_encoded(
@@ -240,12 +250,14 @@ class Workbook:
         autofilter: bool = True,
         styles: dict[int, int] | None = None,
         landscape: bool = False,
+        title: str | None = None,
     ) -> int:
         """Add a sheet; returns the number of data rows written.
 
         A row is a sequence of values: str, int, float, date, datetime or None; a value may
-        also be a (value, style) pair. `styles` gives whole rows a style by row index. It
-        prints fitted to the width of an A4 page (portrait unless `landscape`).
+        also be a (value, style) pair. `styles` gives whole rows a style by row index. `title`
+        goes in a first row across the columns. It prints fitted to the width of an A4 page
+        (portrait unless `landscape`).
         """
         cell = self._cell
         col_styles = [c.style for c in columns]
@@ -264,6 +276,7 @@ class Workbook:
             columns,
             encoded,
             n,
+            title=title,
             header=header,
             freeze=freeze,
             autofilter=autofilter,
@@ -300,7 +313,9 @@ class Workbook:
             r = 2
         if header:
             cells = "".join(self._cell(c.header, HEADER) for c in columns)
-            head.append(f'<row r="{r}">{cells}</row>')
+            lines = max((int(text_lines(c.header, c.width)) for c in columns), default=1)
+            height = f' ht="{lines * _LINE_HEIGHT:g}" customHeight="1"' if lines > 1 else ""
+            head.append(f'<row r="{r}"{height}>{cells}</row>')
             r += 1
         first = r  # the first data row
         if raw:
@@ -436,6 +451,50 @@ class Workbook:
                 fh.write(text.encode())
             fh.write(b"</sst>")
         z.close()
+
+
+_LINE_HEIGHT = 14.5  # points per line of 11 pt text
+
+
+def _row_tag(lines: int) -> str:
+    if lines <= 1:
+        return "<row>"
+    return f'<row ht="{lines * _LINE_HEIGHT:g}" customHeight="1">'
+
+
+_ROW_TAGS = [_row_tag(k) for k in range(12)]
+
+
+def text_lines(text: str, width: float) -> int:
+    """How many lines `text` takes wrapped in a column `width` units wide (a CJK character
+    is two units)."""
+    usable = max(width - 1.5, 1.0)
+    return sum(max(1, -(-display_width(part) // usable)) for part in text.split("\n"))
+
+
+def _row_lines(pairs: list[tuple[Sequence[Any], Column]], n: int) -> list[int] | None:
+    """Lines each row needs for its wrapped text, or None when every row fits on one."""
+    rows: list[int] | None = None
+    for values, column in pairs:
+        if column.kind != TEXT:
+            continue
+        try:
+            distinct = set(values)
+        except TypeError:
+            distinct = {str(v) for v in values}
+            values = [str(v) for v in values]
+        need = {
+            v: int(text_lines(v if type(v) is str else str(v), column.width))
+            for v in distinct
+            if v is not None and v != ""
+        }
+        if all(k == 1 for k in need.values()):
+            continue  # short labels: nothing wraps
+        column_lines = [need.get(v, 1) for v in values]
+        rows = column_lines if rows is None else list(map(max, rows, column_lines))
+    if rows is not None and len(rows) < n:
+        rows += [1] * (n - len(rows))
+    return rows
 
 
 @dataclass

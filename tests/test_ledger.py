@@ -23,7 +23,7 @@ from fieldkit import ledger
 from fieldkit.errors import FieldkitError
 from fieldkit.idnumber import mask
 from fieldkit.workspace import Workspace
-from fieldkit.xlsx import Column, Workbook, column_letter
+from fieldkit.xlsx import NUMBER, TEXT, Column, Workbook, column_letter, text_lines
 
 SHEETS = [
     "汇总",
@@ -299,3 +299,23 @@ def test_text_that_looks_like_a_formula_stays_text(tmp_path):
     sheet = openpyxl.load_workbook(path)["表"]
     assert sheet["A2"].value == "=1+1" and sheet["A2"].data_type == "s"
     assert sheet["A3"].value == "a<b&c" and sheet["B3"].value == 2.5
+
+
+def test_wrapped_text_gets_a_row_tall_enough(tmp_path):
+    """LibreOffice does not grow rows when it opens a file: rows whose text wraps say how tall
+    they are, so a printed note is not cut off or drawn over the next row."""
+    path = tmp_path / "t.xlsx"
+    note = "监护人在场，服药规律，情绪稳定，家属反映近期睡眠较好，已提醒按时复诊"  # 66 units
+    with Workbook(path) as wb:
+        wb.add_columns(
+            "表",
+            [Column("备注", 20, kind=TEXT), Column("数", 8, kind=NUMBER)],
+            [[note, "短", None], [1, 2, 3]],
+            title="标题",
+        )
+    xml = xml_parts(path)["xl/worksheets/sheet1.xml"]
+    rows = re.findall(r"<row[^>]*>", xml)
+    assert rows[0].startswith('<row r="1"') and rows[1].startswith('<row r="2"')
+    assert rows[2] == f'<row ht="{4 * 14.5:g}" customHeight="1">'  # 66 / 18.5 -> 4 lines
+    assert rows[3:] == ["<row>", "<row>"]
+    assert text_lines(note, 20) == 4 and text_lines("短", 20) == 1 and text_lines("a\nb", 20) == 2
