@@ -43,9 +43,13 @@ UNMASKED = "含完整的姓名、身份证号和电话，仅供内部使用"
 BUSY = "正在生成，请稍候……"
 COL_ITEM, COL_VALUE = "项目", "数量"
 BTN_REPORT, BTN_LEDGER, BTN_BOTH = "生成报告草稿（D）", "生成台账（L）", "全部生成（G）"
+# Three options side by side within 80 columns: short labels, the rest in tooltips.
 MASK_LABEL = "台账脱敏（对外报送）"
-EXACT_LABEL = "报告中数字照实写（不写“2万余”）"
-SEAL_LABEL = "署名按加盖印章的格式"
+MASK_TIP = "姓名只留姓，身份证号和电话打码，地址只到社区，不含备注和健康、违法细节"
+EXACT_LABEL = "数字照实写"
+EXACT_TIP = "报告中的数字照实写，不写成“2万余”"
+SEAL_LABEL = "加盖印章的署名"
+SEAL_TIP = "署名和成文日期按加盖印章的格式排（GB/T 9704 7.3.5.1）"
 
 DEFAULT_CSS_TEXT = """
 ReportScreen #report-body { padding: 0 2; }
@@ -110,9 +114,9 @@ class ReportScreen(Screen[None]):
             table.add_column(COL_VALUE, key="value", width=12)
             yield table
             with Horizontal(classes="options"):
-                yield Checkbox(MASK_LABEL, id="mask")
-                yield Checkbox(EXACT_LABEL, id="exact")
-                yield Checkbox(SEAL_LABEL, id="seal")
+                yield Checkbox(MASK_LABEL, id="mask", tooltip=MASK_TIP)
+                yield Checkbox(EXACT_LABEL, id="exact", tooltip=EXACT_TIP)
+                yield Checkbox(SEAL_LABEL, id="seal", tooltip=SEAL_TIP)
             with Horizontal(classes="button-bar"):
                 yield Button(BTN_REPORT, id="btn-report", variant="primary")
                 yield Button(BTN_LEDGER, id="btn-ledger")
