@@ -469,7 +469,11 @@ def text_lines(text: str, width: float) -> int:
     """How many lines `text` takes wrapped in a column `width` units wide (a CJK character
     is two units)."""
     usable = max(width - 1.5, 1.0)
-    return sum(max(1, -(-display_width(part) // usable)) for part in text.split("\n"))
+    # UTF-8 length plus character count, halved: 2 for a CJK character, 1 for ASCII (the
+    # same as display_width, counted in C).
+    return sum(
+        max(1, -(-((len(part.encode()) + len(part)) / 2) // usable)) for part in text.split("\n")
+    )
 
 
 def _row_lines(pairs: list[tuple[Sequence[Any], Column]], n: int) -> list[int] | None:
@@ -478,18 +482,23 @@ def _row_lines(pairs: list[tuple[Sequence[Any], Column]], n: int) -> list[int] |
     for values, column in pairs:
         if column.kind != TEXT:
             continue
+        # A character is at most two units wide, a Latin one one: most text (labels, ID
+        # numbers, phones) is short enough to skip measuring.
+        usable = max(column.width - 1.5, 1.0)
+        fits = int(usable // 2)
         try:
             distinct = set(values)
-        except TypeError:
-            distinct = {str(v) for v in values}
-            values = [str(v) for v in values]
-        need = {
-            v: int(text_lines(v if type(v) is str else str(v), column.width))
+        except TypeError:  # an unhashable value: it shows as its text
+            values = [v if v is None or type(v) is str else str(v) for v in values]
+            distinct = set(values)
+        long = {
+            v
             for v in distinct
-            if v is not None and v != ""
+            if type(v) is str and len(v) > fits and not (len(v) <= usable and v.isascii())
         }
-        if all(k == 1 for k in need.values()):
-            continue  # short labels: nothing wraps
+        need = {v: k for v in long if (k := int(text_lines(v, column.width))) > 1}
+        if not need:
+            continue
         column_lines = [need.get(v, 1) for v in values]
         rows = column_lines if rows is None else list(map(max, rows, column_lines))
     if rows is not None and len(rows) < n:
