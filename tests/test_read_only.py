@@ -181,3 +181,20 @@ def test_reading_commands_work_while_the_app_holds_the_data_dir(tmp_path):
         assert "Traceback" not in proc.stderr
         app.add("meeting", {"date": "2026-11-02", "kind": "lecture", "title": "讲座"})
     assert (root / "store" / SNAPSHOT_NAME).exists()
+
+
+def test_a_first_release_data_dir_is_converted_once_then_read(tmp_path):
+    """Reading never converts; a data dir of the first release is converted by a writer first
+    (as the app does on opening), then read."""
+    import shutil
+
+    from fieldkit.workspace import NeedsConversion
+
+    root = tmp_path / "office"
+    shutil.copytree(Path(__file__).parent / "data" / "format1" / "office", root)
+    with pytest.raises(NeedsConversion):
+        Workspace(root, read_only=True)
+    assert not list(tmp_path.glob("office/store-backup-*"))
+    with open_for_reading(root) as ws:
+        assert ws.store.read_only and ws.identity is not None
+    assert len(list(root.glob("store-backup-*"))) == 1
