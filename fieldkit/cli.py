@@ -18,7 +18,7 @@ from fieldkit import sync_messages as words
 from fieldkit.cliargs import build_parser
 from fieldkit.errors import FieldkitError, os_reason
 from fieldkit.schedule import effective_level
-from fieldkit.workspace import BatchInvalid, ValidationFailed, Workspace
+from fieldkit.workspace import BatchInvalid, ValidationFailed, Workspace, open_for_reading
 
 # Piped output is for files and scripts: wide enough that no table column is cut.
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 250)
@@ -227,7 +227,7 @@ def _find(ws: Workspace, key: str) -> dict[str, Any]:
 
 
 def cmd_list(root: Path, args) -> int:
-    with Workspace(root) as ws:
+    with open_for_reading(root) as ws:  # beside the app, if it is open
         form = ws.form(args.form)
         rows = ws.records(form.id, year=args.year)
         if args.json:
@@ -247,7 +247,7 @@ def cmd_list(root: Path, args) -> int:
 
 
 def cmd_due(root: Path, args) -> int:
-    with Workspace(root) as ws:
+    with open_for_reading(root) as ws:  # beside the app, if it is open
         person_form = ws.form("person")
         dues = ws.due(grid=args.grid, within_days=args.within)
         if args.json:
@@ -331,13 +331,18 @@ def cmd_report(root: Path, args) -> int:
     from fieldkit import report  # python-docx loads only when a draft is made
 
     year = _check_year(args.year)
-    with Workspace(root) as ws:
+    with open_for_reading(root) as ws:  # beside the app, if it is open
         path, figs = report.write_report(
-            ws, year, grid=args.grid, output=args.output, exact=args.exact
+            ws,
+            year,
+            grid=args.grid,
+            output=args.output,
+            exact=args.exact,
+            seal=args.seal,
+            force=args.force,
         )
         _note_ungridded(ws, figs)
-    if not figs.total_records:
-        err.print(f"注意：{year} 年没有任何记录，草稿中的数字都需要人工补写。")
+        _note_renamed(report.draft_target(ws, year, args.grid, args.output).path, path, "草稿")
     out.print(str(path), markup=False)
     err.print(
         f"已生成 {year} 年法治政府建设年度报告草稿。黄色底纹的【待补充】处需要人工补写，"
@@ -347,17 +352,32 @@ def cmd_report(root: Path, args) -> int:
     return 0
 
 
+def _note_renamed(intended: Path, path: Path, what: str) -> None:
+    """Say so when the default name was taken and the file became a new copy."""
+    if path != intended:
+        err.print(
+            f"注意：{intended.name} 已存在（可能已修改过），没有覆盖它；新的{what}另存为 {path.name}。",
+            markup=False,
+        )
+
+
 def cmd_ledger(root: Path, args) -> int:
     from fieldkit import ledger
 
     year = _check_year(args.year)
-    with Workspace(root) as ws:
+    with open_for_reading(root) as ws:  # beside the app, if it is open
         path, counts = ledger.write_ledger(
-            ws, year, output=args.output, mask=args.mask, grid=args.grid
+            ws, year, output=args.output, mask=args.mask, grid=args.grid, force=args.force
         )
+        intended = ledger.ledger_target(ws, year, args.grid, args.output, mask=args.mask).path
+    _note_renamed(intended, path, "台账")
     out.print(str(path), markup=False)
     detail = "，".join(f"{name} {n} 条" for name, n in counts.items())
-    masked = "身份证号已脱敏" if args.mask else "身份证号为完整号码，请妥善保管"
+    masked = (
+        "已脱敏，可对外报送"
+        if args.mask
+        else "含完整的姓名、身份证号和电话，仅供内部使用，请妥善保管"
+    )
     err.print(f"已生成 {year} 年台账：{detail}（{masked}）。", markup=False)
     return 0
 
@@ -489,7 +509,7 @@ def cmd_keygen(root: Path, args) -> int:
 def cmd_history(root: Path, args) -> int:
     from fieldkit.history import as_json, record_history
 
-    with Workspace(root) as ws:
+    with open_for_reading(root) as ws:  # beside the app, if it is open
         record = _find(ws, args.id)
         steps = record_history(ws, record["id"])
         form = ws.form(record["form"])

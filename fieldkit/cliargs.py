@@ -128,6 +128,16 @@ def build_parser() -> ChineseParser:
     s.add_argument(
         "--exact", action="store_true", help="数字照实写，不写成“2万余”（覆盖模板中的取整方式）"
     )
+    s.add_argument(
+        "--seal",
+        action="store_true",
+        help="署名和成文日期按加盖印章的格式排（默认按不加盖印章的格式）",
+    )
+    s.add_argument(
+        "--force",
+        action="store_true",
+        help="覆盖已有的同名文件（默认不覆盖：另存为“（草稿2）”，-o 指定的文件已存在则不生成）",
+    )
 
     s = sub.add_parser("ledger", help="生成年度台账（.xlsx，每个表单一个工作表，另有汇总表）")
     s.add_argument("--year", type=int, required=True, metavar="年份", help="台账年度")
@@ -138,7 +148,16 @@ def build_parser() -> ChineseParser:
         metavar="文件",
         help="输出的 .xlsx 文件或目录（默认：数据目录下 exports/）",
     )
-    s.add_argument("--mask", action="store_true", help="身份证号脱敏（默认完整显示，供内部使用）")
+    s.add_argument(
+        "--mask",
+        action="store_true",
+        help="脱敏，供对外报送：姓名只留姓，证件号和电话打码，地址只到社区，不含备注和健康、违法细节",
+    )
+    s.add_argument(
+        "--force",
+        action="store_true",
+        help="覆盖已有的同名文件（默认不覆盖：另存为“（2）”，-o 指定的文件已存在则不生成）",
+    )
 
     s = sub.add_parser("export", help="导出自上次导出以来的变化（交给街道汇总）")
     s.add_argument(

@@ -9,7 +9,8 @@ East-Asian language would override them), the first-line indent in characters
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
+from xml.sax.saxutils import escape
 
 from docx import Document
 from docx.document import Document as DocxDocument
@@ -70,6 +71,7 @@ _PPR_AFTER_SNAP = (
 )  # fmt: skip
 
 _THEME_ATTR = re.compile(r"\s+w:(?:ascii|hAnsi|eastAsia|cs)[Tt]heme=\"[^\"]*\"")
+_RSID = re.compile(r"\s*<w:rsid w:val=\"[0-9A-F]*\"/>|\s+w:rsid\w*=\"[0-9A-F]*\"")
 
 
 def new_document(*, title: str = "", author: str = "") -> DocxDocument:
@@ -87,16 +89,54 @@ def new_document(*, title: str = "", author: str = "") -> DocxDocument:
     section.footer_distance = FOOTER_DISTANCE
     _doc_grid(section._sectPr)
     page_number_footers(doc)
+    document_properties(doc, title=title, author=author)
+    return doc
+
+
+def document_properties(doc: DocxDocument, *, title: str, author: str) -> None:
+    """The file's own metadata, nothing left from python-docx's template: the organisation as
+    author (never a person's name), made now, no thumbnail of the template, no template name,
+    no Word session ids, no empty bibliography part."""
+    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)  # python-docx writes it as UTC
     props = doc.core_properties
-    # The template says "python-docx" here; a person's name must never land in the file.
     props.author = author
     props.last_modified_by = author
     props.title = title
+    props.created = now
+    props.modified = now
+    props.revision = 1
     props.comments = ""
     props.subject = ""
     props.keywords = ""
     props.category = ""
-    return doc
+    package = doc.part.package
+    for rid, rel in list(package.rels.items()):
+        if rel.reltype == RT.THUMBNAIL:
+            del package.rels[rid]
+        elif rel.reltype == RT.EXTENDED_PROPERTIES:
+            rel.target_part._blob = _APP_XML.format(company=escape(author)).encode("utf-8")
+    for rid, rel in list(doc.part.rels.items()):
+        if rel.reltype == RT.CUSTOM_XML:
+            del doc.part.rels[rid]
+    settings = doc.settings.element
+    for tag in ("w:rsids", "w:savePreviewPicture", "w14:docId"):
+        for el in settings.findall(qn(tag)):
+            settings.remove(el)
+    # Revision-session ids of the template's editing sessions, on the body and the styles.
+    for root in (doc.element, doc.styles.element):
+        for el in list(root.iter()):
+            for attr in [a for a in el.attrib if a.rpartition("}")[2].startswith("rsid")]:
+                del el.attrib[attr]
+            if el.tag == qn("w:rsid"):
+                el.getparent().remove(el)
+
+
+_APP_XML = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'extended-properties"><Application>fieldkit</Application><Company>{company}</Company>'
+    "</Properties>"
+)
 
 
 def _clean_styles(doc: DocxDocument) -> None:
@@ -132,7 +172,8 @@ def _clean_styles(doc: DocxDocument) -> None:
     for rel in doc.part.rels.values():
         if rel.reltype.endswith("/stylesWithEffects") and not rel.is_external:
             part = rel.target_part
-            part._blob = _THEME_ATTR.sub("", part.blob.decode("utf-8")).encode("utf-8")
+            xml = _THEME_ATTR.sub("", part.blob.decode("utf-8"))
+            part._blob = _RSID.sub("", xml).encode("utf-8")
 
 
 def _settings(doc: DocxDocument) -> None:

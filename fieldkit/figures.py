@@ -14,6 +14,11 @@ Which records count:
   say so.
 
 Year-end figures for persons are taken at the cutoff: 31 December, or today for the current year.
+
+Whether the visits cover the period (``PopulationFigures.visits_cover_period``) decides if the
+draft may say that nothing happened: a claim of "未发生" rests on visits recorded in every month
+from January to the cutoff, and on every person under management for at least a month of the
+period having been visited.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ Breakdown = dict[str, int]  # Chinese label -> count, in the form's choice order
 # Place types the reports count together (送法进单位、进社区、进小区).
 UCS_VENUES = frozenset({"unit", "community", "estate"})
 ACTIVE = "active"
+# A person under management this long within the period should have a visit on record.
+MIN_MANAGED_DAYS = 31
 
 
 @dataclass
@@ -65,6 +72,7 @@ class PopulationFigures:
     visits: int = 0
     persons_visited: int = 0
     joint_visits: int = 0  # another department besides the community's grid
+    joint_by_department: Breakdown = field(default_factory=dict)  # joint visits each joined
     visits_by_method: Breakdown = field(default_factory=dict)
     remote_visits: int = 0  # by phone or video
     visits_by_category: Breakdown = field(default_factory=dict)
@@ -72,6 +80,13 @@ class PopulationFigures:
     by_incident: Breakdown = field(default_factory=dict)
     assisted_visits: int = 0  # visits at which help was given
     by_assistance: Breakdown = field(default_factory=dict)  # 人次 of each kind of help
+    assistance_times: int = 0  # 人次 of help, all kinds (the sum of by_assistance)
+    # How well the visits cover the period (January to the cutoff):
+    months_in_period: int = 0
+    months_without_visits: list[int] = field(default_factory=list)  # month numbers
+    persons_to_visit: int = 0  # under management for at least MIN_MANAGED_DAYS of the period
+    persons_not_visited: int = 0  # of those, no visit recorded in the period
+    visits_cover_period: bool = False  # every month has visits and every such person has one
 
 
 @dataclass
@@ -155,6 +170,18 @@ class Figures:
             for name, value in asdict(getattr(self, area)).items():
                 flat[f"{area}_{name}"] = value
         return flat
+
+    @property
+    def work_records(self) -> int:
+        """Records of the year's work (events, visits, cases, advice, meetings): without any,
+        there is nothing to report, whatever persons were under management."""
+        return (
+            self.outreach.events
+            + self.population.visits
+            + self.mediation.accepted
+            + self.adviser.total
+            + self.meetings.total
+        )
 
     @property
     def total_records(self) -> int:
@@ -373,6 +400,7 @@ def _population(
     start_of_year = date(year, 1, 1)
     categories: Counter[str] = Counter()
     new = released = 0
+    to_visit: set[str] = set()
     for p in picker.all_persons():
         d = p["data"]
         start, end = _day(d.get("start_date")), _day(d.get("end_date"))
@@ -382,33 +410,64 @@ def _population(
             new += 1
         if end is not None and start_of_year <= end <= cutoff:
             released += 1
-        if _in_management(d.get("status"), start, end, cutoff, today):
+        status = d.get("status")
+        if _in_management(status, start, end, cutoff, today):
             categories[d.get("category")] += 1
+        if start > cutoff:
+            continue
+        left = end  # as management_end(p), with the dates parsed once
+        if left is None and status not in (None, "", ACTIVE):
+            left = _day(p.get("updated_at"))
+        first, last = max(start, start_of_year), min(left or cutoff, cutoff)
+        if (last - first).days + 1 >= MIN_MANAGED_DAYS:
+            to_visit.add(p["id"])
 
     visits = picker.of_year("followup")
     methods: Counter[str] = Counter()
     visit_categories: Counter[str] = Counter()
     incidents: Counter[str] = Counter()
     assistance: Counter[str] = Counter()
+    departments: Counter[str] = Counter()
     visited: set[str] = set()
+    months: set[str] = set()  # "01".."12"
+    department_sets: Counter[tuple[Any, ...]] = Counter()
+    help_sets: Counter[tuple[Any, ...]] = Counter()
     joint = assisted = 0
     for v in visits:
         d = v["data"]
         methods[d.get("method")] += 1
-        person = picker.persons.get(str(d.get("person", "")))
+        person_id = str(d.get("person", ""))
+        person = picker.persons.get(person_id)
         if person is not None:
             visit_categories[person["data"].get("category")] += 1
-        visited.add(str(d.get("person", "")))
-        if any(dep != "grid" for dep in _as_list(d.get("departments"))):
-            joint += 1
+        visited.add(person_id)
+        months.add(str(d.get("date"))[5:7])
+        # Few distinct combinations of departments and of help: count those, expand after.
+        deps = d.get("departments")
+        if deps:
+            department_sets[tuple(deps) if type(deps) is list else (deps,)] += 1
         if d.get("incident") not in (None, "", "none"):
             incidents[d["incident"]] += 1
-        helps = set(_as_list(d.get("assistance")))
+        helps = d.get("assistance")
         if helps:
-            assisted += 1
-            assistance.update(helps)
+            help_sets[tuple(helps) if type(helps) is list else (helps,)] += 1
+    for combo, n in department_sets.items():
+        others = set(combo) - {"grid"}
+        if others:
+            joint += n
+            for dep in others:
+                departments[dep] += n
+    for combo, n in help_sets.items():
+        assisted += n
+        for kind in set(combo):
+            assistance[kind] += n
     by_incident = _labelled(incidents, forms, "followup", "incident")
     by_incident.pop(forms["followup"].field("incident").label_of("none"), None)
+    joint_by_department = _labelled(departments, forms, "followup", "departments")
+    joint_by_department.pop(forms["followup"].field("departments").label_of("grid"), None)
+    months_in_period = cutoff.month if cutoff >= start_of_year else 0
+    without = [m for m in range(1, months_in_period + 1) if f"{m:02d}" not in months]
+    not_visited = len(to_visit - visited)
     return PopulationFigures(
         in_management=sum(categories.values()),
         by_category=_labelled(categories, forms, "person", "category"),
@@ -417,6 +476,7 @@ def _population(
         visits=len(visits),
         persons_visited=len(visited),
         joint_visits=joint,
+        joint_by_department=joint_by_department,
         visits_by_method=_labelled(methods, forms, "followup", "method"),
         remote_visits=methods["phone"] + methods["video"],
         visits_by_category=_labelled(visit_categories, forms, "person", "category"),
@@ -424,7 +484,27 @@ def _population(
         by_incident=by_incident,
         assisted_visits=assisted,
         by_assistance=_labelled(assistance, forms, "followup", "assistance"),
+        assistance_times=sum(assistance.values()),
+        months_in_period=months_in_period,
+        months_without_visits=without,
+        persons_to_visit=len(to_visit),
+        persons_not_visited=not_visited,
+        visits_cover_period=bool(visits)
+        and months_in_period > 0
+        and not without
+        and not not_visited,
     )
+
+
+def management_end(person: dict[str, Any]) -> date | None:
+    """When a person's management ended: the end date, or for a person no longer under
+    management without one, the day the record last changed (the status change); None while
+    it goes on."""
+    d = person["data"]
+    end = _day(d.get("end_date"))
+    if end is None and d.get("status") not in (None, "", ACTIVE):
+        end = _day(person.get("updated_at"))
+    return end
 
 
 def _in_management(status: Any, start: date, end: date | None, cutoff: date, today: date) -> bool:

@@ -1,12 +1,17 @@
 """The year's ledgers (台账) as one .xlsx: a summary sheet of figures and one sheet per form.
 
 Sheets and headers are in Chinese, choices show their labels, a person reference shows the
-person's name (and ID number), dates are real date cells. ID numbers are in full: the ledger is
-an internal document; `mask=True` masks them for copies that leave the office.
+person's name (and ID number), dates are real date cells. Each sheet prints as a paper ledger
+(see fieldkit.xlsx): a title row naming the office, the year and the ledger, landscape A4 fitted
+to the width, the header repeated on every page; the record ids (last column) are not printed.
+
+The full ledger is an internal document. `mask=True` makes the copy for 对外报送, with no direct
+identifier in it (MASKED below, and the README say exactly what it holds).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -15,8 +20,8 @@ from typing import Any
 from fieldkit import figures as F
 from fieldkit import idnumber, xlsx
 from fieldkit.forms import Field, Form, FormSet
-from fieldkit.outfiles import output_path, safe_name, write_atomically
-from fieldkit.report import load_template, stat_tables
+from fieldkit.outfiles import Target, check_target, output_path, safe_name, write_new
+from fieldkit.report import check_has_data, check_scope, load_template, stat_tables
 from fieldkit.storage import gc_paused
 from fieldkit.workspace import Workspace
 
@@ -31,8 +36,38 @@ _TYPE_WIDTH = {
     "phone": 14,
     "integer": 10,
     "decimal": 14,
-    "multiline": 40,
+    "multiline": 30,
 }
+
+# What a masked ledger (脱敏) shows of a field, by (form, field):
+#   "name": the surname and two stars (张**); "address": up to the community (…社区);
+#   "drop": the column is left out.
+# Other fields by type: an ID number or a phone is masked (420281********123X, 138****8000), a
+# person reference shows the masked name and ID number, a choice, date or number stays, and
+# text stays only when listed in MASK_KEPT_TEXT (names of events and places, never of people):
+# notes, descriptions and any text an office adds to a form are left out.
+MASKED = {
+    ("person", "name"): "name",
+    ("person", "address"): "address",
+    # health and offence details
+    ("person", "level"): "drop",  # for 严重精神障碍患者 the risk level
+    ("followup", "condition"): "drop",
+    ("followup", "risk_level"): "drop",
+    ("followup", "medication"): "drop",
+    ("followup", "incident"): "drop",
+}
+MASK_KEPT_TEXT = frozenset(
+    {
+        ("person", "grid"),
+        ("outreach", "title"),
+        ("outreach", "location"),
+        ("outreach", "partners"),
+        ("mediation", "case_no"),
+        ("meeting", "title"),
+    }
+)
+_COMMUNITY = re.compile(r"^.*?(社区|居委会|村委会|村)")
+_PHONE_DIGITS = re.compile(r"\D")
 
 
 def ledger_rows(
@@ -86,17 +121,32 @@ class _Sheet:
             for column, values in self._field(f, datas):
                 columns.append(column)
                 data.append(values)
-        columns += [
-            xlsx.Column("录入人", 10, kind=xlsx.TEXT),
-            xlsx.Column("记录编号", 38, kind=xlsx.UNIQUE_TEXT),
-        ]
-        data += [[r.get("created_by") for r in records], [r["id"] for r in records]]
+        if not self.mask:  # the worker's name stays in the office
+            columns.append(xlsx.Column("录入人", 10, kind=xlsx.TEXT))
+            data.append([r.get("created_by") for r in records])
+        columns.append(xlsx.Column("记录编号", 38, kind=xlsx.UNIQUE_TEXT))
+        data.append([r["id"] for r in records])
         return columns, data
 
     def _field(self, f: Field, datas: list[dict[str, Any]]):
         fid = f.id
         raw = [d.get(fid) for d in datas]
         label_width = xlsx.display_width(f.label) + 4
+        if self.mask:
+            rule = MASKED.get((self.form.id, fid))
+            if rule == "drop" or (
+                rule is None
+                and f.type in ("text", "multiline")
+                and (self.form.id, fid) not in MASK_KEPT_TEXT
+            ):
+                return
+            if rule == "name":
+                yield xlsx.Column(f.label, 10, kind=xlsx.TEXT), [mask_name(v) for v in raw]
+                return
+            if rule == "address":
+                values = [community_of(v) for v in raw]
+                yield xlsx.Column(f.label, max(label_width, 16), kind=xlsx.TEXT), values
+                return
         if f.is_choice:
             labels = {c.code: c.label for c in f.all_choices()}
             width = max([label_width, *(xlsx.display_width(x) + 2 for x in labels.values())])
@@ -108,7 +158,7 @@ class _Sheet:
                     for k, v in zip(keys, raw, strict=True)
                 ]
             elif f.type == "select_multiple":
-                width = min(width * 2, 40)
+                width = min(width * 2, 24)  # wrapped within the column
                 # Few distinct combinations: label each once.
                 keys = [tuple(v) if type(v) is list else v for v in raw]
                 joined = {
@@ -122,11 +172,15 @@ class _Sheet:
         elif f.type == "reference":
             people = [self.persons.get(str(v)) if v else None for v in raw]
             names = [p["data"].get("name") if p else v for p, v in zip(people, raw, strict=True)]
+            if self.mask:
+                names = [mask_name(n) for n in names]
             ids = [self._id(p["data"].get("id_number")) if p else None for p in people]
             yield xlsx.Column(f.label, 10, kind=xlsx.TEXT), names
             yield xlsx.Column("身份证号", 21, kind=xlsx.TEXT), ids
         elif f.type == "id_number":
             yield xlsx.Column(f.label, 21, kind=xlsx.TEXT), [self._id(v) for v in raw]
+        elif f.type == "phone" and self.mask:
+            yield xlsx.Column(f.label, 14, kind=xlsx.TEXT), [mask_phone(v) for v in raw]
         elif f.type == "date":
             yield xlsx.Column(f.label, 12, kind=xlsx.ISO_DATE), raw
         elif f.type == "datetime":
@@ -149,6 +203,28 @@ class _Sheet:
         return idnumber.mask(str(value)) if self.mask else str(value)
 
 
+def mask_name(value: Any) -> str | None:
+    """张建国 -> 张**: the surname only, the length of the name hidden too."""
+    text = str(value or "").strip()
+    return f"{text[0]}**" if text else None
+
+
+def mask_phone(value: Any) -> str | None:
+    """13800138000 -> 138****8000; anything shorter keeps no digit."""
+    digits = _PHONE_DIGITS.sub("", str(value or ""))
+    if not digits:
+        return None
+    if len(digits) < 11:
+        return "*" * len(digits)
+    return f"{digits[:3]}****{digits[-4:]}"
+
+
+def community_of(value: Any) -> str | None:
+    """幸福社区3栋2单元501 -> 幸福社区; an address naming no community is left out."""
+    m = _COMMUNITY.match(str(value or "").strip())
+    return m.group(0) if m else None
+
+
 def _labels(raw: list[Any], labels: dict[str, str]) -> list[Any]:
     """Codes to labels; an unknown code shows as itself (an older form's choice)."""
     lookup: dict[Any, Any] = {**labels, None: None, "": None}
@@ -158,12 +234,10 @@ def _labels(raw: list[Any], labels: dict[str, str]) -> list[Any]:
         return [lookup.get(v, v) if isinstance(v, str | None) else str(v) for v in raw]
 
 
-def _summary_rows(figs: F.Figures, forms: FormSet, org: str, today: date):
-    """The summary sheet: a title, then the report's appendix tables with raw values."""
+def _summary_rows(figs: F.Figures, forms: FormSet, org: str, today: date, scope: str):
+    """The summary sheet under its title: the report's appendix tables with raw values."""
     rows: list[list[Any]] = []
     bold: dict[int, int] = {}
-    scope = f"（{figs.grid}）" if figs.grid else ""
-    rows.append([(f"{org}{figs.year}年法治工作台账汇总{scope}", xlsx.TITLE), None])
     rows.append([f"生成日期：{today.isoformat()}；在册人数截至 {figs.cutoff.isoformat()}", None])
     for table in stat_tables(figs, load_template(forms)):
         rows.append([None, None])
@@ -172,8 +246,8 @@ def _summary_rows(figs: F.Figures, forms: FormSet, org: str, today: date):
         bold[len(rows)] = xlsx.HEADER
         rows.append(table.columns[:2])
         for row in table.rows:
-            if row.kind == "group":
-                rows.append([(row.label, xlsx.BOLD), None])
+            if row.kind == "group":  # a breakdown's heading, with its total
+                rows.append([(row.label, xlsx.BOLD), (row.value, xlsx.BOLD)])
             elif row.kind == "item":
                 rows.append([f"　　{row.label}", row.value])
             elif row.kind == "rate":
@@ -196,22 +270,28 @@ def write_workbook(
     mask: bool = False,
     today: date | None = None,
     progress: Progress | None = None,
+    figs: F.Figures | None = None,
 ) -> dict[str, int]:
-    """Write the ledgers of `year` to `path` (not atomically); return rows per sheet."""
+    """Write the ledgers of `year` to `path` (not atomically); return rows per sheet.
+    `figs`: the year's figures when the caller has them already."""
     today = today or date.today()
     say = progress or (lambda _msg: None)
     say("正在统计……")
-    figs = F.compute(records, forms, year, grid=grid, today=today)
+    if figs is None:
+        figs = F.compute(records, forms, year, grid=grid, today=today)
     selection = F.Selection(records, forms, year, grid)
     # Person names for references: deleted persons too, so an old visit still shows a name.
     persons = {r["id"]: r for r in records.get("person", ())}
     counts: dict[str, int] = {}
+    scope = (f"（{grid}）" if grid else "") + ("（脱敏）" if mask else "")
     with xlsx.Workbook(path) as book:
-        rows, styles = _summary_rows(figs, forms, org, today)
+        book.creator = org or "fieldkit"
+        rows, styles = _summary_rows(figs, forms, org, today, scope)
         book.add_sheet(
             SUMMARY_SHEET,
             [xlsx.Column("", 44), xlsx.Column("", 14)],
             rows,
+            title=f"{org}{year}年法治工作台账汇总{scope}",
             header=False,
             freeze=False,
             autofilter=False,
@@ -221,7 +301,13 @@ def write_workbook(
             say(f"正在写入“{form.label}”……")
             # One form at a time: with records fetched lazily, only its copies are alive.
             columns, data = _Sheet(form, persons, mask).build(sheet_rows(selection, form, year))
-            counts[form.label] = book.add_columns(form.label, columns, data)
+            counts[form.label] = book.add_columns(
+                form.label,
+                columns,
+                data,
+                title=f"{org}{year}年{form.label}台账{scope}",
+                print_columns=len(columns) - 1,  # the record ids are for the screen
+            )
             del columns, data
     return counts
 
@@ -231,6 +317,15 @@ def default_name(org: str, year: int, grid: str | None, mask: bool) -> str:
     return safe_name(parts)
 
 
+def ledger_target(
+    ws: Workspace, year: int, grid: str | None, output: str | Path | None, *, mask: bool = False
+) -> Target:
+    """Where the ledgers go unless that name is taken (see write_ledger)."""
+    ident = ws.identity
+    name = default_name(ident.org if ident else "", year, grid, mask)
+    return output_path(output, ws.root, name, ".xlsx")
+
+
 def write_ledger(
     ws: Workspace,
     year: int,
@@ -238,23 +333,36 @@ def write_ledger(
     output: str | Path | None = None,
     mask: bool = False,
     grid: str | None = None,
+    force: bool = False,
     progress: Progress | None = None,
     records: F.Records | None = None,
 ) -> tuple[Path, dict[str, int]]:
-    """Write a data dir's ledgers of `year` (atomically); return the path and rows per sheet.
+    """Write a data dir's ledgers of `year`; return the path and rows per sheet.
 
     `records` (by form id, tombstones included) replaces reading the store, e.g. a copy taken
-    under a lock.
+    under a lock. An existing file is never replaced (it may have been edited or signed): a
+    default name that is taken becomes …（2）.xlsx, a name given in `output` that is taken is
+    refused; `force` replaces it. Raises FieldkitError for a year to come, an unknown grid, or
+    a year without records.
     """
     ident = ws.identity
     org = ident.org if ident else ""
-    path = output_path(output, ws.root, default_name(org, year, grid, mask), ".xlsx")
+    target = ledger_target(ws, year, grid, output, mask=mask)
+    check_target(target, force=force)
     if records is None:
         records = F.workspace_records(ws, include_deleted=True)
     counts: dict[str, int] = {}
+    # Millions of short-lived objects and no cycles: the cyclic collector would only rescan them.
+    with gc_paused():
+        check_scope(records, year, grid, ws.today())
+        figs = F.compute(records, ws.forms, year, grid=grid, today=ws.today())
+        # The register of persons under management is a ledger of its own, even in a year
+        # with no other work recorded; with neither, every sheet would be empty.
+        selection = F.Selection(records, ws.forms, year, grid)
+        if not sheet_rows(selection, ws.forms["person"], year):
+            check_has_data(figs, records, ws.forms)
 
-    def write(temp: Path) -> None:
-        with gc_paused():  # millions of short-lived objects, no cycles: skip the collector
+        def write(temp: Path) -> None:
             counts.update(
                 write_workbook(
                     temp,
@@ -266,10 +374,11 @@ def write_ledger(
                     mask=mask,
                     today=ws.today(),
                     progress=progress,
+                    figs=figs,
                 )
             )
 
-    write_atomically(path, write)
+        path = write_new(target, write, force=force)
     if progress:
         progress("已保存。")
     return path, counts

@@ -6,6 +6,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from fieldkit.errors import FieldkitError, os_reason
@@ -21,24 +22,96 @@ def safe_name(text: str) -> str:
     return re.sub(r'[\\/:*?"<>|\s]+', "_", text).strip("._") or "fieldkit"
 
 
-def output_path(output: str | os.PathLike | None, root: Path, default_name: str, suffix: str):
+@dataclass(frozen=True)
+class Target:
+    """Where a document is to be written: `path`, and whether the user named that file."""
+
+    path: Path
+    named: bool = False  # -o FILE: the user's own name, never renumbered
+
+
+def output_path(
+    output: str | os.PathLike | None, root: Path, default_name: str, suffix: str
+) -> Target:
     """`-o FILE` as given (a folder gets the default name), else exports/ in the data dir."""
     if output is None:
-        return exports_dir(root) / f"{default_name}{suffix}"
+        return Target(exports_dir(root) / f"{default_name}{suffix}")
     path = Path(output).expanduser()
     if path.is_dir() or str(output).endswith(("/", os.sep)):
-        return path / f"{default_name}{suffix}"
+        return Target(path / f"{default_name}{suffix}")
     if path.suffix.lower() != suffix:
         raise FieldkitError(f"输出文件 {path} 的扩展名应为 {suffix}")
-    return path
+    return Target(path, named=True)
 
 
-def write_atomically(path: Path, write: Callable[[Path], None]) -> Path:
-    """Call write(temp) on a temporary file beside `path`, then rename it into place.
+_DRAFT = "（草稿）"
+_MAX_NUMBER = 999
 
-    A crash or an error leaves the old file (if any) untouched and no partial file behind.
+
+def numbered(path: Path, n: int) -> Path:
+    """The n-th name for a new copy: 报告（草稿）.docx -> 报告（草稿2）.docx, 台账.xlsx ->
+    台账（2）.xlsx."""
+    stem = path.stem
+    draft = stem.endswith(_DRAFT)
+    stem = f"{stem.removesuffix(_DRAFT)}（草稿{n}）" if draft else f"{stem}（{n}）"
+    return path.with_name(stem + path.suffix)
+
+
+def _taken(path: Path) -> FieldkitError:
+    return FieldkitError(
+        f"{path} 已存在（里面可能有修改过的内容），未覆盖。请换一个文件名，或加 --force 覆盖它"
+    )
+
+
+def check_target(target: Target, *, force: bool = False) -> None:
+    """Refuse early a file the user named that exists (before any work is done)."""
+    if target.named and not force and target.path.exists():
+        raise _taken(target.path)
+
+
+def write_new(target: Target, write: Callable[[Path], None], *, force: bool = False) -> Path:
+    """Write a document without ever replacing a file the user may have edited; return where.
+
+    write(temp) fills a temporary file beside the target, which then takes the first free
+    name: the target, or for a default name the next numbered one (…（草稿2）.docx). A name
+    the user gave that is taken is refused. `force` replaces the target instead. A crash or an
+    error leaves no partial file, and an existing file untouched.
     """
-    path = Path(path)
+    path = target.path
+    check_target(target, force=force)
+
+    def publish(temp: Path) -> Path:
+        if force:
+            os.replace(temp, path)
+            return path
+        candidates = [path]
+        if not target.named:
+            candidates += [numbered(path, n) for n in range(2, _MAX_NUMBER + 1)]
+        for candidate in candidates:
+            if _link_new(temp, candidate):
+                return candidate
+        raise _taken(path)
+
+    return _write_via_temp(path, write, publish)
+
+
+def _link_new(temp: Path, path: Path) -> bool:
+    """Give `temp` the name `path` unless that name exists (atomically where the file system
+    has hard links); False when it exists."""
+    try:
+        os.link(temp, path)
+    except FileExistsError:
+        return False
+    except OSError:  # no hard links here (FAT32 USB sticks, some network shares)
+        if path.exists():
+            return False
+        os.replace(temp, path)
+    return True
+
+
+def _write_via_temp(
+    path: Path, write: Callable[[Path], None], publish: Callable[[Path], Path]
+) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
@@ -50,7 +123,7 @@ def write_atomically(path: Path, write: Callable[[Path], None]) -> Path:
         write(temp)
         with temp.open("rb+") as fh:
             os.fsync(fh.fileno())
-        os.replace(temp, path)
+        return publish(temp)
     except PermissionError:
         raise FieldkitError(
             f"无法写入 {path}：文件可能正在被 Word 或 Excel 打开，请关闭后重试"
@@ -59,4 +132,3 @@ def write_atomically(path: Path, write: Callable[[Path], None]) -> Path:
         raise FieldkitError(f"无法写入 {path}：{os_reason(exc)}") from None
     finally:
         temp.unlink(missing_ok=True)
-    return path

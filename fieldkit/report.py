@@ -24,12 +24,28 @@ from fieldkit import docx_layout as L
 from fieldkit import figures as F
 from fieldkit.errors import FieldkitError
 from fieldkit.forms import FormSet
-from fieldkit.outfiles import output_path, safe_name, write_atomically
+from fieldkit.outfiles import Target, check_target, output_path, safe_name, write_new
 from fieldkit.storage import gc_paused
 from fieldkit.workspace import Workspace
 
 PLACEHOLDER = re.compile(r"【待补充：[^】]*】")
 MISSING_ORG = "【待补充：单位名称】"
+MISSING_NOTE = (
+    "【待补充：{year}年没有录入{missing_areas}，草稿中相应的部分需要人工补写，"
+    "或补录记录后重新生成；补写后删去本段】"
+)
+# What each area's records are called, for the page-1 note on areas with none.
+AREA_NAMES = {
+    "outreach": "普法宣传活动",
+    "visits": "随访记录",
+    "mediation": "矛盾纠纷调解",
+    "adviser": "法律顾问工作",
+    "meetings": "学法与会议",
+}
+PARTIAL_YEAR = (
+    "【待补充：本草稿的数字截至{cutoff}，{year}年尚未结束，不是全年数字。年度结束、"
+    "各网格的记录汇总后请重新生成，并删去本段】"
+)
 TITLE_LINE_CHARS = 18  # of the 20 二号 characters a line holds: leave room, or break the title
 
 
@@ -179,14 +195,27 @@ class StatTable:
 
 @dataclass
 class Block:
-    """A unit of the draft. kind: title, subtitle, h1, h2, body, blank, note, signature, date,
-    appendix_label, appendix_title, table, footnote."""
+    """A unit of the draft. kind: title, subtitle, recipient, h1, h2, body, blank, note,
+    signature, date, appendix_label, appendix_title, table, footnote."""
 
     kind: str
     text: str = ""
     lines: list[str] = field(default_factory=list)
     table: StatTable | None = None
     right_chars: float = 0  # right indent of the signature and the date
+
+
+# What a figure's area reads from, to say why it has no figures.
+_AREA_FORMS = {
+    "outreach": "outreach",
+    "population": "person",
+    "visits": "followup",
+    "mediation": "mediation",
+    "adviser": "consultation",
+    "meetings": "meeting",
+}
+NOT_RECORDED = "本年度没有录入"
+GRID_ONLY = "本报告只统计网格的特殊人群工作"
 
 
 def template_values(
@@ -198,14 +227,62 @@ def template_values(
     values.update(
         org=org or MISSING_ORG,
         grid=figs.grid or "",
+        # A grid is not the office's 辖区: sentences about the territory name the grid.
+        area=figs.grid or template.raw.get("area", "辖区"),
         cutoff=f"{figs.year}年底"
         if (cutoff.month, cutoff.day) == (12, 31)
         else L.chinese_date(cutoff),
+        population_coverage_gap=coverage_gap(figs.population),
+    )
+    for area, form_id in _AREA_FORMS.items():
+        left_out = figs.grid and figs.ungridded.get(form_id)
+        values[f"{area}_missing"] = GRID_ONLY if left_out else NOT_RECORDED
+    counts = {
+        "outreach": figs.outreach.events,
+        "visits": figs.population.visits,
+        "mediation": figs.mediation.accepted,
+        "adviser": figs.adviser.total,
+        "meetings": figs.meetings.total,
+    }
+    values["missing_areas"] = "、".join(
+        name
+        for area, name in AREA_NAMES.items()
+        if not counts[area] and values[f"{area}_missing"] == NOT_RECORDED
     )
     rounded = template.rounded if rounded is None else rounded
     for name, spec in template.raw.get("lists", {}).items():
         values[name] = _list_text(name, spec, values, template, rounded)
     return values
+
+
+def coverage_gap(p: F.PopulationFigures) -> str:
+    """What the visits on record leave uncovered (why "未发生" cannot be said); '' if nothing."""
+    if not p.visits:
+        return "本年度没有录入随访记录"
+    gaps = []
+    if p.months_without_visits:
+        gaps.append(f"{month_ranges(p.months_without_visits)}没有随访记录")
+    if p.persons_not_visited:
+        gaps.append(f"{p.persons_not_visited}名在管满一个月的人员没有随访记录")
+    return "，".join(gaps)
+
+
+def month_ranges(months: list[int]) -> str:
+    """[2, 3, 4, 7] -> 2月至4月、7月."""
+    runs: list[list[int]] = []
+    for m in sorted(months):
+        if runs and m == runs[-1][-1] + 1:
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+    return "、".join(
+        f"{r[0]}月"
+        if len(r) == 1
+        else f"{r[0]}月至{r[-1]}月"
+        if len(r) > 2
+        else f"{r[0]}月、{r[1]}月"
+        for r in runs
+    )
 
 
 _DAY = re.compile(r"^(\d{1,2}·\d{1,2})")
@@ -224,13 +301,20 @@ def _list_text(
             raise TemplateError(f"报告模板错误：{where} 的 from 应为分类统计的名字")
         skip = set(spec.get("skip", []))
         rename = spec.get("rename", {})
+        first = [str(x) for x in spec.get("first", [])]
+
+        def rank(kv: tuple[str, int]) -> tuple[int, int]:  # `first` labels lead, then by count
+            return (first.index(kv[0]) if kv[0] in first else len(first), -kv[1])
+
         items = [(label, n) for label, n in source.items() if n and label not in skip]
-        by_count = sorted(items, key=lambda kv: -kv[1])
+        by_count = sorted(items, key=rank)
         if "top" in spec:
             chosen = {label for label, _ in by_count[: int(spec["top"])]}
             items = [kv for kv in items if kv[0] in chosen]
         if spec.get("order", "count" if "top" in spec else "choices") == "count":
-            items = sorted(items, key=lambda kv: -kv[1])
+            items = sorted(items, key=rank)
+        elif first:
+            items = sorted(items, key=lambda kv: rank(kv)[0])
         for label, n in items:
             label = rename.get(label, label)
             if spec.get("quote_days"):
@@ -264,10 +348,14 @@ def _paragraph(spec: Any, fmt: _Formatter, values: dict[str, Any]) -> str:
             names = part["if"] if isinstance(part["if"], list) else [part["if"]]
             hit = any(_truthy(fmt.get_field(str(name), (), {})[0]) for name in names)
             chosen = part.get("nonzero", "") if hit else part.get("zero", "")
-            out.append(fmt.fill(str(chosen)))
+            if isinstance(chosen, list | dict):  # a condition within the condition
+                out.append(_paragraph(chosen, fmt, values))
+            else:
+                out.append(fmt.fill(str(chosen)))
         else:
             raise TemplateError(
                 f"报告模板错误：{fmt.where} 的段落应为文字，或 {{ if = …, nonzero = …, zero = … }}"
+                "（nonzero 和 zero 也可以再是这样的条件）"
             )
     return "".join(out)
 
@@ -279,8 +367,10 @@ def compose(
     org: str,
     today: date,
     exact: bool = False,
+    seal: bool = False,
 ) -> list[Block]:
-    """The draft as blocks of text, in reading order."""
+    """The draft as blocks of text, in reading order; `seal`: the signature laid out for a
+    seal (GB/T 9704 7.3.5.1), else for none (7.3.5.2)."""
     raw = template.raw
     rounded = template.rounded and not exact
     values = template_values(figs, template, org=org, rounded=rounded)
@@ -306,6 +396,19 @@ def compose(
             )
         )
     blocks.append(Block("blank"))
+    recipient = formatter("recipient").fill(str(raw.get("recipient", "")))
+    if recipient:  # 主送机关: flush left, ending with a full-width colon
+        blocks.append(
+            Block("recipient", recipient if recipient.endswith("：") else recipient + "：")
+        )
+    if figs.cutoff < date(figs.year, 12, 31):
+        blocks.append(
+            Block("body", formatter("partial_year").fill(raw.get("partial_year", PARTIAL_YEAR)))
+        )
+    if values["missing_areas"]:
+        blocks.append(
+            Block("body", formatter("missing_note").fill(raw.get("missing_note", MISSING_NOTE)))
+        )
     blocks.append(Block("body", _paragraph(raw["opening"], formatter("opening"), values)))
 
     for i, section in enumerate(raw["sections"], start=1):
@@ -323,9 +426,11 @@ def compose(
     blocks.append(Block("blank"))
     blocks.append(Block("note", formatter("appendix").fill(appendix.get("note", ""))))
     blocks.append(Block("blank"))
+    if seal:  # the seal's top within a line of the note; name and date below its centre
+        blocks.append(Block("blank"))
     signature = formatter("signature").fill(raw.get("signature", "{org}"))
     day = L.chinese_date(today)
-    sig_right, date_right = signature_indents(signature, day)
+    sig_right, date_right = signature_indents(signature, day, seal=seal)
     blocks.append(Block("signature", signature, right_chars=sig_right))
     blocks.append(Block("date", day, right_chars=date_right))
 
@@ -342,14 +447,18 @@ def compose(
     return blocks
 
 
-def signature_indents(signature: str, day: str) -> tuple[float, float]:
+def signature_indents(signature: str, day: str, *, seal: bool = False) -> tuple[float, float]:
     """Right indents (characters) of the signature and the date, as GB/T 9704 places them.
 
-    Without a seal: the signature two characters from the right, the date on the next line
-    starting two characters to the right of the signature's start; a date longer than that
-    allows moves to two characters from the right and pushes the signature left.
+    Without a seal (7.3.5.2): the signature two characters from the right, the date on the
+    next line starting two characters to the right of the signature's start; a date longer
+    than that allows moves to two characters from the right and pushes the signature left.
+    With a seal (7.3.5.1): the date four characters from the right, the signature centred
+    over the date.
     """
     ws, wd = L.text_width(signature), L.text_width(day)
+    if seal:
+        return max(4.0 + (wd - ws) / 2, 0.0), 4.0
     sig_right, date_right = 2.0, ws - wd
     if date_right < 2:
         date_right, sig_right = 2.0, wd - ws + 4
@@ -372,12 +481,14 @@ def stat_tables(figs: F.Figures, template: Template) -> list[StatTable]:
                 raise TemplateError(f"报告模板错误：{where} 中的占位符 {name} 不存在")
             value = values[name]
             if isinstance(value, dict):
-                rows.append(StatRow(str(label), None, "group"))
+                # A breakdown's heading carries its total, so the items add up to the row
+                # they sit under.
+                rows.append(StatRow(str(label), sum(value.values()), "group"))
                 rows.extend(StatRow(k, v, "item") for k, v in value.items())
             elif name.endswith("_rate"):
                 rows.append(StatRow(str(label), value, "rate"))
-            elif "amount" in name:
-                rows.append(StatRow(str(label), value, "money"))
+            elif "amount" in name:  # money in 万元, two decimals
+                rows.append(StatRow(str(label), round(float(value) / 10_000, 2), "money"))
             else:
                 rows.append(StatRow(str(label), value, "count"))
         title = _Formatter(values, rounded=False, approx_from=0, where=where).fill(
@@ -388,8 +499,6 @@ def stat_tables(figs: F.Figures, template: Template) -> list[StatTable]:
 
 
 def stat_value_text(row: StatRow) -> str:
-    if row.kind == "group":
-        return ""
     if row.kind == "rate":
         return percent(row.value)
     if row.kind == "money":
@@ -450,6 +559,9 @@ def render(blocks: Iterable[Block], *, title: str = "", author: str = ""):
             _text_runs(p, block.text, L.KAI_FONT)
         elif kind in ("body", "note"):
             L.format_paragraph(p)
+            _text_runs(p, block.text, L.BODY_FONT)
+        elif kind == "recipient":
+            L.format_paragraph(p, indent_chars=0, align=WD_ALIGN_PARAGRAPH.LEFT)
             _text_runs(p, block.text, L.BODY_FONT)
         elif kind in ("signature", "date"):
             L.format_paragraph(p, indent_chars=0, align=WD_ALIGN_PARAGRAPH.RIGHT)
@@ -535,28 +647,63 @@ def default_name(org: str, year: int, grid: str | None) -> str:
     return safe_name(f"{org or 'fieldkit'}{year}年法治政府建设年度报告{grid_part}（草稿）")
 
 
+def draft_target(ws: Workspace, year: int, grid: str | None, output: str | Path | None) -> Target:
+    """Where the draft goes unless that name is taken (see write_report)."""
+    ident = ws.identity
+    return output_path(
+        output, ws.root, default_name(ident.org if ident else "", year, grid), ".docx"
+    )
+
+
+def check_scope(records: F.Records, year: int, grid: str | None, today: date) -> None:
+    """Refuse a year that has not begun, and a grid no record names (listing the grids)."""
+    if year > today.year:
+        raise FieldkitError(f"{year}年还没有到，不能统计。今天是{L.chinese_date(today)}")
+    if grid is not None:
+        known = F.grids(records)
+        if grid not in known:
+            listed = "、".join(known) if known else "（记录中没有任何网格）"
+            raise FieldkitError(f"没有网格“{grid}”。记录中的网格：{listed}")
+
+
+def check_has_data(figs: F.Figures, records: F.Records, forms: FormSet) -> None:
+    """Refuse a year (of a grid) without any record of work (events, visits, cases, advice,
+    meetings): every paragraph would be a placeholder, or a zero."""
+    if figs.work_records:
+        return
+    where = f"“{figs.grid}”" if figs.grid else ""
+    work = {form_id: records[form_id] for form_id in records if form_id != "person"}
+    others = [str(y) for y in F.years(work, forms) if y != figs.year][:5]
+    hint = f"有工作记录的年度：{'、'.join(others)}" if others else "数据目录中还没有工作记录"
+    raise FieldkitError(f"{where}{figs.year}年没有任何工作记录，不能生成（{hint}）")
+
+
 def build(
     ws: Workspace,
     year: int,
     *,
     grid: str | None = None,
     exact: bool = False,
+    seal: bool = False,
     records: F.Records | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[Any, F.Figures]:
     """The draft document of a data dir's year, and the figures it states.
 
     `records` (by form id) replaces reading the store, e.g. a copy taken under a lock.
+    Raises FieldkitError for a year to come, an unknown grid, or a year without records.
     """
     say = progress or (lambda _msg: None)
     template = load_template(ws.forms)
-    say("正在统计……")
     source = F.workspace_records(ws) if records is None else records
+    check_scope(source, year, grid, ws.today())
+    say("正在统计……")
     figs = F.compute(source, ws.forms, year, grid=grid, today=ws.today())
+    check_has_data(figs, source, ws.forms)
     ident = ws.identity
     org = ident.org if ident else ""
     say("正在排版……")
-    blocks = compose(figs, template, org=org, today=ws.today(), exact=exact)
+    blocks = compose(figs, template, org=org, today=ws.today(), exact=exact, seal=seal)
     doc = render(blocks, title=blocks[0].text, author=org)
     return doc, figs
 
@@ -568,17 +715,24 @@ def write_report(
     grid: str | None = None,
     output: str | Path | None = None,
     exact: bool = False,
+    seal: bool = False,
+    force: bool = False,
     records: F.Records | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[Path, F.Figures]:
-    """Write the draft (atomically) to `output` or exports/; return its path and the figures."""
+    """Write the draft to `output` or exports/; return its path and the figures.
+
+    An existing file is never replaced (the office may have edited it): a default name that is
+    taken becomes …（草稿2）.docx, a name given in `output` that is taken is refused. `force`
+    replaces it instead.
+    """
+    target = draft_target(ws, year, grid, output)
+    check_target(target, force=force)
     with gc_paused():  # a 100k-record year makes many short-lived objects and no cycles
-        doc, figs = build(ws, year, grid=grid, exact=exact, records=records, progress=progress)
-    ident = ws.identity
-    path = output_path(
-        output, ws.root, default_name(ident.org if ident else "", year, grid), ".docx"
-    )
+        doc, figs = build(
+            ws, year, grid=grid, exact=exact, seal=seal, records=records, progress=progress
+        )
     if progress:
         progress("正在保存……")
-    write_atomically(path, lambda temp: doc.save(str(temp)))
+    path = write_new(target, lambda temp: doc.save(str(temp)), force=force)
     return path, figs

@@ -11,6 +11,10 @@ whole-document puts and removes, so replaying a line twice gives the same state;
 is what lets compaction (snapshot, then empty journal) survive a crash at any point
 without sequence numbers.
 
+A storage opened with ``read_only=True`` takes no lock and changes no byte: it reads the
+snapshot and the journal as they stand, beside the one writer (the app), and refuses writes.
+See :meth:`JournalStorage._load_read_only` for why what it reads is a state the writer had.
+
 The snapshot is ordinary JSON that stock TinyDB opens (``TinyDB(path, encoding="utf-8")``).
 We write it in a fixed line layout (one table header per line, documents in lines of
 ``_CHUNK_DOCS`` members) so that loading can parse it piece by piece: a 100k-record
@@ -60,6 +64,19 @@ class StoreError(FieldkitError):
 
 class StoreCorrupt(StoreError):
     """A data file cannot be read back: restore from a backup."""
+
+
+class StoreReadOnly(StoreError):
+    """A write was attempted on a storage opened for reading only."""
+
+    def __init__(self, directory: Path):
+        super().__init__(
+            f"数据目录 {directory} 是以只读方式打开的（用于生成报告、台账和查询），不能写入。"
+        )
+
+
+# A read-only open starts again when the writer compacted while it was opening the files.
+_READ_ATTEMPTS = 20
 
 
 def _dumps(obj: Any) -> bytes:
@@ -154,16 +171,20 @@ class JournalStorage(Storage):
     transaction). TinyDB's own ``write`` also works but rewrites the snapshot each time.
     """
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, read_only: bool = False) -> None:
         """Open (creating if needed) the storage in ``directory`` and load it into memory.
 
         Raises :class:`StoreCorrupt` if the snapshot or a journal line other than the last
         cannot be read. A torn last journal line (a transaction that was never
         acknowledged) is dropped and cut from the file.
+
+        With ``read_only`` nothing is created, cut, compacted or locked: the files are read as
+        they stand (a missing directory reads as empty) and every write raises
+        :class:`StoreReadOnly`.
         """
         super().__init__()
         self.directory = Path(directory)
-        ensure_dir(self.directory)
+        self.read_only = read_only
         self.snapshot_path = self.directory / SNAPSHOT_NAME
         self.journal_path = self.directory / JOURNAL_NAME
         self._lock = threading.RLock()
@@ -172,10 +193,15 @@ class JournalStorage(Storage):
         self._failed: str | None = None
         #: bytes of a torn last journal line dropped on open (0 when the file was clean)
         self.dropped_tail = 0
+        if read_only:
+            with gc_paused():
+                self._data: Tables = self._load_read_only()
+            return
 
+        ensure_dir(self.directory)
         self._remove_temp_files()
         with gc_paused():
-            self._data: Tables = self._read_snapshot()
+            self._data = self._read_snapshot()
             self._replay_journal()
         self._open_journal()
         snapshot_size = self.snapshot_path.stat().st_size if self.snapshot_path.exists() else 0
@@ -314,17 +340,20 @@ class JournalStorage(Storage):
 
     def _read_snapshot(self) -> Tables:
         try:
-            f = open(self.snapshot_path, "rb")  # noqa: SIM115 - closed below, two paths
+            f = open(self.snapshot_path, "rb")  # noqa: SIM115 - closed in _read_snapshot_file
         except FileNotFoundError:
             return {}
         with f:
-            if f.readline() == b"{\n":
-                try:
-                    return self._read_layout(f)
-                except _NotOurLayout:
-                    pass
-            f.seek(0)
-            raw = f.read()
+            return self._read_snapshot_file(f)
+
+    def _read_snapshot_file(self, f: IO[bytes]) -> Tables:
+        if f.readline() == b"{\n":
+            try:
+                return self._read_layout(f)
+            except _NotOurLayout:
+                pass
+        f.seek(0)
+        raw = f.read()
         if not raw.strip():
             return {}
         try:
@@ -385,28 +414,69 @@ class JournalStorage(Storage):
             size = path.stat().st_size
         except FileNotFoundError:
             return
-        good = 0
         with open(path, "rb") as f:
-            for lineno, line in enumerate(f, start=1):
-                ops = self._decode_line(line)
-                if ops is None:
-                    if good + len(line) < size:
-                        raise _corrupt(path, f"第 {lineno} 行校验失败")
-                    # The last line was being written when the program stopped: that
-                    # transaction was never acknowledged, so it is dropped.
-                    self.dropped_tail = len(line)
-                    break
-                try:
-                    _check_ops(ops)
-                except _BadOps:
-                    raise _corrupt(path, f"第 {lineno} 行内容无效") from None
-                _apply(self._data, ops)
-                good += len(line)
+            good = self._replay(f, size, self._data)
         if good < size:
             with open(path, "r+b") as f:
                 f.truncate(good)
                 f.flush()
                 os.fsync(f.fileno())
+
+    def _replay(self, f: IO[bytes], size: int, tables: Tables) -> int:
+        """Apply the journal's first ``size`` bytes to ``tables``; return the bytes of whole,
+        valid lines. A torn or damaged last line is dropped (``dropped_tail``); a damaged line
+        before it is corruption. Bytes past ``size`` (appended since) are not read."""
+        path = self.journal_path
+        good = 0
+        for lineno, line in enumerate(_lines_within(f, size), start=1):
+            ops = self._decode_line(line)
+            if ops is None:
+                if good + len(line) < size:
+                    raise _corrupt(path, f"第 {lineno} 行校验失败")
+                # The last line was being written when the program stopped (or is being
+                # written now): that transaction was never acknowledged, so it is dropped.
+                self.dropped_tail = len(line)
+                break
+            try:
+                _check_ops(ops)
+            except _BadOps:
+                raise _corrupt(path, f"第 {lineno} 行内容无效") from None
+            _apply(tables, ops)
+            good += len(line)
+        return good
+
+    def _load_read_only(self) -> Tables:
+        """The tables as the files stand, read beside a writer that may be committing or
+        compacting meanwhile; nothing is written.
+
+        The writer appends whole lines to the journal, and compacts by replacing the snapshot
+        (with everything) and only then the journal (with an empty file). So the journal is
+        opened first, then the snapshot, and then the journal's name must still lead to the
+        file opened: if so, the snapshot opened is the one that goes with that journal, or a
+        newer one that already holds all of it (replaying it again changes nothing, each line
+        puts whole documents). If a compaction replaced the journal in between, start over.
+        The journal is read up to its size at that moment: later lines are later states.
+        """
+        for _attempt in range(_READ_ATTEMPTS):
+            journal = _open_existing(self.journal_path)
+            try:
+                snapshot = _open_existing(self.snapshot_path)
+                try:
+                    if journal is not None and not _same_file(journal, self.journal_path):
+                        continue
+                    if journal is None and self.journal_path.exists():
+                        continue  # the journal appeared meanwhile: read both afresh
+                    tables = {} if snapshot is None else self._read_snapshot_file(snapshot)
+                    if journal is not None:
+                        self._replay(journal, os.fstat(journal.fileno()).st_size, tables)
+                    return tables
+                finally:
+                    if snapshot is not None:
+                        snapshot.close()
+            finally:
+                if journal is not None:
+                    journal.close()
+        raise StoreError(f"数据目录 {self.directory} 正在整理，暂时无法读取，请稍后再试。")
 
     @staticmethod
     def _decode_line(line: bytes) -> Any:
@@ -458,9 +528,40 @@ class JournalStorage(Storage):
             os.close(fd)
 
     def _check_usable(self) -> None:
+        if self.read_only:
+            raise StoreReadOnly(self.directory)
         if self._fd < 0:
             raise StoreError(f"数据目录 {self.directory} 已关闭，不能再写入。")
         if self._failed is not None:
             raise StoreError(
                 f"数据目录 {self.directory} {self._failed}，不能再写入。请关闭程序后重新打开。"
             )
+
+
+def _open_existing(path: Path) -> IO[bytes] | None:
+    try:
+        return open(path, "rb")  # the caller closes it
+    except FileNotFoundError:
+        return None
+
+
+def _same_file(f: IO[bytes], path: Path) -> bool:
+    """Whether ``path`` still names the file ``f`` has open (not a replacement)."""
+    try:
+        now = path.stat()
+    except FileNotFoundError:
+        return False
+    opened = os.fstat(f.fileno())
+    return (now.st_dev, now.st_ino) == (opened.st_dev, opened.st_ino)
+
+
+def _lines_within(f: IO[bytes], size: int) -> Iterator[bytes]:
+    """The lines of ``f``'s first ``size`` bytes; the last may be cut short (no newline)."""
+    left = size
+    for line in f:
+        if left <= 0:
+            return
+        if len(line) > left:
+            line = line[:left]
+        left -= len(line)
+        yield line

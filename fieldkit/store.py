@@ -1,7 +1,9 @@
 """The record store of one data directory: current versions, history and small tables.
 
 A :class:`Store` is the only writer of a data directory (an exclusive file lock makes
-sure of it). Documents live in TinyDB tables kept in memory by
+sure of it). ``Store(directory, read_only=True)`` is a reader beside it: no lock, nothing
+written, the state the files hold when it opens (see JournalStorage); a write raises
+:class:`StoreReadOnly`. Documents live in TinyDB tables kept in memory by
 :class:`~fieldkit.storage.JournalStorage`; every change is one durable transaction.
 
 Tables:
@@ -40,7 +42,14 @@ from filelock import FileLock, Timeout
 from tinydb import TinyDB
 from tinydb.table import Table
 
-from fieldkit.storage import JournalStorage, StoreCorrupt, StoreError, ensure_dir, gc_paused
+from fieldkit.storage import (
+    JournalStorage,
+    StoreCorrupt,
+    StoreError,
+    StoreReadOnly,
+    ensure_dir,
+    gc_paused,
+)
 
 __all__ = [
     "HISTORY_TABLE",
@@ -50,6 +59,7 @@ __all__ = [
     "StoreCorrupt",
     "StoreError",
     "StoreLocked",
+    "StoreReadOnly",
     "Transaction",
     "history_key",
     "records_table",
@@ -197,28 +207,38 @@ class Transaction:
 class Store:
     """The records of one data directory, with durable all-or-nothing saves."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, read_only: bool = False) -> None:
         """Open the store in ``directory`` (created if needed) and lock it for this program.
 
         Raises :class:`StoreLocked` if another program (or another Store in this one)
         has it open, :class:`StoreCorrupt` if its files cannot be read.
+
+        With ``read_only`` the store is read as it stands, without the lock, even while
+        another program writes to it or on read-only media; nothing is created or written,
+        and every write raises :class:`StoreReadOnly`.
         """
         self.directory = Path(directory)
-        ensure_dir(self.directory)
-        # Not thread-local: the app opens the store in a worker thread and may close it in
-        # another; the lock belongs to the Store, not to the thread that took it.
-        self._file_lock = FileLock(str(self.directory / LOCK_NAME), timeout=0, thread_local=False)
-        try:
-            self._file_lock.acquire()
-        except Timeout:
-            raise StoreLocked(
-                f"数据目录 {self.directory} 正被另一个 fieldkit 程序使用。请先关闭它再试。"
-            ) from None
-        try:
-            self._db = _TinyDB(self.directory, storage=JournalStorage)
-        except BaseException:
-            self._file_lock.release()
-            raise
+        self.read_only = read_only
+        self._file_lock: FileLock | None = None
+        if read_only:
+            self._db = _TinyDB(self.directory, storage=JournalStorage, read_only=True)
+        else:
+            ensure_dir(self.directory)
+            # Not thread-local: the app opens the store in a worker thread and may close it in
+            # another; the lock belongs to the Store, not to the thread that took it.
+            lock = FileLock(str(self.directory / LOCK_NAME), timeout=0, thread_local=False)
+            try:
+                lock.acquire()
+            except Timeout:
+                raise StoreLocked(
+                    f"数据目录 {self.directory} 正被另一个 fieldkit 程序使用。请先关闭它再试。"
+                ) from None
+            self._file_lock = lock
+            try:
+                self._db = _TinyDB(self.directory, storage=JournalStorage)
+            except BaseException:
+                lock.release()
+                raise
         self._storage: JournalStorage = self._db.storage  # type: ignore[assignment]
         self._write_lock = threading.RLock()
         self._in_transaction = False
@@ -242,7 +262,8 @@ class Store:
         try:
             self._db.close()
         finally:
-            self._file_lock.release()
+            if self._file_lock is not None:
+                self._file_lock.release()
 
     def __enter__(self) -> Store:
         return self
@@ -258,7 +279,7 @@ class Store:
     def compact(self) -> None:
         """Write a fresh snapshot and empty the journal (also done by close())."""
         with self._write_lock:
-            self._check_open()
+            self._check_writable()
             self._storage.compact()
 
     def all_tables(self) -> dict[str, dict[str, Any]]:
@@ -272,7 +293,7 @@ class Store:
         atomically, so the old state or the new one is on disk, never a mix.
         """
         with self._write_lock:
-            self._check_open()
+            self._check_writable()
             names = set(self._tables()) | set(tables)
             self._storage.write(tables)
             self._form_of = {
@@ -393,7 +414,7 @@ class Store:
         instead of copies read back from the journal: see JournalStorage.commit.
         """
         with self._write_lock:
-            self._check_open()
+            self._check_writable()
             if self._in_transaction:
                 raise RuntimeError("事务不能嵌套。")
             self._in_transaction = True
@@ -466,6 +487,11 @@ class Store:
     def _check_open(self) -> None:
         if self._closed:
             raise StoreError(f"数据目录 {self.directory} 已关闭。")
+
+    def _check_writable(self) -> None:
+        self._check_open()
+        if self.read_only:
+            raise StoreReadOnly(self.directory)
 
 
 def _indexed_value(field: str, doc: dict[str, Any] | None) -> tuple[bool, Hashable]:

@@ -59,14 +59,18 @@ class ValidationFailed(FieldkitError):
 class Workspace:
     """The forms, the store and the identity of one data dir."""
 
-    def __init__(self, root: Path, *, today: date | None = None):
+    def __init__(self, root: Path, *, today: date | None = None, read_only: bool = False):
+        """Open a data dir for work, or with `read_only` for reading beside the app (see
+        `open_for_reading`): then every change raises StoreReadOnly."""
         self.root = Path(root)
         self.forms: FormSet = load_forms(forms_dir(self.root))
-        self.store = Store(store_dir(self.root))
+        self.store = Store(store_dir(self.root), read_only=read_only)
         #: where the first release's files were backed up, if they were converted on opening
         self.converted_from: Path | None = None
         try:
             if convert.needs_conversion(self.store):
+                if read_only:
+                    raise NeedsConversion(self.root)
                 self.converted_from = convert.convert(self.root, self.store, _identity_from_old)
         except BaseException:
             self.store.close()
@@ -587,6 +591,27 @@ def _identity_from_old(
         role="office" if keys.legacy_box_keys(root) else "laptop",
         office_box=office_box,
     )
+
+
+class NeedsConversion(FieldkitError):
+    """A data dir of the first release must be converted (by a writer) before it is read."""
+
+    def __init__(self, root: Path):
+        super().__init__(f"数据目录 {root} 是旧版格式，需要先打开程序转换一次")
+
+
+def open_for_reading(root: Path, *, today: date | None = None) -> Workspace:
+    """A data dir opened to read only (reports, ledgers, lists): no lock, nothing written, so
+    it works while the app has the data dir open, and on read-only media.
+
+    A data dir of the first release is converted first, which needs the writer's lock (the
+    app converts on opening, so when the app holds the data dir it is converted already).
+    """
+    try:
+        return Workspace(root, today=today, read_only=True)
+    except NeedsConversion:
+        Workspace(root, today=today).close()
+        return Workspace(root, today=today, read_only=True)
 
 
 class BatchInvalid(FieldkitError):

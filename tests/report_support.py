@@ -44,7 +44,9 @@ OTHER_NAMES = [
     "吴律师",  # adviser
     "冯主任",  # meeting note
 ]
-SECRETS = PERSON_NAMES + OTHER_NAMES + IDS
+PHONES = ["13912345678", "13800138000", "15011112222"]
+ADDRESSES = ["东城区安定门街道花园社区3号楼2单元501", "和平社区幸福小区12栋1单元302"]
+SECRETS = PERSON_NAMES + OTHER_NAMES + IDS + PHONES + ADDRESSES
 
 _ids = count(1)
 _seq = count(1)  # the run of version numbers of DEVICE
@@ -83,11 +85,14 @@ def dataset() -> dict[str, list[dict[str, Any]]]:
             "category": "mental",
             "name": "王芳",
             "id_number": IDS[0],
+            "phone": "13912345678",
+            "address": "东城区安定门街道花园社区3号楼2单元501",
             "grid": "第一网格",
             "start_date": "2024-05-01",
             "level": "3",
             "guardian": "王国华（父亲）13800138000",
             "status": "active",
+            "notes": "曾住院治疗，王国华照看",
         },
     )
     p2 = rec(
@@ -96,6 +101,8 @@ def dataset() -> dict[str, list[dict[str, Any]]]:
             "category": "released",
             "name": "张建国",
             "id_number": IDS[1],
+            "phone": "15011112222",
+            "address": "和平社区幸福小区12栋1单元302",
             "grid": "第一网格",
             "start_date": "2026-02-10",
             "end_date": "2031-02-10",

@@ -133,5 +133,7 @@ def test_a_second_writer_gets_a_clear_message(data):
     from fieldkit.store import Store
 
     with Store(data / "store"):
-        proc = run(data, "list", "outreach")
+        proc = run(data, "delete", "00000000")
+        reader = run(data, "list", "outreach")  # reading works beside the writer
     assert proc.returncode == 1 and "正被另一个" in proc.stderr
+    assert reader.returncode == 0, reader.stderr

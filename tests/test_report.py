@@ -57,31 +57,41 @@ def paragraph_starting(document, prefix):
 def test_every_figure_is_stated_in_the_text(document):
     text = body_text(document)
     for phrase in [
-        "全年组织开展普法宣传活动3场次，其中送法进单位、进社区、进小区活动2场次",
-        "“3·15”国际消费者权益日、“6·26”国际禁毒日等时间节点，集中开展主题宣传2场次",
-        "《宪法》《禁毒法》《消费者权益保护法》《未成年人保护法》等4部法律法规",
-        "覆盖群众530人次",
+        # The venues present in the data, not a fixed 进单位、进社区、进小区.
+        "全年组织开展普法宣传活动3场次，其中送法进社区1场次、进小区1场次、进学校1场次。",
+        "结合“3·15”国际消费者权益日、“6·26”国际禁毒日等时间节点，开展主题宣传2场次",
+        # 宪法 first, then by count.
+        "宣传内容涉及《宪法》《禁毒法》《消费者权益保护法》《未成年人保护法》等4部法律法规",
+        "参与群众530人次",
         "发放法治宣传资料1.8万余份",
-        "现场解答群众法律咨询65人次",
-        "全年党工委会2次专题研究法治工作",
+        "现场解答法律咨询65人次",
+        # The number after the verb phrase.
+        "全年党工委会专题研究法治工作2次。",
         "理论学习中心组集体学法1次",
         "举办法治专题讲座1场",
         "组织执法人员培训和考试1次",
-        "全年法律顾问提供各类法律服务4次，其中解答法律咨询2次，"
+        "全年法律顾问提供法律服务4次，其中解答法律咨询2次，"
         "对重大决策事项开展合法性审查1件，审查合同1份",
         "截至2026年11月24日，辖区在册管理特殊人群3人，"
         "其中刑满释放人员1人、社区戒毒人员1人、严重精神障碍患者1人",
         "全年新纳入管理2人，期满解除1人",
-        "全年开展随访5次，覆盖4人，其中会同司法所、派出所、卫健等部门联合随访2次",
+        # The departments that joined, from the data.
+        "全年开展随访5次，覆盖4人，其中会同司法所、派出所、卫健精防等部门联合随访2次",
         "落实就业帮扶1人次、心理疏导1人次、医疗救治1人次等帮扶措施",
-        "全年随访中发现违法犯罪1起",
-        "全年受理各类矛盾纠纷5件，调解成功3件，调解成功率60%，涉及金额33万余元",
+        "随访中记录异常情况1起，其中违法犯罪1起。【待补充：报告和处置经过、后续管控措施】",
+        "全年受理矛盾纠纷5件，调解成功3件，调解成功率60%，涉及金额33万余元",
         "承接法院委派的诉前调解案件2件，调解成功1件",
-        "妥善处置非正常死亡事件1起",
-        "调解成功的3件纠纷中，达成书面调解协议2份，已履行完毕2件，履行率66.7%",
+        "受理因非正常死亡引发的纠纷1件",
+        "调解成功的3件纠纷中，达成书面调解协议2份，协议已履行2件，履行率66.7%",
         "截至2026年11月24日仍有1件纠纷在调解中",
     ]:
         assert phrase in text, phrase
+
+
+def test_no_assertion_the_data_cannot_show(document):
+    text = body_text(document)
+    for claim in ("均已按规定报告处置", "妥善处置", "各项任务有序落实", "进一步增强"):
+        assert claim not in text, claim
 
 
 def test_exact_numbers_on_request(ws, tmp_path):
@@ -93,14 +103,20 @@ def test_exact_numbers_on_request(ws, tmp_path):
     assert "万余" not in text
 
 
-def test_no_incident_is_stated_as_none(ws, tmp_path):
+def test_a_grid_report_names_the_grid_and_says_what_it_leaves_out(ws, tmp_path):
     load_into(ws)
-    path, figs = R.write_report(ws, YEAR, grid="第一网格", output=tmp_path / "grid.docx")
-    assert figs.population.incidents == 0
+    path, _ = R.write_report(ws, YEAR, grid="第一网格", output=tmp_path / "grid.docx")
     document = docx.Document(str(path))
     text = body_text(document)
-    assert "全年辖区特殊人群未发生肇事肇祸、个人极端事件和违法犯罪案件" in text
     assert document.paragraphs[1].text == "（第一网格）"
+    assert "截至2026年11月24日，第一网格在册管理特殊人群2人" in text
+    assert "辖区" not in text  # a grid is not the office's territory
+    # Outreach, mediation, advice and meetings exist but carry no grid.
+    assert "本年度没有录入" not in text
+    assert "【待补充：全年普法宣传活动的情况（本报告只统计网格的特殊人群工作）】" in text
+    assert "【待补充：全年矛盾纠纷调解的情况（本报告只统计网格的特殊人群工作）】" in text
+    # No zero figure passed off as a fact in the hints either.
+    assert "0次" not in text and "0场" not in text
 
 
 def test_headings_in_order_with_sub_points(document):
@@ -112,23 +128,48 @@ def test_headings_in_order_with_sub_points(document):
     assert subs == ["（一）", "（二）", "（三）", "（四）", "（五）", "（六）"]
 
 
-def test_title_opening_signature_and_date(document):
+def test_title_recipient_opening_signature_and_date(document):
     title = document.paragraphs[0]
     assert title.text.replace("\n", "") == f"{ORG}{YEAR}年法治政府建设年度报告"
-    opening = document.paragraphs[2].text
-    assert opening.startswith("2026年，东城街道办事处") and opening.endswith("报告如下。")
+    # 主送机关 under the title after a blank line, flush left, ending with a full-width colon.
+    assert document.paragraphs[1].text == ""
+    recipient = document.paragraphs[2]
+    assert recipient.text.startswith("【待补充：主送机关") and recipient.text.endswith("】：")
+    assert recipient.alignment == WD_ALIGN_PARAGRAPH.LEFT
+    assert not recipient.paragraph_format.first_line_indent
+    # The year is not over on TODAY: page 1 says the figures are not the whole year's.
+    assert document.paragraphs[3].text.startswith("【待补充：本草稿的数字截至2026年11月24日")
+    opening = document.paragraphs[4].text
+    assert opening.startswith("2026年，东城街道办事处") and opening.endswith("报告如下：")
     texts = [p.text for p in document.paragraphs]
     note = texts.index("附件：2026年法治工作统计表")
-    assert texts[note + 2 : note + 4] == [ORG, "2026年11月24日"]
+    assert texts[note + 1 : note + 4] == ["", ORG, "2026年11月24日"]
     signature, day = document.paragraphs[note + 2], document.paragraphs[note + 3]
     assert signature.alignment == WD_ALIGN_PARAGRAPH.RIGHT
 
     # The date starts two characters right of the signature's start (GB/T 9704, no seal).
-    def start(p):  # where the text starts, in characters from the right margin
-        return p.paragraph_format.right_indent / Pt(16) + R.L.text_width(p.text)
-
     assert start(signature) - start(day) == pytest.approx(2)
     assert day.paragraph_format.right_indent >= Pt(32)
+
+
+def start(p):
+    """Where a right-aligned paragraph's text starts, in characters from the right margin."""
+    return p.paragraph_format.right_indent / Pt(16) + R.L.text_width(p.text)
+
+
+def test_signature_laid_out_for_a_seal_on_request(ws, tmp_path):
+    load_into(ws)
+    path, _ = R.write_report(ws, YEAR, output=tmp_path / "seal.docx", seal=True)
+    document = docx.Document(str(path))
+    texts = [p.text for p in document.paragraphs]
+    note = texts.index("附件：2026年法治工作统计表")
+    # Two blank lines: the seal's top within a line of the note, the name and date below
+    # its centre (GB/T 9704 7.3.5.1).
+    assert texts[note + 1 : note + 5] == ["", "", ORG, "2026年11月24日"]
+    signature, day = document.paragraphs[note + 3], document.paragraphs[note + 4]
+    assert day.paragraph_format.right_indent == Pt(4 * 16)  # 右空四字
+    centre = start(signature) - R.L.text_width(signature.text) / 2
+    assert centre == pytest.approx(start(day) - R.L.text_width(day.text) / 2)
 
 
 def test_dates_have_no_leading_zeros():
@@ -141,8 +182,8 @@ def test_placeholders_are_highlighted_and_hint_with_the_years_facts(document):
     assert all(r.font.highlight_color == WD_COLOR_INDEX.YELLOW for r in runs)
     assert all(r.text.startswith("【待补充：") and r.text.endswith("】") for r in runs)
     hints = " ".join(r.text for r in runs)
-    assert "全年党工委会专题研究法治工作2次" in hints
-    assert "全年合法性审查1件，执法培训和考试1次" in hints
+    assert "可参考：全年党工委会专题研究法治工作2次】" in hints  # no 会议0次
+    assert "可参考：全年开展合法性审查1件，组织执法培训和考试1次】" in hints
     plain = [r for p in document.paragraphs for r in p.runs if "【待补充" not in r.text]
     assert all(r.font.highlight_color is None for r in plain)
 
@@ -151,22 +192,50 @@ def test_appendix_tables_hold_the_figures(document):
     tables = document.tables
     assert len(tables) == 5
     first = {row.cells[0].text.strip(): row.cells[1].text for row in tables[0].rows}
-    assert first["活动场次"] == "3" and first["发放宣传资料（份）"] == "18200"
+    assert first["普法宣传活动（场次）"] == "3" and first["发放宣传资料（份）"] == "18200"
     assert first["进小区"] == "1" and first["6·26国际禁毒日"] == "1"
+    second = {row.cells[0].text.strip(): row.cells[1].text for row in tables[1].rows}
+    assert second["帮扶措施（人次）"] == "3" and second["其中：落实帮扶的随访（次）"] == "2"
+    assert second["应随访人员（人）"] == "5" and second["其中：没有随访记录（人）"] == "1"
     third = {row.cells[0].text.strip(): row.cells[1].text for row in tables[2].rows}
-    assert third["调解成功率"] == "60%" and third["涉及金额（元）"] == "333000.00"
-    assert third["诉前调解（法院委派，件）"] == "2"
+    assert third["调解成功率"] == "60%" and third["履行率"] == "66.7%"
+    assert third["涉及金额（万元）"] == "33.30"  # 333000 元
+    assert third["其中：诉前调解（法院委派，件）"] == "2"
     texts = [p.text for p in document.paragraphs]
     assert texts.index("附件") < texts.index("2026年法治工作统计表")
     label = next(p for p in document.paragraphs if p.text == "附件")
     assert label.paragraph_format.page_break_before
+    footnote = texts[-1]
+    assert "调解成功率＝调解成功件数÷受理件数" in footnote
+    assert "履行率＝协议已履行件数÷调解成功件数" in footnote
 
 
-def test_an_empty_year_asks_for_everything_and_states_no_zero_counts(ws, tmp_path):
-    path, _ = R.write_report(ws, 2024, output=tmp_path / "empty.docx")
-    text = body_text(docx.Document(str(path)))
-    assert "本年度没有录入普法宣传活动" in text
-    assert "0场次" not in text and "0件，调解成功" not in text
+def test_no_total_is_smaller_than_its_parts(ws, tmp_path):
+    """A breakdown's heading carries the sum of its items, and a 其中 row never exceeds the
+    total above it, in the appendix and in the ledgers' summary alike."""
+    demo.fill(ws, 2025, seed=5, records=1500)
+    figs = R.F.for_workspace(ws, 2025)
+    checked = 0
+    for table in R.stat_tables(figs, R.load_template(ws.forms)):
+        total = None
+        rows = table.rows
+        for i, row in enumerate(rows):
+            if row.kind == "group":
+                items = []
+                for r in rows[i + 1 :]:
+                    if r.kind != "item":
+                        break
+                    items.append(r.value)
+                assert row.value == sum(items), row.label
+                checked += 1
+            if row.kind in ("group", "count"):
+                if row.label.startswith("其中："):
+                    assert row.value <= total, row.label
+                    checked += 1
+                else:
+                    total = row.value
+    assert checked >= 12
+    assert figs.population.assistance_times > figs.population.assisted_visits  # 人次 > 次
 
 
 # -- no personal data -----------------------------------------------------------------------

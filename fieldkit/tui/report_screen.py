@@ -28,22 +28,28 @@ TITLE = "年度报告和台账"
 HELP = "查看全年统计数字，生成《法治政府建设年度报告》草稿（.docx）和台账（.xlsx）"
 ALL_GRIDS = "全部网格"
 LOADING = "正在统计……"
-EMPTY_YEAR = "{year}年没有任何记录：草稿中的数字都需要人工补写。"
+EMPTY_YEAR = "{year}年没有任何工作记录，不能生成报告草稿和台账。"
 SUMMARY = (
     "{year}年：普法活动 {events} 场次，随访 {visits} 次（联合随访 {joint} 次），"
     "异常情况 {incidents} 起，受理纠纷 {mediations} 件（成功率 {rate}），法律顾问服务 {adviser} 次"
 )
 UNGRIDDED = "注意：{detail} 没有网格信息，未计入“{grid}”。"
 WRITTEN = "已写入：{path}"
+KEPT = "同名文件 {name} 已存在（可能已修改过），没有覆盖它；新文件：{path}"
 DONE_REPORT = "报告草稿已生成。黄色底纹的【待补充】处需要人工补写。"
 DONE_LEDGER = "台账已生成（{masked}）。"
-MASKED = "身份证号已脱敏"
-UNMASKED = "身份证号为完整号码，请妥善保管"
+MASKED = "已脱敏，可对外报送"
+UNMASKED = "含完整的姓名、身份证号和电话，仅供内部使用"
 BUSY = "正在生成，请稍候……"
 COL_ITEM, COL_VALUE = "项目", "数量"
 BTN_REPORT, BTN_LEDGER, BTN_BOTH = "生成报告草稿（D）", "生成台账（L）", "全部生成（G）"
-MASK_LABEL = "台账中的身份证号脱敏"
-EXACT_LABEL = "报告中数字照实写（不写“2万余”）"
+# Three options side by side within 80 columns: short labels, the rest in tooltips.
+MASK_LABEL = "台账脱敏（对外报送）"
+MASK_TIP = "姓名只留姓，身份证号和电话打码，地址只到社区，不含备注和健康、违法细节"
+EXACT_LABEL = "数字照实写"
+EXACT_TIP = "报告中的数字照实写，不写成“2万余”"
+SEAL_LABEL = "加盖印章的署名"
+SEAL_TIP = "署名和成文日期按加盖印章的格式排（GB/T 9704 7.3.5.1）"
 
 DEFAULT_CSS_TEXT = """
 ReportScreen #report-body { padding: 0 2; }
@@ -108,8 +114,9 @@ class ReportScreen(Screen[None]):
             table.add_column(COL_VALUE, key="value", width=12)
             yield table
             with Horizontal(classes="options"):
-                yield Checkbox(MASK_LABEL, id="mask")
-                yield Checkbox(EXACT_LABEL, id="exact")
+                yield Checkbox(MASK_LABEL, id="mask", tooltip=MASK_TIP)
+                yield Checkbox(EXACT_LABEL, id="exact", tooltip=EXACT_TIP)
+                yield Checkbox(SEAL_LABEL, id="seal", tooltip=SEAL_TIP)
             with Horizontal(classes="button-bar"):
                 yield Button(BTN_REPORT, id="btn-report", variant="primary")
                 yield Button(BTN_LEDGER, id="btn-ledger")
@@ -196,7 +203,7 @@ class ReportScreen(Screen[None]):
             rate=percent(m.success_rate),
             adviser=figs.adviser.total,
         )
-        if not figs.total_records:
+        if not figs.work_records:
             summary = EMPTY_YEAR.format(year=figs.year)
         self.query_one("#summary", Static).update(summary)
         left_out = ""
@@ -241,11 +248,16 @@ class ReportScreen(Screen[None]):
             self.grid,
             mask=self.query_one("#mask", Checkbox).value,
             exact=self.query_one("#exact", Checkbox).value,
+            seal=self.query_one("#seal", Checkbox).value,
         )
 
     # Errors reach the app's handler: a FieldkitError shows as its message, the app goes on.
     @work(thread=True, exclusive=True, group="report-generate")
-    def generate(self, job: Job, year: int, grid: str | None, *, mask: bool, exact: bool) -> None:
+    def generate(
+        self, job: Job, year: int, grid: str | None, *, mask: bool, exact: bool, seal: bool
+    ) -> None:
+        """Write what `job` asks for. An existing file is never replaced: the new one gets the
+        next free name (…（草稿2）.docx), and the screen says where it went."""
         from fieldkit import ledger, report
 
         app = self.fk
@@ -256,17 +268,20 @@ class ReportScreen(Screen[None]):
         try:
             with app.ws_lock:
                 records = _copy(app)
-            written: list[tuple[Path, str]] = []
+                draft_name = report.draft_target(app.ws, year, grid, None).path
+                ledger_name = ledger.ledger_target(app.ws, year, grid, None, mask=mask).path
+            written: list[tuple[Path, Path, str]] = []
             if job.report:
                 path, _ = report.write_report(
-                    app.ws, year, grid=grid, exact=exact, records=records, progress=say
+                    app.ws, year, grid=grid, exact=exact, seal=seal, records=records, progress=say
                 )
-                written.append((path, DONE_REPORT))
+                written.append((path, draft_name, DONE_REPORT))
             if job.ledger:
                 path, _ = ledger.write_ledger(
                     app.ws, year, grid=grid, mask=mask, records=records, progress=say
                 )
-                written.append((path, DONE_LEDGER.format(masked=MASKED if mask else UNMASKED)))
+                done = DONE_LEDGER.format(masked=MASKED if mask else UNMASKED)
+                written.append((path, ledger_name, done))
             app.call_from_thread(self._done, written)
         finally:
             app.call_from_thread(self._idle)
@@ -275,13 +290,18 @@ class ReportScreen(Screen[None]):
         self.query_one("#progress", ProgressBar).advance(1)
         self.query_one("#status", Static).update(message)
 
-    def _done(self, written: list[tuple[Path, str]]) -> None:
-        self.written = [path for path, _ in written]
-        lines = [WRITTEN.format(path=path) for path, _ in written]
+    def _done(self, written: list[tuple[Path, Path, str]]) -> None:
+        self.written = [path for path, _, _ in written]
+        lines = [
+            WRITTEN.format(path=path)
+            if path == intended
+            else KEPT.format(name=intended.name, path=path)
+            for path, intended, _ in written
+        ]
         self.query_one("#written", Static).update("\n".join(lines))
-        self.query_one("#status", Static).update(" ".join(done for _, done in written))
-        for path, done in written:
-            self.notify(f"{done}\n{path}", timeout=10, markup=False)
+        self.query_one("#status", Static).update(" ".join(done for _, _, done in written))
+        for (_, _, done), line in zip(written, lines, strict=True):
+            self.notify(f"{done}\n{line}", timeout=10, markup=False)
 
     def _idle(self) -> None:
         self.busy = False

@@ -61,7 +61,7 @@ async def test_the_years_figures_are_shown(data: Path):
             str(table.get_row_at(i)[0]).strip(): table.get_row_at(i)[1]
             for i in range(table.row_count)
         }
-        assert rows["活动场次"] == "3" and rows["在册管理（人）"] == "3"
+        assert rows["普法宣传活动（场次）"] == "3" and rows["在册管理（人）"] == "3"
         no_errors(app)
 
 
@@ -95,9 +95,30 @@ async def test_generate_both_with_progress_and_paths(data: Path):
             screen, "#written"
         )
         text = "\n".join(p.text for p in docx.Document(str(draft)).paragraphs)
-        assert "全年受理各类矛盾纠纷5件" in text
+        assert "全年受理矛盾纠纷5件" in text
         sheet = openpyxl.load_workbook(ledger)["特殊人群"]
         assert IDS[0] not in [c.value for c in sheet["D"]]  # masked, as ticked
+        no_errors(app)
+
+
+async def test_generating_again_keeps_the_edited_draft_and_says_where_the_new_one_is(data: Path):
+    app = make_app(data)
+    async with app.run_test(size=(110, 40)) as pilot:
+        screen = await open_report(pilot)
+        await pilot.press("d")
+        await wait_idle(pilot, screen)
+        [draft] = screen.written
+        edited = docx.Document(str(draft))
+        edited.add_paragraph("街道补写的内容。")
+        edited.save(str(draft))
+        before = draft.read_bytes()
+        await pilot.press("d")
+        await wait_idle(pilot, screen)
+        [again] = screen.written
+        assert draft.read_bytes() == before
+        assert again.name.endswith("（草稿2）.docx")
+        shown = text_of(screen, "#written")
+        assert f"同名文件 {draft.name} 已存在" in shown and str(again) in shown
         no_errors(app)
 
 
