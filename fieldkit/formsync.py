@@ -21,7 +21,7 @@ from fieldkit.bundle import FORM_FILE as FILE_NAME
 from fieldkit.errors import FieldkitError, os_reason
 from fieldkit.forms import FormError, FormSet, load_forms
 from fieldkit.locations import forms_dir
-from fieldkit.outfiles import write_atomically
+from fieldkit.outfiles import Target, write_new
 from fieldkit.store import Transaction
 
 FROM = "forms.from"  # meta (laptop): {"office", "serial"} of the form files in use
@@ -102,7 +102,11 @@ def install(root: Path, files: dict[str, str]) -> None:
         for name, text in files.items():
             path = folder / name
             if not path.exists() or path.read_text(encoding="utf-8-sig") != text:
-                write_atomically(path, lambda temp, text=text: temp.write_text(text, "utf-8"))
+                write_new(
+                    Target(path, named=True),
+                    lambda temp, text=text: temp.write_text(text, "utf-8"),
+                    force=True,
+                )
         for path in folder.glob("*.toml"):
             if path.name not in files:
                 path.unlink()
