@@ -16,26 +16,49 @@ We write it in a fixed line layout (one table header per line, documents in line
 ``_CHUNK_DOCS`` members) so that loading can parse it piece by piece: a 100k-record
 store then never holds the raw text and the parsed objects at the same time. Any other
 valid JSON layout still loads, through one plain ``json.loads``.
+
+Encrypted (a ``cipher`` given: the data dir has a passphrase, fieldkit.vault). The same two
+files, the same guarantees, every piece sealed with AES-256-GCM (fresh random nonce each):
+
+    snapshot.json   ``FKS1 <base64 sealed header>\\n`` then records ``<4-byte length><sealed>``:
+                    a table name (``T``), up to ``_CHUNK_DOCS`` documents (``D``), and an end
+                    record (``E``) with the number of records before it (a cut file is refused)
+    journal.log     ``FKJ1 <base64 sealed header>\\n`` then one line per transaction:
+                    ``<base64 sealed operations>\\n``, appended and fsync'd
+
+Each header names the file's random *generation*; the snapshot's also names the journal that
+follows it and the one it was folded from, the journal's the snapshot it follows. Every record
+and line is sealed with its file's kind, generation and position as associated data, so no
+piece can be changed, reordered, or moved into another file (or an older journal put next to a
+newer snapshot) unnoticed. Replay is unchanged: a torn or damaged last line is dropped, a bad
+line before it refuses the journal naming the file and line. After a crash between replacing the
+snapshot and replacing the journal, the old journal (the one the snapshot names as folded from)
+replays harmlessly, as in the plain layout.
 """
 
 from __future__ import annotations
 
+import binascii
 import errno
 import gc
 import json
 import os
+import struct
 import threading
 import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from itertools import islice
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 from tinydb.storages import Storage
 
 from fieldkit.errors import FieldkitError
+
+if TYPE_CHECKING:
+    from fieldkit.vault import Cipher
 
 SNAPSHOT_NAME = "snapshot.json"
 JOURNAL_NAME = "journal.log"
@@ -48,6 +71,19 @@ COMPACT_MIN_BYTES = 16 * 1024 * 1024
 _CHUNK_DOCS = 1000
 
 _O_BINARY = getattr(os, "O_BINARY", 0)  # Windows would otherwise translate newlines
+_FILE_MODE = 0o600  # only this account reads a data dir's files
+
+# The encrypted layout (see the module's doc).
+SNAPSHOT_MAGIC = b"FKS1 "
+JOURNAL_MAGIC = b"FKJ1 "
+_SNAPSHOT_HEADER_AAD = b"fieldkit/snapshot-header/1\0"
+_SNAPSHOT_AAD = b"fieldkit/snapshot/1\0"
+_JOURNAL_HEADER_AAD = b"fieldkit/journal-header/1\0"
+_JOURNAL_AAD = b"fieldkit/journal/1\0"
+_PLAIN = "plain"  # the snapshot was folded from a plain journal (the first encryption)
+_MAX_RECORD = 1 << 30
+_INDEX = struct.Struct(">Q")
+_LENGTH = struct.Struct(">I")
 _datasync = getattr(os, "fdatasync", os.fsync)
 
 Tables = dict[str, dict[str, Any]]
@@ -60,6 +96,10 @@ class StoreError(FieldkitError):
 
 class StoreCorrupt(StoreError):
     """A data file cannot be read back: restore from a backup."""
+
+
+class StoreEncrypted(StoreError):
+    """The files are encrypted and no key was given."""
 
 
 def _dumps(obj: Any) -> bytes:
@@ -114,7 +154,7 @@ def ensure_dir(directory: Path) -> None:
         path = path.parent
     for path in reversed(missing):
         with suppress(FileExistsError):
-            path.mkdir()
+            path.mkdir(mode=0o700)  # a data dir is this account's only
         _fsync_dir(path.parent)
 
 
@@ -152,14 +192,20 @@ class JournalStorage(Storage):
 
     Writes of records go through :meth:`commit` (one durable journal line per
     transaction). TinyDB's own ``write`` also works but rewrites the snapshot each time.
+    With a ``cipher`` every file is encrypted (see the module's doc).
     """
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(
+        self, directory: Path, cipher: Cipher | None = None, allow_plain: bool = False
+    ) -> None:
         """Open (creating if needed) the storage in ``directory`` and load it into memory.
 
         Raises :class:`StoreCorrupt` if the snapshot or a journal line other than the last
         cannot be read. A torn last journal line (a transaction that was never
-        acknowledged) is dropped and cut from the file.
+        acknowledged) is dropped and cut from the file. With a ``cipher`` the files must be
+        encrypted with it, except with ``allow_plain`` (a data dir being encrypted): then plain
+        files are read and at once rewritten encrypted. Without one, encrypted files raise
+        :class:`StoreEncrypted`.
         """
         super().__init__()
         self.directory = Path(directory)
@@ -172,18 +218,33 @@ class JournalStorage(Storage):
         self._failed: str | None = None
         #: bytes of a torn last journal line dropped on open (0 when the file was clean)
         self.dropped_tail = 0
+        self._cipher = cipher
+        self._allow_plain = allow_plain
+        self._read_plain = False  # some file was plain (to be rewritten encrypted)
+        self._snapshot_header: dict[str, Any] | None = None  # of an encrypted snapshot
+        # The open encrypted journal: its generation, its header's size, lines (header too).
+        self._journal_gen: str | None = None
+        self._journal_header = 0
+        self._journal_lines = 0
 
         self._remove_temp_files()
         with gc_paused():
             self._data: Tables = self._read_snapshot()
             self._replay_journal()
         self._open_journal()
+        if self._cipher is not None and self._read_plain:
+            self.compact()  # the first encryption: no plain copy of the store stays behind
+            return
         snapshot_size = self.snapshot_path.stat().st_size if self.snapshot_path.exists() else 0
         if self._journal_size > max(COMPACT_MIN_BYTES, snapshot_size):
             # Only to keep the next open fast: if it fails (disk full), the journal still
             # holds everything, so opening goes on.
             with suppress(OSError):
                 self.compact()
+
+    @property
+    def encrypted(self) -> bool:
+        return self._cipher is not None
 
     # TinyDB's Storage interface -------------------------------------------------------
 
@@ -208,11 +269,18 @@ class JournalStorage(Storage):
             if self._fd < 0:
                 return
             try:
-                if self._journal_size and self._failed is None:
+                if self._journal_size > self._journal_header and self._failed is None:
                     with suppress(OSError):
                         self.compact()
             finally:
                 self._close_journal()
+
+    def encrypt(self, cipher: Cipher) -> None:
+        """From now on keep the files encrypted with ``cipher``: rewrites them at once."""
+        with self._lock:
+            self._check_usable()
+            self._cipher = cipher
+            self.compact()
 
     # Writes ------------------------------------------------------------------------------
 
@@ -239,12 +307,20 @@ class JournalStorage(Storage):
             payload = _dumps(ops)
         except TypeError as exc:
             raise ValueError(f"无法保存：数据中有不能写成 JSON 的值（{exc}）。") from exc
-        line = b"".join((b"%08x " % zlib.crc32(payload), payload, b"\n"))
         with self._lock:
             self._check_usable()
+            if self._journal_gen is None:
+                line = b"".join((b"%08x " % zlib.crc32(payload), payload, b"\n"))
+            else:
+                line = self._sealed_line(self._journal_lines + 1, payload)
             self._append(line)
             with gc_paused():
                 _apply(self._data, ops if adopt else _loads(payload))
+
+    def _sealed_line(self, lineno: int, payload: bytes) -> bytes:
+        assert self._cipher is not None and self._journal_gen is not None
+        aad = _JOURNAL_AAD + bytes.fromhex(self._journal_gen) + _INDEX.pack(lineno)
+        return binascii.b2a_base64(self._cipher.seal(aad, payload), newline=True)
 
     def _append(self, line: bytes) -> None:
         view = memoryview(line)
@@ -268,6 +344,7 @@ class JournalStorage(Storage):
             self._failed = "写入磁盘失败"
             raise
         self._journal_size += len(line)
+        self._journal_lines += 1
 
     def compact(self) -> None:
         """Write the whole state as a new snapshot and empty the journal.
@@ -280,9 +357,19 @@ class JournalStorage(Storage):
         with self._lock:
             self._check_usable()
             tmp = self.snapshot_path.with_name(SNAPSHOT_NAME + _TEMP_SUFFIX)
+            header = None
+            if self._cipher is not None:
+                header = {
+                    "gen": os.urandom(16).hex(),
+                    "journal": os.urandom(16).hex(),
+                    "after": self._journal_gen or _PLAIN,
+                }
             try:
-                with open(tmp, "wb") as f:
-                    self._write_snapshot(f)
+                with _create(tmp) as f:
+                    if header is None:
+                        self._write_snapshot(f)
+                    else:
+                        self._write_sealed_snapshot(f, header)
                     f.flush()
                     os.fsync(f.fileno())
                 os.replace(tmp, self.snapshot_path)
@@ -291,14 +378,23 @@ class JournalStorage(Storage):
                     tmp.unlink()
                 raise
             _fsync_dir(self.directory)
+            self._snapshot_header = header
 
             # Windows cannot replace a file that is open, so close our handle first.
             self._close_journal()
             try:
                 empty = self.journal_path.with_name(JOURNAL_NAME + _TEMP_SUFFIX)
-                with open(empty, "wb") as f:
+                first = b""
+                if header is not None:
+                    first = self._journal_header_line(header["journal"], header["gen"])
+                with _create(empty) as f:
+                    f.write(first)
+                    f.flush()
                     os.fsync(f.fileno())
                 os.replace(empty, self.journal_path)
+                self._journal_gen = header["journal"] if header is not None else None
+                self._journal_header = len(first)
+                self._journal_lines = 1 if header is not None else 0
                 _fsync_dir(self.directory)
             finally:
                 self._open_journal()
@@ -312,13 +408,30 @@ class JournalStorage(Storage):
             with suppress(FileNotFoundError):
                 (self.directory / (name + _TEMP_SUFFIX)).unlink()
 
+    def _plain_allowed(self, path: Path) -> None:
+        """A plain file: fine without a cipher or while encrypting; refused otherwise."""
+        if self._cipher is None:
+            return
+        if not self._allow_plain:
+            raise _corrupt(path, "不是加密的（文件可能被替换过）")
+        self._read_plain = True
+
+    def _encrypted_found(self) -> StoreEncrypted:
+        return StoreEncrypted(f"数据目录 {self.directory.parent} 已加密，需要口令才能打开。")
+
     def _read_snapshot(self) -> Tables:
         try:
             f = open(self.snapshot_path, "rb")  # noqa: SIM115 - closed below, two paths
         except FileNotFoundError:
             return {}
         with f:
-            if f.readline() == b"{\n":
+            first = f.readline()
+            if first.startswith(SNAPSHOT_MAGIC):
+                if self._cipher is None:
+                    raise self._encrypted_found()
+                return self._read_sealed_snapshot(first, f)
+            self._plain_allowed(self.snapshot_path)
+            if first == b"{\n":
                 try:
                     return self._read_layout(f)
                 except _NotOurLayout:
@@ -379,34 +492,169 @@ class JournalStorage(Storage):
             tables[name] = table
         raise _NotOurLayout
 
+    def _open_header(self, path: Path, line: bytes, magic: bytes, aad: bytes, keys: tuple):
+        """The sealed header of an encrypted file, checked; StoreCorrupt otherwise."""
+        assert self._cipher is not None
+        header = None
+        if line.endswith(b"\n"):
+            try:
+                blob = binascii.a2b_base64(line[len(magic) : -1], strict_mode=True)
+            except binascii.Error:
+                blob = b""
+            plain = self._cipher.open(aad, blob)
+            try:
+                header = _loads(plain) if plain is not None else None
+            except ValueError:
+                header = None
+        if not (
+            isinstance(header, dict)
+            and set(header) == set(keys)
+            and all(v is None or _is_gen(v) for v in header.values())
+        ):
+            raise _corrupt(path, "文件头校验失败（文件已损坏、被改动，或不属于这个数据目录）")
+        return header
+
+    def _read_sealed_snapshot(self, first: bytes, f: IO[bytes]) -> Tables:
+        """Read the encrypted layout written by ``_write_sealed_snapshot``."""
+        assert self._cipher is not None
+        path = self.snapshot_path
+        header = self._open_header(
+            path, first, SNAPSHOT_MAGIC, _SNAPSHOT_HEADER_AAD, ("gen", "journal", "after")
+        )
+        if header["gen"] is None or header["journal"] is None:
+            raise _corrupt(path, "文件头内容无效")
+        aad = _SNAPSHOT_AAD + bytes.fromhex(header["gen"])
+        tables: Tables = {}
+        table: dict[str, Any] | None = None
+        index = 0
+        while True:
+            index += 1
+            length = f.read(4)
+            if len(length) < 4:
+                raise _corrupt(path, "不完整（文件被截断）")
+            (size,) = _LENGTH.unpack(length)
+            blob = f.read(size) if size <= _MAX_RECORD else b""
+            plain = self._cipher.open(aad + _INDEX.pack(index), blob) if len(blob) == size else None
+            if plain is None:
+                raise _corrupt(path, f"第 {index} 段校验失败")
+            kind, body = plain[:1], plain[1:]
+            try:
+                if kind == b"T":
+                    name = _loads(body)
+                    if not isinstance(name, str) or name in tables:
+                        raise ValueError(name)
+                    table = tables[name] = {}
+                elif kind == b"D" and table is not None:
+                    chunk = _loads(body)
+                    if not isinstance(chunk, dict) or not all(
+                        isinstance(doc, dict) for doc in chunk.values()
+                    ):
+                        raise ValueError("chunk")
+                    table.update(chunk)
+                elif kind == b"E" and body == b"%d" % (index - 1) and not f.read(1):
+                    break
+                else:
+                    raise ValueError("record")
+            except ValueError:
+                raise _corrupt(path, f"第 {index} 段内容无效") from None
+        self._snapshot_header = header
+        return tables
+
     def _replay_journal(self) -> None:
         path = self.journal_path
         try:
             size = path.stat().st_size
         except FileNotFoundError:
+            if self._snapshot_header is not None:
+                # An encrypted journal is only ever replaced, never removed.
+                raise _corrupt(path, "不见了（文件被删除）") from None
             return
-        good = 0
         with open(path, "rb") as f:
-            for lineno, line in enumerate(f, start=1):
-                ops = self._decode_line(line)
-                if ops is None:
-                    if good + len(line) < size:
-                        raise _corrupt(path, f"第 {lineno} 行校验失败")
-                    # The last line was being written when the program stopped: that
-                    # transaction was never acknowledged, so it is dropped.
-                    self.dropped_tail = len(line)
-                    break
-                try:
-                    _check_ops(ops)
-                except _BadOps:
-                    raise _corrupt(path, f"第 {lineno} 行内容无效") from None
-                _apply(self._data, ops)
-                good += len(line)
+            first = f.readline()
+            if first.startswith(JOURNAL_MAGIC):
+                if self._cipher is None:
+                    raise self._encrypted_found()
+                good, lines = self._replay_sealed(path, first, f, size)
+            else:
+                self._plain_allowed(path)
+                f.seek(0)
+                good, lines = self._replay_plain(path, f, size)
+        self._journal_lines = lines
         if good < size:
             with open(path, "r+b") as f:
                 f.truncate(good)
                 f.flush()
                 os.fsync(f.fileno())
+
+    def _replay_plain(self, path: Path, f: IO[bytes], size: int) -> tuple[int, int]:
+        good = lineno = 0
+        for lineno, line in enumerate(f, start=1):
+            ops = self._decode_line(line)
+            if ops is None:
+                if good + len(line) < size:
+                    raise _corrupt(path, f"第 {lineno} 行校验失败")
+                # The last line was being written when the program stopped: that
+                # transaction was never acknowledged, so it is dropped.
+                self.dropped_tail = len(line)
+                return good, lineno - 1
+            self._apply_line(path, ops, lineno)
+            good += len(line)
+        return good, lineno
+
+    def _replay_sealed(self, path: Path, first: bytes, f: IO[bytes], size: int) -> tuple[int, int]:
+        assert self._cipher is not None
+        header = self._open_header(
+            path, first, JOURNAL_MAGIC, _JOURNAL_HEADER_AAD, ("gen", "snapshot")
+        )
+        snap = self._snapshot_header
+        if header["gen"] is None:
+            raise _corrupt(path, "文件头内容无效")
+        if snap is None:
+            if header["snapshot"] is not None:
+                raise _corrupt(self.snapshot_path, "不见了（文件被删除）")
+        elif not (
+            (header["gen"] == snap["journal"] and header["snapshot"] == snap["gen"])
+            or header["gen"] == snap["after"]  # a crash between the two replaces: harmless
+        ):
+            raise _corrupt(path, "与快照不配套（文件被换成了别的版本）")
+        self._journal_gen = header["gen"]
+        self._journal_header = len(first)
+        good, lineno = len(first), 1
+        for lineno, line in enumerate(f, start=2):
+            ops = self._open_line(line, lineno)
+            if ops is None:
+                if good + len(line) < size:
+                    raise _corrupt(path, f"第 {lineno} 行校验失败")
+                self.dropped_tail = len(line)  # never acknowledged: dropped, as above
+                return good, lineno - 1
+            self._apply_line(path, ops, lineno)
+            good += len(line)
+        return good, lineno
+
+    def _apply_line(self, path: Path, ops: Any, lineno: int) -> None:
+        try:
+            _check_ops(ops)
+        except _BadOps:
+            raise _corrupt(path, f"第 {lineno} 行内容无效") from None
+        _apply(self._data, ops)
+
+    def _open_line(self, line: bytes, lineno: int) -> Any:
+        """An encrypted journal line's operations, or None if it is torn or damaged."""
+        assert self._cipher is not None and self._journal_gen is not None
+        if not line.endswith(b"\n"):
+            return None
+        try:
+            blob = binascii.a2b_base64(line[:-1], strict_mode=True)
+        except binascii.Error:
+            return None
+        aad = _JOURNAL_AAD + bytes.fromhex(self._journal_gen) + _INDEX.pack(lineno)
+        payload = self._cipher.open(aad, blob)
+        if payload is None:
+            return None
+        try:
+            return _loads(payload)
+        except ValueError:
+            return None
 
     @staticmethod
     def _decode_line(line: bytes) -> Any:
@@ -444,12 +692,54 @@ class JournalStorage(Storage):
             f.write(b"},\n" if i < len(names) - 1 else b"}\n")
         f.write(b"}\n")
 
+    def _write_sealed_snapshot(self, f: IO[bytes], header: dict[str, Any]) -> None:
+        cipher = self._cipher
+        assert cipher is not None
+        f.write(
+            SNAPSHOT_MAGIC
+            + binascii.b2a_base64(cipher.seal(_SNAPSHOT_HEADER_AAD, _dumps(header)), newline=True)
+        )
+        aad = _SNAPSHOT_AAD + bytes.fromhex(header["gen"])
+        index = 0
+
+        def record(plain: bytes) -> None:
+            nonlocal index
+            index += 1
+            blob = cipher.seal(aad + _INDEX.pack(index), plain)
+            f.write(_LENGTH.pack(len(blob)))
+            f.write(blob)
+
+        for name, table in self._data.items():
+            record(b"T" + _dumps(name))
+            items = iter(table.items())
+            while chunk := dict(islice(items, _CHUNK_DOCS)):
+                record(b"D" + _dumps(chunk))
+        record(b"E%d" % index)
+
+    def _journal_header_line(self, gen: str, snapshot: str | None) -> bytes:
+        assert self._cipher is not None
+        sealed = self._cipher.seal(_JOURNAL_HEADER_AAD, _dumps({"gen": gen, "snapshot": snapshot}))
+        return JOURNAL_MAGIC + binascii.b2a_base64(sealed, newline=True)
+
     def _open_journal(self) -> None:
-        created = not self.journal_path.exists()
+        exists = self.journal_path.exists()
+        if not exists and self._cipher is not None:
+            # A new encrypted journal starts with its header, written whole (temp, rename).
+            gen = os.urandom(16).hex()
+            tmp = self.journal_path.with_name(JOURNAL_NAME + _TEMP_SUFFIX)
+            with _create(tmp) as f:
+                f.write(self._journal_header_line(gen, None))
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.journal_path)
+            self._journal_gen = gen
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | _O_BINARY
-        self._fd = os.open(self.journal_path, flags, 0o644)
+        self._fd = os.open(self.journal_path, flags, _FILE_MODE)
         self._journal_size = os.fstat(self._fd).st_size
-        if created:
+        if self._journal_gen is not None and not exists:
+            self._journal_header = self._journal_size
+            self._journal_lines = 1
+        if not exists:
             _fsync_dir(self.directory)
 
     def _close_journal(self) -> None:
@@ -464,3 +754,20 @@ class JournalStorage(Storage):
             raise StoreError(
                 f"数据目录 {self.directory} {self._failed}，不能再写入。请关闭程序后重新打开。"
             )
+
+
+def _create(path: Path) -> IO[bytes]:
+    """A new file for writing, readable by this account only (replacing any file there)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _O_BINARY, _FILE_MODE)
+    return os.fdopen(fd, "wb")
+
+
+def _is_gen(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    if value == _PLAIN:
+        return True
+    try:
+        return len(bytes.fromhex(value)) == 16
+    except ValueError:
+        return False

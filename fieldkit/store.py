@@ -33,14 +33,24 @@ from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from filelock import FileLock, Timeout
 from tinydb import TinyDB
 from tinydb.table import Table
 
-from fieldkit.storage import JournalStorage, StoreCorrupt, StoreError, ensure_dir, gc_paused
+from fieldkit.storage import (
+    JournalStorage,
+    StoreCorrupt,
+    StoreEncrypted,
+    StoreError,
+    ensure_dir,
+    gc_paused,
+)
+
+if TYPE_CHECKING:
+    from fieldkit.vault import Cipher
 
 __all__ = [
     "HISTORY_TABLE",
@@ -48,6 +58,7 @@ __all__ = [
     "RECORDS_PREFIX",
     "Store",
     "StoreCorrupt",
+    "StoreEncrypted",
     "StoreError",
     "StoreLocked",
     "Transaction",
@@ -197,17 +208,23 @@ class Transaction:
 class Store:
     """The records of one data directory, with durable all-or-nothing saves."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(
+        self, directory: Path, *, cipher: Cipher | None = None, allow_plain: bool = False
+    ) -> None:
         """Open the store in ``directory`` (created if needed) and lock it for this program.
 
         Raises :class:`StoreLocked` if another program (or another Store in this one)
-        has it open, :class:`StoreCorrupt` if its files cannot be read.
+        has it open, :class:`StoreCorrupt` if its files cannot be read. With ``cipher`` (an
+        unlocked data dir's, fieldkit.vault) the files are encrypted; ``allow_plain`` reads
+        plain ones once, while the data dir is being encrypted (see JournalStorage).
         """
         self.directory = Path(directory)
         ensure_dir(self.directory)
         # Not thread-local: the app opens the store in a worker thread and may close it in
         # another; the lock belongs to the Store, not to the thread that took it.
-        self._file_lock = FileLock(str(self.directory / LOCK_NAME), timeout=0, thread_local=False)
+        self._file_lock = FileLock(
+            str(self.directory / LOCK_NAME), timeout=0, thread_local=False, mode=0o600
+        )
         try:
             self._file_lock.acquire()
         except Timeout:
@@ -215,7 +232,9 @@ class Store:
                 f"数据目录 {self.directory} 正被另一个 fieldkit 程序使用。请先关闭它再试。"
             ) from None
         try:
-            self._db = _TinyDB(self.directory, storage=JournalStorage)
+            self._db = _TinyDB(
+                self.directory, storage=JournalStorage, cipher=cipher, allow_plain=allow_plain
+            )
         except BaseException:
             self._file_lock.release()
             raise
@@ -260,6 +279,21 @@ class Store:
         with self._write_lock:
             self._check_open()
             self._storage.compact()
+
+    @property
+    def encrypted(self) -> bool:
+        return self._storage.encrypted
+
+    @property
+    def dropped_tail(self) -> int:
+        """Bytes of an unfinished last transaction dropped on opening (0: none)."""
+        return self._storage.dropped_tail
+
+    def encrypt(self, cipher: Cipher) -> None:
+        """Keep the files encrypted with ``cipher`` from now on (rewritten at once)."""
+        with self._write_lock:
+            self._check_open()
+            self._storage.encrypt(cipher)
 
     def all_tables(self) -> dict[str, dict[str, Any]]:
         """Every table by name (new dicts of the store's own documents: read only)."""
