@@ -619,3 +619,34 @@ def fsync_dir(directory: Path) -> None:
         pass  # some file systems refuse fsync on a folder
     finally:
         os.close(fd)
+
+
+_PRIVATE_DIRS = ("store", "keys", "drafts", "held", "exports", "forms")
+
+
+def secure_permissions(root: Path) -> None:
+    """On POSIX, make the data dir this account's only: folders 0700, files 0600 (fieldkit's own
+    entries; an older version left them 0755/0644). Windows: see the README."""
+    if os.name == "nt":
+        return
+    root = Path(root)
+    folders = [root, *(root / name for name in _PRIVATE_DIRS), *root.glob("store-backup-*")]
+    for folder in folders:
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        _chmod(folder, 0o700)
+        if folder != root:
+            for path in folder.rglob("*"):
+                if not path.is_symlink():
+                    _chmod(path, 0o700 if path.is_dir() else 0o600)
+    for name in (VAULT_FILE, "fieldkit.log"):
+        if (root / name).is_file():
+            _chmod(root / name, 0o600)
+
+
+def _chmod(path: Path, mode: int) -> None:
+    try:
+        if path.stat().st_mode & 0o777 != mode:
+            path.chmod(mode)
+    except OSError:
+        pass  # not ours, or a file system without modes (a FAT USB stick)
