@@ -72,6 +72,11 @@ KDF_PARAMS: dict[str, Any] | None = None  # None: ARGON2 if available, else SCRY
 
 _STATES = ("ready", "converting")
 
+# The app locks itself after this many idle minutes (a setting in the store's meta table:
+# `fieldkit passwd --idle-lock N`; 0 never).
+IDLE_LOCK_META = "lock.idle_minutes"
+DEFAULT_IDLE_MINUTES = 10
+
 
 class Locked(FieldkitError):
     """The data dir is encrypted and this process has not unlocked it."""
