@@ -6,7 +6,8 @@ working on: a name, an ID number, a note. So each entry is written in two parts:
 - in clear, only what cannot hold personal data: the time, the exception types and where they
   were raised (module file name, line, function);
 - the whole traceback, messages included, sealed under the data key when the data dir has a
-  passphrase (fieldkit.vault); a data dir without one keeps only the first part.
+  passphrase (fieldkit.vault), bound to the clear part (a changed byte there is found too); a
+  data dir without one keeps only the first part.
 
 ``fieldkit log`` shows the entries, with their details once the data dir is unlocked.
 """
@@ -26,6 +27,7 @@ from fieldkit.locations import log_file
 _DETAIL = "  详细信息（已加密）："
 _ENTRY = "程序出错"
 _OLD_LOG = "设置口令前的日志（已加密保存）"
+_DAMAGED = "  （这一条无法解密：已损坏或被改动）"
 
 
 def summary(error: BaseException) -> list[str]:
@@ -52,7 +54,7 @@ def write(root: Path, error: BaseException) -> Path:
         unlocked = vault.unlocked(root)
         if unlocked is not None:
             detail = "".join(traceback.format_exception(error)).encode("utf-8")
-            sealed = unlocked.seal_file("log", at, detail)
+            sealed = unlocked.seal_file("log", "\n".join(lines), detail)
             lines.append(_DETAIL + binascii.b2a_base64(sealed, newline=False).decode("ascii"))
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0)
@@ -67,30 +69,39 @@ def write(root: Path, error: BaseException) -> Path:
 
 
 def read(root: Path) -> list[str]:
-    """The log's lines, with each sealed detail opened when this process unlocked the data dir."""
+    """The log's lines, with each sealed detail opened when this process unlocked the data dir.
+    There, an entry whose clear part or detail was changed (or lost) is marked as such."""
     path = log_file(Path(root))
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
         return []
     unlocked = vault.unlocked(root)
-    out, at = [], ""
-    for line in text.splitlines():
-        if line[:1].isdigit() and " " in line:
-            at = line.split(" ", 1)[0]
-        if line.startswith(_DETAIL) and unlocked is not None:
-            try:
-                blob = binascii.a2b_base64(line[len(_DETAIL) :])
-            except binascii.Error:
-                blob = b""
-            detail = unlocked.open_file("log", at, blob)
-            if detail is None:
-                out.append("  详细信息：无法解密（已损坏或被改动）")
-            else:
-                out.append("  详细信息：")
-                out.extend("    " + d for d in detail.decode("utf-8", "replace").splitlines())
+    entries: list[list[str]] = []
+    for line in text.split("\n")[:-1] if text.endswith("\n") else text.split("\n"):
+        if not entries or (line[:1].isdigit() and " " in line):
+            entries.append([])
+        entries[-1].append(line)
+    out: list[str] = []
+    for entry in entries:
+        if unlocked is None:
+            out.extend(entry)
             continue
-        out.append(line)
+        *clear, last = entry
+        detail = None
+        if last.startswith(_DETAIL):
+            try:
+                blob = binascii.a2b_base64(last[len(_DETAIL) :], strict_mode=True)
+            except (binascii.Error, ValueError):  # not base64, or not even ASCII
+                blob = b""
+            detail = unlocked.open_file("log", "\n".join(clear), blob)
+        if detail is None:
+            out.extend(entry)
+            out.append(_DAMAGED)
+            continue
+        out.extend(clear)
+        out.append("  详细信息：")
+        out.extend("    " + d for d in detail.decode("utf-8", "replace").split("\n"))
     return out
 
 
@@ -109,11 +120,9 @@ def seal_plain_log(root: Path) -> None:
     if len(clear) == len(text.splitlines()):
         return
     at = datetime.now().astimezone().isoformat(timespec="seconds")
-    sealed = unlocked.seal_file("log", at, text.encode("utf-8"))
-    entry = [
-        f"{at} {_OLD_LOG}",
-        _DETAIL + binascii.b2a_base64(sealed, newline=False).decode("ascii"),
-    ]
+    head = f"{at} {_OLD_LOG}"
+    sealed = unlocked.seal_file("log", head, text.encode("utf-8"))
+    entry = [head, _DETAIL + binascii.b2a_base64(sealed, newline=False).decode("ascii")]
     vault.write_file(path, ("\n".join(entry) + "\n").encode("utf-8"))
 
 

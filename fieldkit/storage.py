@@ -24,14 +24,17 @@ files, the same guarantees, every piece sealed with AES-256-GCM (fresh random no
                     a table name (``T``), up to ``_CHUNK_DOCS`` documents (``D``), and an end
                     record (``E``) with the number of records before it (a cut file is refused)
     journal.log     ``FKJ1 <base64 sealed header>\\n`` then one line per transaction:
-                    ``<base64 sealed operations>\\n``, appended and fsync'd
+                    ``<length of the base64 as 8 hex digits> <base64 sealed operations>\\n``,
+                    appended and fsync'd
 
 Each header names the file's random *generation*; the snapshot's also names the journal that
 follows it and the one it was folded from, the journal's the snapshot it follows. Every record
 and line is sealed with its file's kind, generation and position as associated data, so no
 piece can be changed, reordered, or moved into another file (or an older journal put next to a
 newer snapshot) unnoticed. Replay is unchanged: a torn or damaged last line is dropped, a bad
-line before it refuses the journal naming the file and line. After a crash between replacing the
+line before it refuses the journal naming the file and line. The length in front of each line
+tells a torn line (shorter) from two lines run together by a changed newline (longer): only the
+first is what a crash leaves, so only it is dropped. After a crash between replacing the
 snapshot and replacing the journal, the old journal (the one the snapshot names as folded from)
 replays harmlessly, as in the plain layout.
 """
@@ -81,6 +84,7 @@ _SNAPSHOT_AAD = b"fieldkit/snapshot/1\0"
 _JOURNAL_HEADER_AAD = b"fieldkit/journal-header/1\0"
 _JOURNAL_AAD = b"fieldkit/journal/1\0"
 _PLAIN = "plain"  # the snapshot was folded from a plain journal (the first encryption)
+_CHANGED = object()  # a journal line changed in a way no crash can leave
 _MAX_RECORD = 1 << 30
 _INDEX = struct.Struct(">Q")
 _LENGTH = struct.Struct(">I")
@@ -320,7 +324,8 @@ class JournalStorage(Storage):
     def _sealed_line(self, lineno: int, payload: bytes) -> bytes:
         assert self._cipher is not None and self._journal_gen is not None
         aad = _JOURNAL_AAD + bytes.fromhex(self._journal_gen) + _INDEX.pack(lineno)
-        return binascii.b2a_base64(self._cipher.seal(aad, payload), newline=True)
+        text = binascii.b2a_base64(self._cipher.seal(aad, payload), newline=True)
+        return b"%08x %s" % (len(text) - 1, text)
 
     def _append(self, line: bytes) -> None:
         view = memoryview(line)
@@ -497,11 +502,8 @@ class JournalStorage(Storage):
         assert self._cipher is not None
         header = None
         if line.endswith(b"\n"):
-            try:
-                blob = binascii.a2b_base64(line[len(magic) : -1], strict_mode=True)
-            except binascii.Error:
-                blob = b""
-            plain = self._cipher.open(aad, blob)
+            blob = _unbase64(line[len(magic) :])
+            plain = self._cipher.open(aad, blob) if blob is not None else None
             try:
                 header = _loads(plain) if plain is not None else None
             except ValueError:
@@ -622,6 +624,8 @@ class JournalStorage(Storage):
         good, lineno = len(first), 1
         for lineno, line in enumerate(f, start=2):
             ops = self._open_line(line, lineno)
+            if ops is _CHANGED:  # longer than it says: never what a crash leaves
+                raise _corrupt(path, f"第 {lineno} 行校验失败")
             if ops is None:
                 if good + len(line) < size:
                     raise _corrupt(path, f"第 {lineno} 行校验失败")
@@ -639,13 +643,20 @@ class JournalStorage(Storage):
         _apply(self._data, ops)
 
     def _open_line(self, line: bytes, lineno: int) -> Any:
-        """An encrypted journal line's operations, or None if it is torn or damaged."""
+        """An encrypted journal line's operations; None if it is torn or damaged; _CHANGED if
+        it runs on past its stated length (a newline was changed: two lines run together)."""
         assert self._cipher is not None and self._journal_gen is not None
-        if not line.endswith(b"\n"):
+        if line[8:9] != b" ":
             return None
         try:
-            blob = binascii.a2b_base64(line[:-1], strict_mode=True)
-        except binascii.Error:
+            length = int(line[:8], 16)
+        except ValueError:
+            return None
+        body = line[9:]
+        if len(body) > length + 1 or (len(body) == length + 1 and not body.endswith(b"\n")):
+            return _CHANGED
+        blob = _unbase64(body)
+        if blob is None:
             return None
         aad = _JOURNAL_AAD + bytes.fromhex(self._journal_gen) + _INDEX.pack(lineno)
         payload = self._cipher.open(aad, blob)
@@ -760,6 +771,18 @@ def _create(path: Path) -> IO[bytes]:
     """A new file for writing, readable by this account only (replacing any file there)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _O_BINARY, _FILE_MODE)
     return os.fdopen(fd, "wb")
+
+
+def _unbase64(line: bytes) -> bytes | None:
+    """The bytes of a base64 line as we write it (b2a_base64 with its newline), or None: any
+    other spelling of the same bytes (spare bits set, say) counts as a changed line."""
+    if not line.endswith(b"\n"):
+        return None
+    try:
+        blob = binascii.a2b_base64(line[:-1], strict_mode=True)
+    except binascii.Error:
+        return None
+    return blob if binascii.b2a_base64(blob, newline=True) == line else None
 
 
 def _is_gen(value: Any) -> bool:

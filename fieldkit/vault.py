@@ -226,9 +226,14 @@ def _read_doc(root: Path) -> dict[str, Any] | None:
         doc = orjson.loads(raw)
     except orjson.JSONDecodeError:
         doc = None
-    if type(doc) is not dict or doc.get("fieldkit_vault") != FORMAT:
+    # Exactly as written (_encode): a byte changed anywhere, even in the spacing, is refused.
+    if type(doc) is not dict or doc.get("fieldkit_vault") != FORMAT or _encode(doc) != raw:
         raise VaultError(f"口令文件 {path} 已损坏或被改动。请从备份恢复整个数据目录")
     return doc
+
+
+def _encode(doc: dict[str, Any]) -> bytes:
+    return orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n"
 
 
 def _has_data(root: Path) -> bool:
@@ -266,7 +271,7 @@ def _mac(key: bytes, doc: dict[str, Any]) -> str:
 def _write_doc(root: Path, doc: dict[str, Any], key: bytes | None) -> None:
     if key is not None:
         doc["mac"] = _mac(key, doc)
-    write_file(vault_path(root), orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
+    write_file(vault_path(root), _encode(doc))
 
 
 def _checked(root: Path, doc: dict[str, Any], key: bytes) -> Vault:
