@@ -406,9 +406,9 @@ def strength(passphrase: str) -> tuple[int, str]:
         if re.fullmatch(r"(19|20)\d{6}|1[3-9]\d{9}|\d{17}[\dxX]", p):
             bits = min(bits, 20)  # a date, a phone or an ID number: guessed first
     if bits < 40:
-        return 0, "弱：容易被猜中。建议用 10 个以上字符，混合字母、数字和符号，或用几个词组成一句话"
+        return 0, "弱，容易被猜中。建议用 10 个以上字符，混合字母、数字和符号，或用几个词组成一句话"
     if bits < 60:
-        return 1, "中：可以再长一些，几个不相关的词连起来更好"
+        return 1, "中，可以再长一些，几个不相关的词连起来更好"
     return 2, "强"
 
 

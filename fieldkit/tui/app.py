@@ -120,7 +120,11 @@ class FieldkitApp(App[None]):
     @property
     def needs_passphrase(self) -> bool:
         """The data dir is encrypted and not unlocked yet (the unlock screen comes first)."""
-        return self.at_rest == vault.ENCRYPTED and vault.unlocked(self.root) is None
+        return (
+            self._ws is None
+            and self.at_rest == vault.ENCRYPTED
+            and vault.unlocked(self.root) is None
+        )
 
     @property
     def first_run(self) -> bool:
@@ -336,8 +340,10 @@ class FieldkitApp(App[None]):
             super().notify(message, *args, **kwargs)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # While locked only quitting works (no help, no command palette over the lock).
-        if self.locked and action not in ("quit", "help_quit"):
+        # While locked, or before the passphrase, only quitting works (no help, no command
+        # palette: nothing opens over the lock, nothing leads around the first-run choice).
+        locked = self.locked or self.needs_passphrase or self.first_run
+        if locked and action not in ("quit", "help_quit"):
             return False
         return super().check_action(action, parameters)
 
@@ -531,7 +537,7 @@ class FieldkitApp(App[None]):
     def action_command_palette(self) -> None:
         from fieldkit.tui.palette import Palette
 
-        if self.locked or self.needs_passphrase:
+        if self.locked or self.needs_passphrase or self.first_run:
             return
         if self.use_command_palette and not CommandPalette.is_open(self):
             self.push_screen(Palette(placeholder=text.PALETTE_PLACEHOLDER, id="--command-palette"))

@@ -56,7 +56,7 @@ class UnlockScreen(Screen[bool]):
             yield Static(intro, classes="intro", markup=False)
             with Horizontal(classes="field-line"):
                 yield Label(text.UNLOCK_LABEL, classes="field-label")
-                yield Input(password=True, id="passphrase", compact=True)
+                yield Input(password=True, id="passphrase", placeholder=text.UNLOCK_PLACEHOLDER)
             yield Static("", id="unlock-note", markup=False)
             try:
                 recoverable = vault.has_office_wrap(self.fk.root)
