@@ -79,6 +79,12 @@ def ask(prompt: str) -> str:
         raise FieldkitError("没有读到口令") from None
 
 
+def confirm(prompt: str) -> bool:
+    """A visible yes/no question on the terminal: True for "y"."""
+    err.print(prompt, end="", markup=False)
+    return sys.stdin.readline().strip().lower() in ("y", "yes", "是")
+
+
 def unlock(root: Path) -> None:
     """Unlock an encrypted data dir for this process: $FIELDKIT_PASSPHRASE, else three tries on
     a terminal; with neither, a clear refusal."""
@@ -136,7 +142,7 @@ def _new_passphrase(env_names: tuple[str, ...], *, optional: bool) -> str | None
             continue
         level, hint = vault.strength(first)
         err.print(f"口令强度：{hint}", markup=False)
-        if level == 0 and ask("仍然使用这个口令？（输入 y 确认，直接回车重新输入）") != "y":
+        if level == 0 and not confirm("仍然使用这个口令？（输入 y 确认，直接回车重新输入）"):
             continue
         if ask("再输一次：") == first:
             return first
