@@ -579,6 +579,13 @@ def cmd_export(root: Path, args) -> int:
 
     folder = Path(args.output).expanduser() if args.output else outfiles.exports_dir(root)
     with Workspace(root) as ws:
+        ident = ws.identity
+        plain = ident is not None and not ident.encrypts and ident.role != "office"
+        if plain and ws.encrypted and args.output is None:  # it would sit in the data dir
+            raise FieldkitError(
+                "本机未配置街道公钥，导出文件不加密，不放进加密的数据目录：请用 -o 指定保存"
+                "位置（如 U 盘），或先配置街道公钥（fieldkit init ... --office-key 公钥文件）"
+            )
         result = export.export(ws, folder, everything=args.all, since=args.since)
         labels = {f.id: f.label for f in ws.forms}
     info = result.preview

@@ -205,6 +205,45 @@ def test_full_ledgers_are_written_only_where_asked_with_a_notice(tmp_path):
 # -- the passphrase on the command line --------------------------------------------------
 
 
+def test_plain_exports_are_not_written_into_an_encrypted_data_dir(tmp_path):
+    root = tmp_path / "laptop"
+    day_of_work(root)  # no office key: exports are not encrypted
+    code, _, err = run(root, "export", "--all", env=with_pass())
+    assert code == 1 and "-o" in err and not (root / "exports").exists()
+    code, _, err = run(root, "export", "--all", "-o", str(tmp_path / "usb"), env=with_pass())
+    assert code == 0 and "未加密" in err
+    assert leaks(root, SECRETS) == []
+
+
+def test_on_a_terminal_the_passphrase_is_asked_three_times(tmp_path, monkeypatch):
+    root = tmp_path / "laptop"
+    day_of_work(root)
+    answers = iter(["不对的口令一", "不对的口令二", "不对的口令三"])
+    monkeypatch.setattr(cli, "on_terminal", lambda: True)
+    monkeypatch.setattr(cli, "ask", lambda prompt: next(answers))
+    code, out, err = run(root, "list", "person")
+    assert code == 1 and err.count("口令不对。") == 3 and "已试 3 次" in err and out == ""
+    answers = iter(["不对的口令一", PASSPHRASE])
+    code, out, err = run(root, "list", "person")
+    assert code == 0 and PEOPLE[0][0] in out
+
+    # Setting one: typed twice; a weak one is said to be weak; two different ones start over.
+    answers = iter(
+        [
+            "12345678",
+            "水落石出 山高月小",
+            "水落石出 山高月",
+            "水落石出 山高月小",
+            "水落石出 山高月小",
+        ]
+    )
+    monkeypatch.setattr(cli, "confirm", lambda prompt: False)
+    code, out, err = run(tmp_path / "new", "init", "--worker", "李娜", "--grid", "第一网格")
+    assert code == 0, err
+    assert "弱" in err and "两次输入的不一样" in err and "已加密" in out
+    assert vault.status(tmp_path / "new") == vault.ENCRYPTED
+
+
 def test_without_a_passphrase_the_command_line_refuses_clearly(tmp_path):
     root = tmp_path / "laptop"
     day_of_work(root)

@@ -583,6 +583,18 @@ class FieldkitApp(App[None]):
         message = text.INTERNAL_ERROR.format(error=type(error).__name__, log=logfile)
         self.notify(message, title=text.ERROR_TITLE, severity="error", timeout=20, markup=False)
 
+    def _fatal_error(self) -> None:
+        """When the app cannot go on, Textual prints a traceback with the local variables (a
+        record being saved, say) on the terminal: log it without personal data, say where."""
+        from rich.text import Text
+
+        error = self._exception
+        log = self._log_error(error) if error is not None else None
+        name = type(error).__name__ if error is not None else ""
+        self.bell()
+        self._exit_renderables.append(Text(text.FATAL_ERROR.format(error=name, log=log)))
+        self._close_messages_no_wait()
+
     def _handle_exception(self, error: Exception) -> None:
         """The last line of defence (handlers are `guarded`; workers and timers end here):
         a notification instead of ending the app with a traceback."""
