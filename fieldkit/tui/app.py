@@ -43,6 +43,9 @@ from fieldkit.tui.person_index import PersonIndex
 from fieldkit.tui.safety import guarded
 from fieldkit.workspace import Workspace
 
+# The app's actions that open something (over a lock screen they must not).
+_CLOSED_WHILE_LOCKED = frozenset({"help", "command_palette", "home", "identity", "toggle_theme"})
+
 
 class WorkspaceReady(Message):
     """Posted to every screen when the data dir is open (or failed to open)."""
@@ -340,10 +343,10 @@ class FieldkitApp(App[None]):
             super().notify(message, *args, **kwargs)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # While locked, or before the passphrase, only quitting works (no help, no command
-        # palette: nothing opens over the lock, nothing leads around the first-run choice).
+        # While locked, or before the passphrase, nothing opens over the lock screen and nothing
+        # leads around the first-run choice (Tab and quitting work as ever).
         locked = self.locked or self.needs_passphrase or self.first_run
-        if locked and action not in ("quit", "help_quit"):
+        if locked and action in _CLOSED_WHILE_LOCKED:
             return False
         return super().check_action(action, parameters)
 

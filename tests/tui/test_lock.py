@@ -70,6 +70,12 @@ async def test_first_run_with_a_passphrase_keeps_everything_typed_unreadable(tmp
             await settle(pilot)
             if isinstance(app.screen, PassphraseScreen):
                 break
+        await pilot.press("tab")  # Tab moves between the two fields, as everywhere
+        assert app.focused.id == "pass-2"
+        await pilot.press("shift+tab")
+        await pilot.press("f1")  # nothing opens around the choice
+        await pilot.pause()
+        assert isinstance(app.screen, PassphraseScreen)
         # Too short, then two different ones: explained, nothing made yet.
         await type_text(pilot, "abc")
         assert "至少要 8 个字符" in str(app.screen.query_one("#row-pass-1 .field-note").content)
