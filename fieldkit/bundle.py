@@ -358,6 +358,7 @@ def read(
     box_keys: Iterable[X25519PrivateKey] = (),
     known: Callable[[Record], bool] | None = None,
     shared: Shared | None = None,
+    raw: bytes | None = None,
 ) -> Bundle:
     """Open, check, decrypt and parse a whole bundle; BundleError (nothing read) if anything is
     wrong. `box_keys` are this data dir's keys for encrypted files.
@@ -366,18 +367,22 @@ def read(
     copy of a version is held (checked when it arrived), so its id matches its content (a
     re-import of 100k versions is the common case); `shared(payload sha256)` gives, for this
     very payload, which versions another process checked already (fieldkit.import_check).
+    `raw`: the file's bytes when they were read already (a held copy, unsealed by fieldkit.held).
     """
-    manifest, doc, file_sha256 = read_contents(path, box_keys)
+    manifest, doc, file_sha256 = read_contents(path, box_keys, raw)
     return _checked(Path(path), manifest, doc, file_sha256, known, shared)
 
 
 def read_contents(
-    path: Path, box_keys: Iterable[X25519PrivateKey] = ()
+    path: Path, box_keys: Iterable[X25519PrivateKey] = (), raw: bytes | None = None
 ) -> tuple[Manifest, dict[str, Any], str]:
     """The checked manifest, the parsed payload (its versions not checked yet) and the hash of
     the whole file. For the importer, and for the process that checks forms ahead."""
     path = Path(path)
-    raw = _read_bytes(path)
+    if raw is None:
+        raw = _read_bytes(path)
+    elif len(raw) > MAX_FILE_BYTES or not raw:
+        raise BundleError(path, "文件太大或是空的")
     file_sha256 = hashlib.sha256(raw).hexdigest()
     manifest, start = _parse_head(path, raw, len(raw))
     payload = memoryview(raw)[start:]

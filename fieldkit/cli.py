@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import getpass
 import json
-import logging
+import os
 import sys
-import traceback
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from fieldkit import idnumber, locations
+from fieldkit import errorlog, idnumber, locations, vault
 from fieldkit import sync_messages as words
 from fieldkit.cliargs import build_parser
 from fieldkit.errors import FieldkitError, os_reason
@@ -25,6 +25,12 @@ out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty()
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+PASSPHRASE_ENV = "FIELDKIT_PASSPHRASE"
+NEW_PASSPHRASE_ENV = "FIELDKIT_NEW_PASSPHRASE"
+# Commands that deal with the passphrase themselves (the others need the data dir unlocked).
+_OWN_UNLOCK = {"init", "passwd", "demo"}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `fieldkit` console script; returns the exit status."""
     args = build_parser().parse_args(argv)
@@ -32,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command is None:
             return open_app(root, demo=args.demo)
+        if args.command not in _OWN_UNLOCK:
+            unlock(root)
         return COMMANDS[args.command](root, args)
     except FieldkitError as exc:
         err.print(f"错误：{exc}", markup=False)
@@ -44,25 +52,117 @@ def main(argv: list[str] | None = None) -> int:
         err.print(f"错误：{where}：{os_reason(exc)}", markup=False)
         return 1
     except Exception as exc:  # the last line of defence: log it, tell the user in one line
-        log = locations.log_file(root)
-        _log_crash(log)
-        err.print(f"内部错误：{type(exc).__name__}: {exc}（详细信息已记录到 {log}）", markup=False)
+        # Only the type: the message may hold what was being worked on (a name, a number).
+        log = _log_crash(root, exc)
+        err.print(f"内部错误：{type(exc).__name__}（详细信息已记录到 {log}）", markup=False)
         return 70
 
 
-def _log_crash(log: Path) -> None:
+def _log_crash(root: Path, exc: BaseException) -> Path:
+    """Log an unexpected error without personal data in clear (fieldkit.errorlog)."""
+    return errorlog.write(root, exc)
+
+
+# -- the passphrase ------------------------------------------------------------------------
+
+
+def on_terminal() -> bool:
+    """Whether a person is there to type a passphrase (not a script or a pipe)."""
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def ask(prompt: str) -> str:
+    """Read a passphrase from the terminal without showing it."""
     try:
-        log.parent.mkdir(parents=True, exist_ok=True)
-        logging.basicConfig(filename=log, encoding="utf-8", level=logging.ERROR)
-        logging.getLogger("fieldkit").error("unexpected error\n%s", traceback.format_exc())
-    except OSError:
-        pass
+        return getpass.getpass(prompt, stream=sys.stderr)
+    except EOFError:
+        raise FieldkitError("没有读到口令") from None
+
+
+def confirm(prompt: str) -> bool:
+    """A visible yes/no question on the terminal: True for "y"."""
+    err.print(prompt, end="", markup=False)
+    return sys.stdin.readline().strip().lower() in ("y", "yes", "是")
+
+
+def unlock(root: Path) -> None:
+    """Unlock an encrypted data dir for this process: $FIELDKIT_PASSPHRASE, else three tries on
+    a terminal; with neither, a clear refusal."""
+    if vault.unlocked(root) is not None or not vault.is_encrypted(root):
+        return
+    given = os.environ.get(PASSPHRASE_ENV)
+    if given is not None:
+        try:
+            vault.unlock(root, given)
+        except vault.WrongPassphrase:
+            raise FieldkitError(f"口令不对（环境变量 {PASSPHRASE_ENV}），数据未改变") from None
+        return
+    if not on_terminal():
+        raise FieldkitError(
+            f"数据目录 {root} 已加密，需要口令：请在终端中运行（会提示输入），"
+            f"或用环境变量 {PASSPHRASE_ENV} 给出口令"
+        )
+    for _ in range(3):
+        try:
+            vault.unlock(root, ask("口令："))
+            return
+        except vault.WrongPassphrase:
+            err.print("口令不对。")
+    hint = (
+        "忘记口令时，请把数据目录交给街道用 fieldkit recover 恢复"
+        if vault.has_office_wrap(root)
+        else ""
+    )
+    raise FieldkitError("口令不对，已试 3 次，数据未改变。" + hint)
+
+
+def _new_passphrase(env_names: tuple[str, ...], *, optional: bool) -> str | None:
+    """A new passphrase: from the first of `env_names` that is set, else typed twice on a
+    terminal (with a strength hint). None when it is `optional` and the user chose none (an
+    empty answer) or nobody is there to ask."""
+    for name in env_names:
+        given = os.environ.get(name)
+        if given is not None:
+            if problem := vault.passphrase_problem(given):
+                raise FieldkitError(f"{problem}（环境变量 {name}）")
+            return given
+    if not on_terminal():
+        if optional:
+            return None
+        raise FieldkitError(
+            f"需要新口令：请在终端中运行（会提示输入两次），或用环境变量 {env_names[0]} 给出"
+        )
+    prompt = "设置口令（直接回车则不加密）：" if optional else "新口令："
+    for _ in range(3):
+        first = ask(prompt)
+        if not first and optional:
+            return None
+        if problem := vault.passphrase_problem(first):
+            err.print(problem + "。", markup=False)
+            continue
+        level, hint = vault.strength(first)
+        err.print(f"口令强度：{hint}", markup=False)
+        if level == 0 and not confirm("仍然使用这个口令？（输入 y 确认，直接回车重新输入）"):
+            continue
+        if ask("再输一次：") == first:
+            return first
+        err.print("两次输入的不一样，请重新输入。")
+    raise FieldkitError("没有设置口令")
+
+
+def _say_plain(root: Path) -> None:
+    err.print(
+        f"注意：没有设置口令，数据目录 {root} 不加密：电脑丢失或数据目录被复制时，记录可以被读取。"
+        "要加密请运行 fieldkit passwd",
+        markup=False,
+    )
 
 
 def open_app(root: Path, *, demo: bool) -> int:
     from fieldkit.tui.app import run  # Textual loads only when the app is opened
 
-    if demo:
+    if demo and not vault.is_encrypted(root):  # invented data: no passphrase needed
+        vault.choose_plain(root)
         with Workspace(root) as ws:
             if not any(ws.store.count(f.id) for f in ws.forms):
                 err.print("正在生成演示数据……")
@@ -74,11 +174,24 @@ def cmd_init(root: Path, args) -> int:
     from fieldkit import devices
 
     office = devices.read_office_key(Path(args.office_key)) if args.office_key else None
+    state = vault.status(root)
+    passphrase = None
+    if state == vault.ENCRYPTED:
+        unlock(root)
+    elif state in (vault.NEW, vault.LEGACY):
+        passphrase = _new_passphrase((PASSPHRASE_ENV,), optional=True)
+        if passphrase is None:
+            vault.choose_plain(root)
+        elif state == vault.NEW:
+            vault.create(root, passphrase)
     with Workspace(root) as ws:
+        if passphrase is not None and not ws.encrypted:  # data from before: encrypted now
+            ws.encrypt(passphrase)
         before = ws.identity
         ident = ws.set_identity(
             worker=args.worker, grid=args.grid, org=args.org, abbr=args.abbr, office_key=office
         )
+        encrypted = ws.encrypted
     if before is not None and before.device != ident.device:
         err.print(
             "注意：本机密钥已不在（keys/ 被删除或数据目录是不完整的副本），已生成新的密钥，"
@@ -105,6 +218,85 @@ def cmd_init(root: Path, args) -> int:
         )
     elif not ident.encrypts and ident.role != "office":
         out.print("未配置街道公钥：导出文件不加密。")
+    if encrypted:
+        how = "；忘记口令时街道可以恢复" if vault.has_office_wrap(root) else ""
+        out.print(f"数据目录已加密，打开时需要口令{how}。", markup=False)
+    else:
+        _say_plain(root)
+    return 0
+
+
+def cmd_passwd(root: Path, args) -> int:
+    state = vault.status(root)
+    if state == vault.NEW:
+        raise FieldkitError(f"数据目录 {root} 还没有数据。请先运行 fieldkit init")
+    if args.idle_lock is not None:
+        if not 0 <= args.idle_lock <= 24 * 60:
+            raise FieldkitError("自动锁定时间应在 0 到 1440 分钟之间（0 表示不自动锁定）")
+        unlock(root)
+        with Workspace(root) as ws:
+            ws.store.set_meta(vault.IDLE_LOCK_META, args.idle_lock)
+        if args.idle_lock:
+            out.print(f"程序界面无操作 {args.idle_lock} 分钟后自动锁定。")
+        else:
+            out.print("程序界面不再自动锁定（离开电脑时请退出程序）。")
+        return 0
+    if state == vault.ENCRYPTED:
+        unlock(root)  # the current passphrase
+        new = _new_passphrase((NEW_PASSPHRASE_ENV,), optional=False)
+        assert new is not None
+        with Workspace(root) as ws:  # holds the data dir: no program has it open meanwhile
+            assert ws.vault is not None
+            vault.change_passphrase(ws.vault, new)
+        out.print("已更改口令。数据不用重新加密，旧口令从现在起无效。")
+        return 0
+    new = _new_passphrase((NEW_PASSPHRASE_ENV, PASSPHRASE_ENV), optional=False)
+    assert new is not None
+    with Workspace(root) as ws:
+        left = ws.encrypt(new)
+    out.print("已设置口令：数据目录已加密，打开时需要口令。", markup=False)
+    if left:
+        err.print(
+            f"注意：数据目录的 exports/ 中有 {len(left)} 个生成的文件（导出文件、台账等），"
+            "它们不在加密范围内；不再需要时请删除。",
+            markup=False,
+        )
+    return 0
+
+
+def cmd_recover(root: Path, args) -> int:
+    from fieldkit import keys
+
+    laptop = Path(args.laptop).expanduser()
+    if laptop.resolve() == root.resolve():
+        raise FieldkitError(
+            "请在街道电脑上运行：--data-dir 是街道的数据目录，参数是笔记本的数据目录"
+        )
+    if not vault.is_encrypted(laptop):
+        raise FieldkitError(f"{laptop} 不是设置了口令的 fieldkit 数据目录，不需要恢复")
+    box_keys = [keys.load(root).box, *keys.legacy_box_keys(root)]
+    opened = vault.recover(laptop, box_keys)
+    new = _new_passphrase((NEW_PASSPHRASE_ENV,), optional=False)
+    assert new is not None
+    with Workspace(laptop) as ws:  # it opens: every file checks under the recovered key
+        ident = ws.identity
+        records = sum(ws.store.count(f.id) for f in ws.forms)
+        vault.change_passphrase(opened, new)
+    who = f"{ident.worker}（{ident.grid}）的" if ident else ""
+    out.print(
+        f"已恢复{who}数据目录 {laptop}：共 {records} 条记录，新口令已设置。"
+        "请把新口令当面告诉网格员，并请他尽快用 fieldkit passwd 改成自己的口令。",
+        markup=False,
+    )
+    return 0
+
+
+def cmd_log(root: Path, args) -> int:
+    lines = errorlog.read(root)
+    if not lines:
+        err.print("没有出错记录。")
+    for line in lines:
+        out.print(line, markup=False)
     return 0
 
 
@@ -296,6 +488,15 @@ def _due_json(d) -> dict[str, Any]:
 
 
 def cmd_demo(root: Path, args) -> int:
+    state = vault.status(root)
+    if state == vault.ENCRYPTED:
+        unlock(root)
+    elif state == vault.NEW:  # a new data dir: encrypted when FIELDKIT_PASSPHRASE is set
+        given = os.environ.get(PASSPHRASE_ENV)
+        if given:
+            vault.create(root, given)
+        else:
+            vault.choose_plain(root)
     with Workspace(root) as ws:
         if any(ws.store.count(f.id) for f in ws.forms):
             hint = "演示数据只能写入空的数据目录，请用 --data-dir 指定新目录。"
@@ -365,6 +566,11 @@ def cmd_ledger(root: Path, args) -> int:
     from fieldkit import ledger
 
     year = _check_year(args.year)
+    if not args.mask and args.output is None and vault.is_encrypted(root):
+        raise FieldkitError(
+            "完整台账含姓名、身份证号和电话，文件本身不加密，不放进加密的数据目录：请用 -o 指定"
+            "保存位置（只有有权限的人能看到的地方），或加 --mask 生成脱敏台账"
+        )
     with open_for_reading(root) as ws:  # beside the app, if it is open
         path, counts = ledger.write_ledger(
             ws, year, output=args.output, mask=args.mask, grid=args.grid, force=args.force
@@ -379,6 +585,12 @@ def cmd_ledger(root: Path, args) -> int:
         else "含完整的姓名、身份证号和电话，仅供内部使用，请妥善保管"
     )
     err.print(f"已生成 {year} 年台账：{detail}（{masked}）。", markup=False)
+    if not args.mask:
+        err.print(
+            "注意：台账文件本身不加密。只放在有权限的人能看到的地方，不要用 U 盘随身带，"
+            "用完删除；对外报送请用 --mask。",
+            markup=False,
+        )
     return 0
 
 
@@ -387,6 +599,13 @@ def cmd_export(root: Path, args) -> int:
 
     folder = Path(args.output).expanduser() if args.output else outfiles.exports_dir(root)
     with Workspace(root) as ws:
+        ident = ws.identity
+        plain = ident is not None and not ident.encrypts and ident.role != "office"
+        if plain and ws.encrypted and args.output is None:  # it would sit in the data dir
+            raise FieldkitError(
+                "本机未配置街道公钥，导出文件不加密，不放进加密的数据目录：请用 -o 指定保存"
+                "位置（如 U 盘），或先配置街道公钥（fieldkit init ... --office-key 公钥文件）"
+            )
         result = export.export(
             ws,
             folder,
@@ -602,6 +821,9 @@ COMMANDS = {
     "keygen": cmd_keygen,
     "history": cmd_history,
     "devices": cmd_devices,
+    "passwd": cmd_passwd,
+    "recover": cmd_recover,
+    "log": cmd_log,
 }
 
 if __name__ == "__main__":

@@ -68,7 +68,12 @@ def build_parser() -> ChineseParser:
     )
     sub = p.add_subparsers(dest="command", metavar="命令", parser_class=ChineseParser)
 
-    s = sub.add_parser("init", help="设置本机的网格员、网格和单位")
+    s = sub.add_parser(
+        "init",
+        help="设置本机的网格员、网格和单位",
+        description="新的数据目录：口令取自环境变量 FIELDKIT_PASSPHRASE，或在终端中提示输入；"
+        "都没有时数据目录不加密（会提示）。",
+    )
     s.add_argument("--worker", required=True, metavar="姓名", help="网格员姓名")
     s.add_argument("--grid", required=True, metavar="网格", help="所属网格")
     s.add_argument("--org", metavar="单位", help="所属街道（单位）名称（不写则不变）")
@@ -76,6 +81,29 @@ def build_parser() -> ChineseParser:
     s.add_argument(
         "--office-key", metavar="公钥文件", help="街道的公钥文件（信任街道；导出文件将加密给街道）"
     )
+
+    s = sub.add_parser(
+        "passwd",
+        help="设置或更改数据目录的口令（未设口令的数据目录：设置后加密）；设置自动锁定时间",
+        description="更改口令只重新包装数据密钥，数据不用重新加密。当前口令取自环境变量 "
+        "FIELDKIT_PASSPHRASE 或终端提示，新口令取自 FIELDKIT_NEW_PASSPHRASE 或终端提示（输入两次）。",
+    )
+    s.add_argument(
+        "--idle-lock",
+        type=int,
+        metavar="分钟",
+        help="只设置程序界面无操作多久后自动锁定（默认 10 分钟，0 表示不自动锁定），不改口令",
+    )
+
+    s = sub.add_parser(
+        "recover",
+        help="街道电脑：用街道密钥打开一台忘记口令的笔记本的数据目录，并设置新口令",
+        description="在街道电脑上运行（本数据目录是街道的）。只有笔记本配置了本街道公钥时才能恢复。"
+        "新口令取自环境变量 FIELDKIT_NEW_PASSPHRASE 或终端提示（输入两次）。",
+    )
+    s.add_argument("laptop", metavar="笔记本数据目录", help="从笔记本复制来的整个数据目录")
+
+    sub.add_parser("log", help="显示出错记录（已解锁时包括加密的详细信息）")
 
     sub.add_parser("forms", help="列出表单、版本和字段")
 

@@ -3,7 +3,9 @@
 A held file is kept whole, as it arrived, in ``<data dir>/held/<sha256 of the file>.fkb`` (named
 by its hash, never by anything the file says) and listed in the ``held`` table with its sender's
 card details. It merges, with no re-import, once what it waits for is trusted
-(fieldkit.merge.retry_held).
+(fieldkit.merge.retry_held, which reads it back with :func:`read_copy`). In a data dir with a
+passphrase the copy is sealed under the data key (fieldkit.vault): an unencrypted bundle holds
+names and ID numbers.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from fieldkit import bundle as bundles
-from fieldkit import devices
+from fieldkit import devices, vault
+from fieldkit.errors import FieldkitError, os_reason
 from fieldkit.locations import held_dir
 from fieldkit.store import Store
 
@@ -24,10 +27,25 @@ def held_path(root: Path, digest: str) -> Path:
 
 
 def keep_copy(root: Path, b: bundles.Bundle) -> None:
-    """Keep the held file's bytes (once)."""
+    """Keep the held file's bytes (once), sealed when the data dir has a passphrase."""
     path = held_path(root, b.file_sha256)
     if not path.exists():
-        bundles.write_atomically(path.parent, path.name, b.path.read_bytes())
+        data = vault.protect(root, "held", b.file_sha256, b.path.read_bytes())
+        try:
+            vault.write_file(path, data)
+        except OSError as exc:
+            raise FieldkitError(f"无法保存暂存的文件 {path}（{os_reason(exc)}）") from None
+
+
+def read_copy(root: Path, digest: str) -> bytes | None:
+    """The bytes of a held file as it arrived; None if the copy is gone. FieldkitError if the
+    copy was changed (a sealed copy is checked)."""
+    path = held_path(root, digest)
+    try:
+        blob = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    return vault.unprotect(root, "held", digest, blob, path)
 
 
 def entries(store: Store) -> dict[str, dict[str, Any]]:

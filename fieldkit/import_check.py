@@ -31,6 +31,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
 import fieldkit
 from fieldkit import bundle as bundles
 from fieldkit import keys
@@ -157,6 +159,11 @@ class CheckAhead:
         self._proc: subprocess.Popen | None = None
         self._last: tuple[int, str | None, Ahead] | None = None
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(_module_path())}
+        # The keys go down the pipe: the data dir may be locked by a passphrase that only this
+        # process was given (fieldkit.vault), so the other one could not read them itself.
+        box_keys = [
+            k.private_bytes_raw() for k in [keys.load(root).box, *keys.legacy_box_keys(root)]
+        ]
         try:
             self._proc = subprocess.Popen(
                 [sys.executable, *WORKER_ARGS],
@@ -165,7 +172,7 @@ class CheckAhead:
                 stderr=subprocess.DEVNULL,
                 env=env,
             )
-            pickle.dump((check.forms, check.today, root, list(paths)), self._proc.stdin)
+            pickle.dump((check.forms, check.today, box_keys, list(paths)), self._proc.stdin)
             self._proc.stdin.close()
         except OSError:  # no process, or it died at once: the caller checks here
             self._broken = True
@@ -220,9 +227,9 @@ def worth_checking_ahead(paths: Sequence[Path]) -> bool:
 def _serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
     """The checking process: reads the job, writes (n, payload hash, verdicts, even_ok) per
     file (see :class:`Ahead`); (n, None, {}, False) for a file it could not check."""
-    forms, today, root, paths = pickle.load(stdin)
+    forms, today, raw_keys, paths = pickle.load(stdin)
     check = ImportCheck(forms, today)
-    box_keys = [keys.load(root).box, *keys.legacy_box_keys(root)]
+    box_keys = [X25519PrivateKey.from_private_bytes(raw) for raw in raw_keys]
     for n, path in enumerate(paths):
         try:
             manifest, doc, _ = bundles.read_contents(path, box_keys)

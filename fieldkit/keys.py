@@ -6,7 +6,8 @@
   grid laptops').
 
 Both live in ``<data dir>/keys/`` as PKCS#8 PEM files, created with mode 0600 and never
-overwritten. The device id is a hash of the signing public key, so no data dir can claim
+overwritten; in a data dir with a passphrase each file is sealed under its data key
+(fieldkit.vault, same file names), so ``load(root)`` works once this process unlocked it. The device id is a hash of the signing public key, so no data dir can claim
 another's id, whatever names it uses. An office converted from the first release also keeps
 its old X25519 keys (``office-private-*.pem``), because laptops configured with the old public
 key still encrypt to it.
@@ -24,6 +25,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
+from fieldkit import vault
 from fieldkit.errors import FieldkitError, os_reason
 from fieldkit.locations import keys_dir
 
@@ -88,8 +90,8 @@ def load_or_create(root: Path) -> DeviceKeys:
         if not (kdir / SIGN_FILE).exists():
             # No device yet: a box key left half-written by a crash is not anyone's key.
             (kdir / BOX_FILE).unlink(missing_ok=True)
-            _write_new(kdir / BOX_FILE, _pem(X25519PrivateKey.generate()))
-            _write_new(kdir / SIGN_FILE, _pem(Ed25519PrivateKey.generate()))
+            _write_new(root, kdir / BOX_FILE, _pem(X25519PrivateKey.generate()))
+            _write_new(root, kdir / SIGN_FILE, _pem(Ed25519PrivateKey.generate()))
     except OSError as exc:
         raise FieldkitError(
             f"无法写入本机密钥 {exc.filename or kdir}（{os_reason(exc)}）"
@@ -100,8 +102,8 @@ def load_or_create(root: Path) -> DeviceKeys:
 def load(root: Path) -> DeviceKeys:
     """This data dir's keys; FieldkitError if they are missing or unreadable."""
     kdir = keys_dir(root)
-    sign = _read_private(kdir / SIGN_FILE, Ed25519PrivateKey)
-    box = _read_private(kdir / BOX_FILE, X25519PrivateKey)
+    sign = _read_private(root, kdir / SIGN_FILE, Ed25519PrivateKey)
+    box = _read_private(root, kdir / BOX_FILE, X25519PrivateKey)
     return DeviceKeys(sign, box)  # type: ignore[arg-type]
 
 
@@ -111,9 +113,15 @@ def legacy_box_keys(root: Path) -> list[X25519PrivateKey]:
     if not kdir.is_dir():
         return []
     return [
-        _read_private(path, X25519PrivateKey)  # type: ignore[misc]
+        _read_private(root, path, X25519PrivateKey)  # type: ignore[misc]
         for path in sorted(kdir.glob(f"{LEGACY_OFFICE_PREFIX}*.pem"))
     ]
+
+
+def private_key_files(root: Path) -> list[Path]:
+    """Every private key file of this data dir (what a passphrase seals)."""
+    kdir = keys_dir(root)
+    return sorted(kdir.glob("*.pem")) if kdir.is_dir() else []
 
 
 def _pem(key: Ed25519PrivateKey | X25519PrivateKey) -> bytes:
@@ -122,9 +130,10 @@ def _pem(key: Ed25519PrivateKey | X25519PrivateKey) -> bytes:
     )
 
 
-def _read_private(path: Path, kind: type) -> object:
+def _read_private(root: Path, path: Path, kind: type) -> object:
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        pem = vault.unprotect(root, "key", path.name, path.read_bytes(), path)
+        key = serialization.load_pem_private_key(pem, password=None)
     except FileNotFoundError:
         raise FieldkitError(
             f"找不到本机密钥 {path}。请先运行 fieldkit init，或从备份恢复整个数据目录"
@@ -136,8 +145,10 @@ def _read_private(path: Path, kind: type) -> object:
     return key
 
 
-def _write_new(path: Path, data: bytes) -> None:
+def _write_new(root: Path, path: Path, data: bytes) -> None:
     # O_EXCL: never overwrite a key; mode 0600 from the start, so it is never readable by others.
+    # Sealed before it is written when the data dir has a passphrase: never on disk in clear.
+    data = vault.protect(root, "key", path.name, data)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
     try:
         os.write(fd, data)

@@ -484,13 +484,19 @@ def retry_held(merger: Merger) -> list[FileResult]:
         ):
             continue  # still waiting: no need to read it again
         path = held.held_path(merger.ws.root, digest)
-        if not path.exists():
-            result = FileResult(path, error=HELD_GONE.format(worker=entry["worker"]))
+        try:
+            raw = held.read_copy(merger.ws.root, digest)
+        except FieldkitError as exc:  # a sealed copy that was changed: refused like a bad file
+            raw, error = None, str(exc)
+        else:
+            error = None if raw is not None else HELD_GONE.format(worker=entry["worker"])
+        if error is not None:
+            result = FileResult(path, error=error)
             result.from_held, result.held_name = True, entry["file"]
             results.append(result)
             _drop_held(merger, digest)
             continue
-        result = _one_file(merger, path, None, from_held=digest)
+        result = _one_file(merger, path, None, from_held=digest, raw=raw)
         if result.untrusted:
             continue  # still waiting: no news
         result.from_held, result.held_name = True, entry["file"]
@@ -543,6 +549,7 @@ def _one_file(
     *,
     number: int = 0,
     from_held: str | None = None,
+    raw: bytes | None = None,
 ) -> FileResult:
     """Read, judge, plan and (unless a dry run) apply one file; `ahead(payload sha256)` is what
     the checking process found for it, if one runs."""
@@ -553,7 +560,7 @@ def _one_file(
         return found.checked if found else None
 
     try:
-        b = bundles.read(path, merger.box_keys, merger.known_copy, shared)
+        b = bundles.read(path, merger.box_keys, merger.known_copy, shared, raw)
     except bundles.BundleError as exc:
         result.error = exc.reason
         return result

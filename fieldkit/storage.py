@@ -20,26 +20,52 @@ We write it in a fixed line layout (one table header per line, documents in line
 ``_CHUNK_DOCS`` members) so that loading can parse it piece by piece: a 100k-record
 store then never holds the raw text and the parsed objects at the same time. Any other
 valid JSON layout still loads, through one plain ``json.loads``.
+
+Encrypted (a ``cipher`` given: the data dir has a passphrase, fieldkit.vault). The same two
+files, the same guarantees, every piece sealed with AES-256-GCM (fresh random nonce each):
+
+    snapshot.json   ``FKS1 <base64 sealed header>\\n`` then records ``<4-byte length><sealed>``:
+                    a table name (``T``), up to ``_CHUNK_DOCS`` documents (``D``), and an end
+                    record (``E``) with the number of records before it (a cut file is refused)
+    journal.log     ``FKJ1 <base64 sealed header>\\n`` then one line per transaction:
+                    ``<length of the base64 as 8 hex digits> <base64 sealed operations>\\n``,
+                    appended and fsync'd
+
+Each header names the file's random *generation*; the snapshot's also names the journal that
+follows it and the one it was folded from, the journal's the snapshot it follows. Every record
+and line is sealed with its file's kind, generation and position as associated data, so no
+piece can be changed, reordered, or moved into another file (or an older journal put next to a
+newer snapshot) unnoticed. Replay is unchanged: a torn or damaged last line is dropped, a bad
+line before it refuses the journal naming the file and line. The length in front of each line
+tells a torn line (shorter) from two lines run together by a changed newline (longer): only the
+first is what a crash leaves, so only it is dropped. After a crash between replacing the
+snapshot and replacing the journal, the old journal (the one the snapshot names as folded from)
+replays harmlessly, as in the plain layout.
 """
 
 from __future__ import annotations
 
+import binascii
 import errno
 import gc
 import json
 import os
+import struct
 import threading
 import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from itertools import islice
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 from tinydb.storages import Storage
 
 from fieldkit.errors import FieldkitError
+
+if TYPE_CHECKING:
+    from fieldkit.vault import Cipher
 
 SNAPSHOT_NAME = "snapshot.json"
 JOURNAL_NAME = "journal.log"
@@ -52,6 +78,20 @@ COMPACT_MIN_BYTES = 16 * 1024 * 1024
 _CHUNK_DOCS = 1000
 
 _O_BINARY = getattr(os, "O_BINARY", 0)  # Windows would otherwise translate newlines
+_FILE_MODE = 0o600  # only this account reads a data dir's files
+
+# The encrypted layout (see the module's doc).
+SNAPSHOT_MAGIC = b"FKS1 "
+JOURNAL_MAGIC = b"FKJ1 "
+_SNAPSHOT_HEADER_AAD = b"fieldkit/snapshot-header/1\0"
+_SNAPSHOT_AAD = b"fieldkit/snapshot/1\0"
+_JOURNAL_HEADER_AAD = b"fieldkit/journal-header/1\0"
+_JOURNAL_AAD = b"fieldkit/journal/1\0"
+_PLAIN = "plain"  # the snapshot was folded from a plain journal (the first encryption)
+_CHANGED = object()  # a journal line changed in a way no crash can leave
+_MAX_RECORD = 1 << 30
+_INDEX = struct.Struct(">Q")
+_LENGTH = struct.Struct(">I")
 _datasync = getattr(os, "fdatasync", os.fsync)
 
 Tables = dict[str, dict[str, Any]]
@@ -64,6 +104,10 @@ class StoreError(FieldkitError):
 
 class StoreCorrupt(StoreError):
     """A data file cannot be read back: restore from a backup."""
+
+
+class StoreEncrypted(StoreError):
+    """The files are encrypted and no key was given."""
 
 
 class StoreReadOnly(StoreError):
@@ -131,7 +175,7 @@ def ensure_dir(directory: Path) -> None:
         path = path.parent
     for path in reversed(missing):
         with suppress(FileExistsError):
-            path.mkdir()
+            path.mkdir(mode=0o700)  # a data dir is this account's only
         _fsync_dir(path.parent)
 
 
@@ -169,14 +213,25 @@ class JournalStorage(Storage):
 
     Writes of records go through :meth:`commit` (one durable journal line per
     transaction). TinyDB's own ``write`` also works but rewrites the snapshot each time.
+    With a ``cipher`` every file is encrypted (see the module's doc).
     """
 
-    def __init__(self, directory: Path, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        cipher: Cipher | None = None,
+        allow_plain: bool = False,
+        *,
+        read_only: bool = False,
+    ) -> None:
         """Open (creating if needed) the storage in ``directory`` and load it into memory.
 
         Raises :class:`StoreCorrupt` if the snapshot or a journal line other than the last
         cannot be read. A torn last journal line (a transaction that was never
-        acknowledged) is dropped and cut from the file.
+        acknowledged) is dropped and cut from the file. With a ``cipher`` the files must be
+        encrypted with it, except with ``allow_plain`` (a data dir being encrypted): then plain
+        files are read and at once rewritten encrypted. Without one, encrypted files raise
+        :class:`StoreEncrypted`.
 
         With ``read_only`` nothing is created, cut, compacted or locked: the files are read as
         they stand (a missing directory reads as empty) and every write raises
@@ -193,6 +248,14 @@ class JournalStorage(Storage):
         self._failed: str | None = None
         #: bytes of a torn last journal line dropped on open (0 when the file was clean)
         self.dropped_tail = 0
+        self._cipher = cipher
+        self._allow_plain = allow_plain
+        self._read_plain = False  # some file was plain (to be rewritten encrypted)
+        self._snapshot_header: dict[str, Any] | None = None  # of an encrypted snapshot
+        # The open encrypted journal: its generation, its header's size, lines (header too).
+        self._journal_gen: str | None = None
+        self._journal_header = 0
+        self._journal_lines = 0
         if read_only:
             with gc_paused():
                 self._data: Tables = self._load_read_only()
@@ -204,12 +267,19 @@ class JournalStorage(Storage):
             self._data = self._read_snapshot()
             self._replay_journal()
         self._open_journal()
+        if self._cipher is not None and self._read_plain:
+            self.compact()  # the first encryption: no plain copy of the store stays behind
+            return
         snapshot_size = self.snapshot_path.stat().st_size if self.snapshot_path.exists() else 0
         if self._journal_size > max(COMPACT_MIN_BYTES, snapshot_size):
             # Only to keep the next open fast: if it fails (disk full), the journal still
             # holds everything, so opening goes on.
             with suppress(OSError):
                 self.compact()
+
+    @property
+    def encrypted(self) -> bool:
+        return self._cipher is not None
 
     # TinyDB's Storage interface -------------------------------------------------------
 
@@ -234,11 +304,18 @@ class JournalStorage(Storage):
             if self._fd < 0:
                 return
             try:
-                if self._journal_size and self._failed is None:
+                if self._journal_size > self._journal_header and self._failed is None:
                     with suppress(OSError):
                         self.compact()
             finally:
                 self._close_journal()
+
+    def encrypt(self, cipher: Cipher) -> None:
+        """From now on keep the files encrypted with ``cipher``: rewrites them at once."""
+        with self._lock:
+            self._check_usable()
+            self._cipher = cipher
+            self.compact()
 
     # Writes ------------------------------------------------------------------------------
 
@@ -265,12 +342,21 @@ class JournalStorage(Storage):
             payload = _dumps(ops)
         except TypeError as exc:
             raise ValueError(f"无法保存：数据中有不能写成 JSON 的值（{exc}）。") from exc
-        line = b"".join((b"%08x " % zlib.crc32(payload), payload, b"\n"))
         with self._lock:
             self._check_usable()
+            if self._journal_gen is None:
+                line = b"".join((b"%08x " % zlib.crc32(payload), payload, b"\n"))
+            else:
+                line = self._sealed_line(self._journal_lines + 1, payload)
             self._append(line)
             with gc_paused():
                 _apply(self._data, ops if adopt else _loads(payload))
+
+    def _sealed_line(self, lineno: int, payload: bytes) -> bytes:
+        assert self._cipher is not None and self._journal_gen is not None
+        aad = _JOURNAL_AAD + bytes.fromhex(self._journal_gen) + _INDEX.pack(lineno)
+        text = binascii.b2a_base64(self._cipher.seal(aad, payload), newline=True)
+        return b"%08x %s" % (len(text) - 1, text)
 
     def _append(self, line: bytes) -> None:
         view = memoryview(line)
@@ -294,6 +380,7 @@ class JournalStorage(Storage):
             self._failed = "写入磁盘失败"
             raise
         self._journal_size += len(line)
+        self._journal_lines += 1
 
     def compact(self) -> None:
         """Write the whole state as a new snapshot and empty the journal.
@@ -306,9 +393,19 @@ class JournalStorage(Storage):
         with self._lock:
             self._check_usable()
             tmp = self.snapshot_path.with_name(SNAPSHOT_NAME + _TEMP_SUFFIX)
+            header = None
+            if self._cipher is not None:
+                header = {
+                    "gen": os.urandom(16).hex(),
+                    "journal": os.urandom(16).hex(),
+                    "after": self._journal_gen or _PLAIN,
+                }
             try:
-                with open(tmp, "wb") as f:
-                    self._write_snapshot(f)
+                with _create(tmp) as f:
+                    if header is None:
+                        self._write_snapshot(f)
+                    else:
+                        self._write_sealed_snapshot(f, header)
                     f.flush()
                     os.fsync(f.fileno())
                 os.replace(tmp, self.snapshot_path)
@@ -317,14 +414,23 @@ class JournalStorage(Storage):
                     tmp.unlink()
                 raise
             _fsync_dir(self.directory)
+            self._snapshot_header = header
 
             # Windows cannot replace a file that is open, so close our handle first.
             self._close_journal()
             try:
                 empty = self.journal_path.with_name(JOURNAL_NAME + _TEMP_SUFFIX)
-                with open(empty, "wb") as f:
+                first = b""
+                if header is not None:
+                    first = self._journal_header_line(header["journal"], header["gen"])
+                with _create(empty) as f:
+                    f.write(first)
+                    f.flush()
                     os.fsync(f.fileno())
                 os.replace(empty, self.journal_path)
+                self._journal_gen = header["journal"] if header is not None else None
+                self._journal_header = len(first)
+                self._journal_lines = 1 if header is not None else 0
                 _fsync_dir(self.directory)
             finally:
                 self._open_journal()
@@ -338,6 +444,17 @@ class JournalStorage(Storage):
             with suppress(FileNotFoundError):
                 (self.directory / (name + _TEMP_SUFFIX)).unlink()
 
+    def _plain_allowed(self, path: Path) -> None:
+        """A plain file: fine without a cipher or while encrypting; refused otherwise."""
+        if self._cipher is None:
+            return
+        if not self._allow_plain:
+            raise _corrupt(path, "不是加密的（文件可能被替换过）")
+        self._read_plain = True
+
+    def _encrypted_found(self) -> StoreEncrypted:
+        return StoreEncrypted(f"数据目录 {self.directory.parent} 已加密，需要口令才能打开。")
+
     def _read_snapshot(self) -> Tables:
         try:
             f = open(self.snapshot_path, "rb")  # noqa: SIM115 - closed in _read_snapshot_file
@@ -347,7 +464,13 @@ class JournalStorage(Storage):
             return self._read_snapshot_file(f)
 
     def _read_snapshot_file(self, f: IO[bytes]) -> Tables:
-        if f.readline() == b"{\n":
+        first = f.readline()
+        if first.startswith(SNAPSHOT_MAGIC):
+            if self._cipher is None:
+                raise self._encrypted_found()
+            return self._read_sealed_snapshot(first, f)
+        self._plain_allowed(self.snapshot_path)
+        if first == b"{\n":
             try:
                 return self._read_layout(f)
             except _NotOurLayout:
@@ -408,27 +531,112 @@ class JournalStorage(Storage):
             tables[name] = table
         raise _NotOurLayout
 
+    def _open_header(self, path: Path, line: bytes, magic: bytes, aad: bytes, keys: tuple):
+        """The sealed header of an encrypted file, checked; StoreCorrupt otherwise."""
+        assert self._cipher is not None
+        header = None
+        if line.endswith(b"\n"):
+            blob = _unbase64(line[len(magic) :])
+            plain = self._cipher.open(aad, blob) if blob is not None else None
+            try:
+                header = _loads(plain) if plain is not None else None
+            except ValueError:
+                header = None
+        if not (
+            isinstance(header, dict)
+            and set(header) == set(keys)
+            and all(v is None or _is_gen(v) for v in header.values())
+        ):
+            raise _corrupt(path, "文件头校验失败（文件已损坏、被改动，或不属于这个数据目录）")
+        return header
+
+    def _read_sealed_snapshot(self, first: bytes, f: IO[bytes]) -> Tables:
+        """Read the encrypted layout written by ``_write_sealed_snapshot``."""
+        assert self._cipher is not None
+        path = self.snapshot_path
+        header = self._open_header(
+            path, first, SNAPSHOT_MAGIC, _SNAPSHOT_HEADER_AAD, ("gen", "journal", "after")
+        )
+        if header["gen"] is None or header["journal"] is None:
+            raise _corrupt(path, "文件头内容无效")
+        aad = _SNAPSHOT_AAD + bytes.fromhex(header["gen"])
+        tables: Tables = {}
+        table: dict[str, Any] | None = None
+        index = 0
+        while True:
+            index += 1
+            length = f.read(4)
+            if len(length) < 4:
+                raise _corrupt(path, "不完整（文件被截断）")
+            (size,) = _LENGTH.unpack(length)
+            blob = f.read(size) if size <= _MAX_RECORD else b""
+            plain = self._cipher.open(aad + _INDEX.pack(index), blob) if len(blob) == size else None
+            if plain is None:
+                raise _corrupt(path, f"第 {index} 段校验失败")
+            kind, body = plain[:1], plain[1:]
+            try:
+                if kind == b"T":
+                    name = _loads(body)
+                    if not isinstance(name, str) or name in tables:
+                        raise ValueError(name)
+                    table = tables[name] = {}
+                elif kind == b"D" and table is not None:
+                    chunk = _loads(body)
+                    if not isinstance(chunk, dict) or not all(
+                        isinstance(doc, dict) for doc in chunk.values()
+                    ):
+                        raise ValueError("chunk")
+                    table.update(chunk)
+                elif kind == b"E" and body == b"%d" % (index - 1) and not f.read(1):
+                    break
+                else:
+                    raise ValueError("record")
+            except ValueError:
+                raise _corrupt(path, f"第 {index} 段内容无效") from None
+        self._snapshot_header = header
+        return tables
+
     def _replay_journal(self) -> None:
         path = self.journal_path
         try:
             size = path.stat().st_size
         except FileNotFoundError:
+            self._journal_missing()
             return
         with open(path, "rb") as f:
-            good = self._replay(f, size, self._data)
+            good, self._journal_lines = self._replay(f, size, self._data)
         if good < size:
             with open(path, "r+b") as f:
                 f.truncate(good)
                 f.flush()
                 os.fsync(f.fileno())
 
-    def _replay(self, f: IO[bytes], size: int, tables: Tables) -> int:
-        """Apply the journal's first ``size`` bytes to ``tables``; return the bytes of whole,
-        valid lines. A torn or damaged last line is dropped (``dropped_tail``); a damaged line
-        before it is corruption. Bytes past ``size`` (appended since) are not read."""
+    def _journal_missing(self) -> None:
+        if self._snapshot_header is not None:
+            # An encrypted journal is only ever replaced, never removed.
+            raise _corrupt(self.journal_path, "不见了（文件被删除）")
+
+    def _replay(self, f: IO[bytes], size: int, tables: Tables) -> tuple[int, int]:
+        """Apply the journal's first ``size`` bytes to ``tables``; return the bytes and the
+        lines (its header too) of whole, valid lines. A torn or damaged last line is dropped
+        (``dropped_tail``); a damaged line before it is corruption. Bytes past ``size``
+        (appended since) are not read."""
         path = self.journal_path
-        good = 0
-        for lineno, line in enumerate(_lines_within(f, size), start=1):
+        first = f.readline()
+        if first.startswith(JOURNAL_MAGIC):
+            if self._cipher is None:
+                raise self._encrypted_found()
+            lines = _lines_within(f, size - len(first))
+            return self._replay_sealed(path, first, lines, size, tables)
+        self._plain_allowed(path)
+        f.seek(0)
+        return self._replay_plain(path, _lines_within(f, size), size, tables)
+
+    def _replay_plain(
+        self, path: Path, lines: Iterator[bytes], size: int, tables: Tables
+    ) -> tuple[int, int]:
+        good = lineno = 0
+        for lineno, line in enumerate(lines, start=1):
             ops = self._decode_line(line)
             if ops is None:
                 if good + len(line) < size:
@@ -436,47 +644,69 @@ class JournalStorage(Storage):
                 # The last line was being written when the program stopped (or is being
                 # written now): that transaction was never acknowledged, so it is dropped.
                 self.dropped_tail = len(line)
-                break
-            try:
-                _check_ops(ops)
-            except _BadOps:
-                raise _corrupt(path, f"第 {lineno} 行内容无效") from None
-            _apply(tables, ops)
+                return good, lineno - 1
+            _apply_line(tables, path, ops, lineno)
             good += len(line)
-        return good
+        return good, lineno
 
-    def _load_read_only(self) -> Tables:
-        """The tables as the files stand, read beside a writer that may be committing or
-        compacting meanwhile; nothing is written.
+    def _replay_sealed(
+        self, path: Path, first: bytes, lines: Iterator[bytes], size: int, tables: Tables
+    ) -> tuple[int, int]:
+        assert self._cipher is not None
+        header = self._open_header(
+            path, first, JOURNAL_MAGIC, _JOURNAL_HEADER_AAD, ("gen", "snapshot")
+        )
+        snap = self._snapshot_header
+        if header["gen"] is None:
+            raise _corrupt(path, "文件头内容无效")
+        if snap is None:
+            if header["snapshot"] is not None:
+                raise _corrupt(self.snapshot_path, "不见了（文件被删除）")
+        elif not (
+            (header["gen"] == snap["journal"] and header["snapshot"] == snap["gen"])
+            or header["gen"] == snap["after"]  # a crash between the two replaces: harmless
+        ):
+            raise _corrupt(path, "与快照不配套（文件被换成了别的版本）")
+        self._journal_gen = header["gen"]
+        self._journal_header = len(first)
+        good, lineno = len(first), 1
+        for lineno, line in enumerate(lines, start=2):
+            ops = self._open_line(line, lineno)
+            if ops is _CHANGED:  # longer than it says: never what a crash leaves
+                raise _corrupt(path, f"第 {lineno} 行校验失败")
+            if ops is None:
+                if good + len(line) < size:
+                    raise _corrupt(path, f"第 {lineno} 行校验失败")
+                self.dropped_tail = len(line)  # never acknowledged: dropped, as above
+                return good, lineno - 1
+            _apply_line(tables, path, ops, lineno)
+            good += len(line)
+        return good, lineno
 
-        The writer appends whole lines to the journal, and compacts by replacing the snapshot
-        (with everything) and only then the journal (with an empty file). So the journal is
-        opened first, then the snapshot, and then the journal's name must still lead to the
-        file opened: if so, the snapshot opened is the one that goes with that journal, or a
-        newer one that already holds all of it (replaying it again changes nothing, each line
-        puts whole documents). If a compaction replaced the journal in between, start over.
-        The journal is read up to its size at that moment: later lines are later states.
-        """
-        for _attempt in range(_READ_ATTEMPTS):
-            journal = _open_existing(self.journal_path)
-            try:
-                snapshot = _open_existing(self.snapshot_path)
-                try:
-                    if journal is not None and not _same_file(journal, self.journal_path):
-                        continue
-                    if journal is None and self.journal_path.exists():
-                        continue  # the journal appeared meanwhile: read both afresh
-                    tables = {} if snapshot is None else self._read_snapshot_file(snapshot)
-                    if journal is not None:
-                        self._replay(journal, os.fstat(journal.fileno()).st_size, tables)
-                    return tables
-                finally:
-                    if snapshot is not None:
-                        snapshot.close()
-            finally:
-                if journal is not None:
-                    journal.close()
-        raise StoreError(f"数据目录 {self.directory} 正在整理，暂时无法读取，请稍后再试。")
+    def _open_line(self, line: bytes, lineno: int) -> Any:
+        """An encrypted journal line's operations; None if it is torn or damaged; _CHANGED if
+        it runs on past its stated length (a newline was changed: two lines run together)."""
+        assert self._cipher is not None and self._journal_gen is not None
+        if line[8:9] != b" ":
+            return None
+        try:
+            length = int(line[:8], 16)
+        except ValueError:
+            return None
+        body = line[9:]
+        if len(body) > length + 1 or (len(body) == length + 1 and not body.endswith(b"\n")):
+            return _CHANGED
+        blob = _unbase64(body)
+        if blob is None:
+            return None
+        aad = _JOURNAL_AAD + bytes.fromhex(self._journal_gen) + _INDEX.pack(lineno)
+        payload = self._cipher.open(aad, blob)
+        if payload is None:
+            return None
+        try:
+            return _loads(payload)
+        except ValueError:
+            return None
 
     @staticmethod
     def _decode_line(line: bytes) -> Any:
@@ -514,18 +744,97 @@ class JournalStorage(Storage):
             f.write(b"},\n" if i < len(names) - 1 else b"}\n")
         f.write(b"}\n")
 
+    def _write_sealed_snapshot(self, f: IO[bytes], header: dict[str, Any]) -> None:
+        cipher = self._cipher
+        assert cipher is not None
+        f.write(
+            SNAPSHOT_MAGIC
+            + binascii.b2a_base64(cipher.seal(_SNAPSHOT_HEADER_AAD, _dumps(header)), newline=True)
+        )
+        aad = _SNAPSHOT_AAD + bytes.fromhex(header["gen"])
+        index = 0
+
+        def record(plain: bytes) -> None:
+            nonlocal index
+            index += 1
+            blob = cipher.seal(aad + _INDEX.pack(index), plain)
+            f.write(_LENGTH.pack(len(blob)))
+            f.write(blob)
+
+        for name, table in self._data.items():
+            record(b"T" + _dumps(name))
+            items = iter(table.items())
+            while chunk := dict(islice(items, _CHUNK_DOCS)):
+                record(b"D" + _dumps(chunk))
+        record(b"E%d" % index)
+
+    def _journal_header_line(self, gen: str, snapshot: str | None) -> bytes:
+        assert self._cipher is not None
+        sealed = self._cipher.seal(_JOURNAL_HEADER_AAD, _dumps({"gen": gen, "snapshot": snapshot}))
+        return JOURNAL_MAGIC + binascii.b2a_base64(sealed, newline=True)
+
     def _open_journal(self) -> None:
-        created = not self.journal_path.exists()
+        exists = self.journal_path.exists()
+        if not exists and self._cipher is not None:
+            # A new encrypted journal starts with its header, written whole (temp, rename).
+            gen = os.urandom(16).hex()
+            tmp = self.journal_path.with_name(JOURNAL_NAME + _TEMP_SUFFIX)
+            with _create(tmp) as f:
+                f.write(self._journal_header_line(gen, None))
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.journal_path)
+            self._journal_gen = gen
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | _O_BINARY
-        self._fd = os.open(self.journal_path, flags, 0o644)
+        self._fd = os.open(self.journal_path, flags, _FILE_MODE)
         self._journal_size = os.fstat(self._fd).st_size
-        if created:
+        if self._journal_gen is not None and not exists:
+            self._journal_header = self._journal_size
+            self._journal_lines = 1
+        if not exists:
             _fsync_dir(self.directory)
 
     def _close_journal(self) -> None:
         if self._fd >= 0:
             fd, self._fd = self._fd, -1
             os.close(fd)
+
+    def _load_read_only(self) -> Tables:
+        """The tables as the files stand, read beside a writer that may be committing or
+        compacting meanwhile; nothing is written.
+
+        The writer appends whole lines to the journal, and compacts by replacing the snapshot
+        (with everything) and only then the journal (with an empty one). So the journal is
+        opened first, then the snapshot, and then the journal's name must still lead to the
+        file opened: if so, the snapshot opened is the one that goes with that journal, or a
+        newer one that already holds all of it (replaying it again changes nothing, each line
+        puts whole documents; an encrypted snapshot names that journal as the one it was
+        folded from). If a compaction replaced the journal in between, start over. The journal
+        is read up to its size at that moment: later lines are later states.
+        """
+        for _attempt in range(_READ_ATTEMPTS):
+            journal = _open_existing(self.journal_path)
+            try:
+                snapshot = _open_existing(self.snapshot_path)
+                try:
+                    if journal is not None and not _same_file(journal, self.journal_path):
+                        continue
+                    if journal is None and self.journal_path.exists():
+                        continue  # the journal appeared meanwhile: read both afresh
+                    self._snapshot_header = None
+                    tables = {} if snapshot is None else self._read_snapshot_file(snapshot)
+                    if journal is None:
+                        self._journal_missing()
+                    else:
+                        self._replay(journal, os.fstat(journal.fileno()).st_size, tables)
+                    return tables
+                finally:
+                    if snapshot is not None:
+                        snapshot.close()
+            finally:
+                if journal is not None:
+                    journal.close()
+        raise StoreError(f"数据目录 {self.directory} 正在整理，暂时无法读取，请稍后再试。")
 
     def _check_usable(self) -> None:
         if self.read_only:
@@ -536,6 +845,14 @@ class JournalStorage(Storage):
             raise StoreError(
                 f"数据目录 {self.directory} {self._failed}，不能再写入。请关闭程序后重新打开。"
             )
+
+
+def _apply_line(tables: Tables, path: Path, ops: Any, lineno: int) -> None:
+    try:
+        _check_ops(ops)
+    except _BadOps:
+        raise _corrupt(path, f"第 {lineno} 行内容无效") from None
+    _apply(tables, ops)
 
 
 def _open_existing(path: Path) -> IO[bytes] | None:
@@ -556,7 +873,7 @@ def _same_file(f: IO[bytes], path: Path) -> bool:
 
 
 def _lines_within(f: IO[bytes], size: int) -> Iterator[bytes]:
-    """The lines of ``f``'s first ``size`` bytes; the last may be cut short (no newline)."""
+    """The lines of ``f``'s next ``size`` bytes; the last may be cut short (no newline)."""
     left = size
     for line in f:
         if left <= 0:
@@ -565,3 +882,32 @@ def _lines_within(f: IO[bytes], size: int) -> Iterator[bytes]:
             line = line[:left]
         left -= len(line)
         yield line
+
+
+def _create(path: Path) -> IO[bytes]:
+    """A new file for writing, readable by this account only (replacing any file there)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _O_BINARY, _FILE_MODE)
+    return os.fdopen(fd, "wb")
+
+
+def _unbase64(line: bytes) -> bytes | None:
+    """The bytes of a base64 line as we write it (b2a_base64 with its newline), or None: any
+    other spelling of the same bytes (spare bits set, say) counts as a changed line."""
+    if not line.endswith(b"\n"):
+        return None
+    try:
+        blob = binascii.a2b_base64(line[:-1], strict_mode=True)
+    except binascii.Error:
+        return None
+    return blob if binascii.b2a_base64(blob, newline=True) == line else None
+
+
+def _is_gen(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    if value == _PLAIN:
+        return True
+    try:
+        return len(bytes.fromhex(value)) == 16
+    except ValueError:
+        return False

@@ -35,7 +35,7 @@ from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from filelock import FileLock, Timeout
@@ -45,11 +45,15 @@ from tinydb.table import Table
 from fieldkit.storage import (
     JournalStorage,
     StoreCorrupt,
+    StoreEncrypted,
     StoreError,
     StoreReadOnly,
     ensure_dir,
     gc_paused,
 )
+
+if TYPE_CHECKING:
+    from fieldkit.vault import Cipher
 
 __all__ = [
     "HISTORY_TABLE",
@@ -57,6 +61,7 @@ __all__ = [
     "RECORDS_PREFIX",
     "Store",
     "StoreCorrupt",
+    "StoreEncrypted",
     "StoreError",
     "StoreLocked",
     "StoreReadOnly",
@@ -207,11 +212,20 @@ class Transaction:
 class Store:
     """The records of one data directory, with durable all-or-nothing saves."""
 
-    def __init__(self, directory: Path, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        cipher: Cipher | None = None,
+        allow_plain: bool = False,
+        read_only: bool = False,
+    ) -> None:
         """Open the store in ``directory`` (created if needed) and lock it for this program.
 
         Raises :class:`StoreLocked` if another program (or another Store in this one)
-        has it open, :class:`StoreCorrupt` if its files cannot be read.
+        has it open, :class:`StoreCorrupt` if its files cannot be read. With ``cipher`` (an
+        unlocked data dir's, fieldkit.vault) the files are encrypted; ``allow_plain`` reads
+        plain ones once, while the data dir is being encrypted (see JournalStorage).
 
         With ``read_only`` the store is read as it stands, without the lock, even while
         another program writes to it or on read-only media; nothing is created or written,
@@ -221,23 +235,18 @@ class Store:
         self.read_only = read_only
         self._file_lock: FileLock | None = None
         if read_only:
-            self._db = _TinyDB(self.directory, storage=JournalStorage, read_only=True)
+            self._db = _TinyDB(
+                self.directory, storage=JournalStorage, cipher=cipher, read_only=True
+            )
         else:
             ensure_dir(self.directory)
-            # Not thread-local: the app opens the store in a worker thread and may close it in
-            # another; the lock belongs to the Store, not to the thread that took it.
-            lock = FileLock(str(self.directory / LOCK_NAME), timeout=0, thread_local=False)
+            self._file_lock = self._lock_directory()
             try:
-                lock.acquire()
-            except Timeout:
-                raise StoreLocked(
-                    f"数据目录 {self.directory} 正被另一个 fieldkit 程序使用。请先关闭它再试。"
-                ) from None
-            self._file_lock = lock
-            try:
-                self._db = _TinyDB(self.directory, storage=JournalStorage)
+                self._db = _TinyDB(
+                    self.directory, storage=JournalStorage, cipher=cipher, allow_plain=allow_plain
+                )
             except BaseException:
-                lock.release()
+                self._file_lock.release()
                 raise
         self._storage: JournalStorage = self._db.storage  # type: ignore[assignment]
         self._write_lock = threading.RLock()
@@ -253,6 +262,18 @@ class Store:
         self._indexes: dict[str, dict[str, dict[Hashable, set[str]]]] = {}
 
     # Lifecycle ----------------------------------------------------------------------------
+
+    def _lock_directory(self) -> FileLock:
+        # Not thread-local: the app opens the store in a worker thread and may close it in
+        # another; the lock belongs to the Store, not to the thread that took it.
+        lock = FileLock(str(self.directory / LOCK_NAME), timeout=0, thread_local=False, mode=0o600)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise StoreLocked(
+                f"数据目录 {self.directory} 正被另一个 fieldkit 程序使用。请先关闭它再试。"
+            ) from None
+        return lock
 
     def close(self) -> None:
         """Fold the journal into the snapshot, close the files and release the lock."""
@@ -281,6 +302,21 @@ class Store:
         with self._write_lock:
             self._check_writable()
             self._storage.compact()
+
+    @property
+    def encrypted(self) -> bool:
+        return self._storage.encrypted
+
+    @property
+    def dropped_tail(self) -> int:
+        """Bytes of an unfinished last transaction dropped on opening (0: none)."""
+        return self._storage.dropped_tail
+
+    def encrypt(self, cipher: Cipher) -> None:
+        """Keep the files encrypted with ``cipher`` from now on (rewritten at once)."""
+        with self._write_lock:
+            self._check_writable()
+            self._storage.encrypt(cipher)
 
     def all_tables(self) -> dict[str, dict[str, Any]]:
         """Every table by name (new dicts of the store's own documents: read only)."""

@@ -14,12 +14,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from fieldkit import casenumbers, convert, devices, grids, idnumber, keys, schedule
+from fieldkit import casenumbers, convert, devices, errorlog, grids, idnumber, keys, schedule, vault
 from fieldkit.changes import SEQ, ChangeSet
 from fieldkit.errors import FieldkitError
 from fieldkit.export import EVERYTHING_NEXT, EXPORTED
 from fieldkit.forms import CHOICE_TYPES, Field, Form, FormSet, load_forms
-from fieldkit.locations import forms_dir, store_dir
+from fieldkit.locations import drafts_dir, forms_dir, held_dir, store_dir
 from fieldkit.records import now_iso, record_day
 from fieldkit.seals import SEALED
 from fieldkit.store import Store, Transaction
@@ -61,23 +61,45 @@ class Workspace:
 
     def __init__(self, root: Path, *, today: date | None = None, read_only: bool = False):
         """Open a data dir for work, or with `read_only` for reading beside the app (see
-        `open_for_reading`): then every change raises StoreReadOnly."""
+        `open_for_reading`): then every change raises StoreReadOnly. One with a passphrase
+        must be unlocked in this process first (fieldkit.vault.unlock); vault.Locked
+        otherwise."""
         self.root = Path(root)
+        #: the unlocked vault of a data dir with a passphrase; None: the data dir is plain
+        self.vault = vault.unlocked(self.root)
+        if self.vault is None and vault.is_encrypted(self.root):
+            raise vault.Locked(f"数据目录 {self.root} 已加密，需要口令才能打开")
+        if read_only and self.vault is not None and self.vault.converting:
+            raise NeedsConversion(self.root)  # half-way encrypted: a writer finishes it
         self.forms: FormSet = load_forms(forms_dir(self.root))
-        self.store = Store(store_dir(self.root), read_only=read_only)
+        self.store = Store(
+            store_dir(self.root),
+            cipher=self.vault.store_cipher() if self.vault else None,
+            allow_plain=bool(self.vault and self.vault.converting),
+            read_only=read_only,
+        )
         #: where the first release's files were backed up, if they were converted on opening
         self.converted_from: Path | None = None
+        #: bytes of an unfinished last save dropped on opening (the program stopped during it)
+        self.dropped_tail = self.store.dropped_tail
+        self._today = today
+        self._keys: keys.DeviceKeys | None = None
+        self._label_cache: dict[tuple[str, int, str], dict[str, str]] = {}
         try:
             if convert.needs_conversion(self.store):
                 if read_only:
                     raise NeedsConversion(self.root)
                 self.converted_from = convert.convert(self.root, self.store, _identity_from_old)
+            if read_only:
+                return
+            if self.vault is not None:
+                if self.vault.converting:
+                    self._seal_plain_files()
+                self._wrap_for_office()
+            vault.secure_permissions(self.root)
         except BaseException:
             self.store.close()
             raise
-        self._today = today
-        self._keys: keys.DeviceKeys | None = None
-        self._label_cache: dict[tuple[str, int, str], dict[str, str]] = {}
 
     def close(self) -> None:
         self.store.close()
@@ -163,6 +185,7 @@ class Workspace:
                     self._keys, office_key.card, devices.TRUSTED, None, at
                 )
                 tx.put(devices.TRUST, devices.trust_key(ident.device, office), decision)
+        self._wrap_for_office()
         return ident
 
     def _start_new_run(self, tx: Transaction, old_device: str, ident: Identity) -> None:
@@ -182,6 +205,55 @@ class Workspace:
         again = ChangeSet(self.store, tx, author=ident.worker, device=ident.device)
         for head in unsealed:
             again.resolve([head], head["data"], head["deleted"])
+
+    # -- the passphrase -------------------------------------------------------------------
+
+    @property
+    def encrypted(self) -> bool:
+        return self.vault is not None
+
+    def encrypt(self, passphrase: str) -> list[Path]:
+        """Put this (plain) data dir under a passphrase: a new data key, the store rewritten
+        encrypted, every other file holding personal data sealed, the plain copies gone.
+        Crash-safe: until it is done the vault says "converting", and the next opening (with
+        the passphrase) finishes it. Returns the files of exports/ (outputs: not encrypted)."""
+        if self.vault is not None:
+            raise FieldkitError(f"数据目录 {self.root} 已经设置了口令")
+        self.vault = vault.create(self.root, passphrase, converting=True)
+        self.store.encrypt(self.vault.store_cipher())
+        self._seal_plain_files()
+        self._wrap_for_office()
+        vault.secure_permissions(self.root)
+        exports = self.root / "exports"
+        return sorted(p for p in exports.rglob("*") if p.is_file()) if exports.is_dir() else []
+
+    def _seal_plain_files(self) -> None:
+        """Seal what is still plain (keys, drafts, held copies, old store backups, the log's
+        details), each file replaced atomically; then the vault refuses plain files."""
+        v = self.vault
+        assert v is not None
+        jobs: list[tuple[Path, str, str]] = [
+            (path, "key", path.name) for path in keys.private_key_files(self.root)
+        ]
+        if drafts_dir(self.root).is_dir():
+            jobs += [(p, "draft", p.name) for p in drafts_dir(self.root).glob("*.json")]
+        if held_dir(self.root).is_dir():
+            jobs += [(p, "held", p.stem) for p in held_dir(self.root).iterdir() if p.is_file()]
+        for backup in self.root.glob("store-backup-format1-*"):
+            jobs += [(p, "backup", p.name) for p in backup.iterdir() if p.is_file()]
+        for path, purpose, name in jobs:
+            data = path.read_bytes()
+            if not vault.is_sealed(data):
+                vault.write_file(path, v.seal_file(purpose, name, data))
+        errorlog.seal_plain_log(self.root)
+        vault.mark_ready(v)
+
+    def _wrap_for_office(self) -> None:
+        """Let the office this laptop sends to recover it (fieldkit recover), and no other."""
+        ident = self.identity
+        if self.vault is not None and ident is not None:
+            box = keys.unb64(ident.office_box, 32) if ident.office_box else None
+            vault.set_office(self.vault, box)
 
     def require_identity(self) -> Identity:
         ident = self.identity

@@ -3,9 +3,19 @@ from pathlib import Path
 
 import pytest
 
+from fieldkit import vault
 from fieldkit.workspace import Workspace
 
 TODAY = date(2026, 11, 24)
+# A passphrase's KDF costs ~0.4 s by design; tests in this process use a cheap one.
+CHEAP_KDF = {"name": "argon2id", "t": 1, "m": 64, "p": 1}
+
+
+@pytest.fixture(autouse=True)
+def _cheap_kdf_and_no_unlocked_vaults(monkeypatch):
+    monkeypatch.setattr(vault, "KDF_PARAMS", CHEAP_KDF)
+    yield
+    vault._unlocked.clear()  # every test starts with every data dir locked
 
 
 @pytest.fixture

@@ -8,8 +8,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from fieldkit.records import version_id
 from fieldkit.store import Store
+from fieldkit.vault import Cipher
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,10 +24,12 @@ import random, sys, uuid
 from pathlib import Path
 from fieldkit.records import first_version
 from fieldkit.store import Store
+from fieldkit.vault import Cipher
 
-directory, seed = Path(sys.argv[1]), int(sys.argv[2])
+directory, seed, key = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 rng = random.Random(seed)
-store = Store(directory)
+cipher = Cipher(bytes.fromhex(key), b"vault-id-for-tst") if key != "-" else None
+store = Store(directory, cipher=cipher)
 print("ready", flush=True)
 n = 0  # this writer's run: each version takes the next number
 while True:
@@ -54,10 +59,10 @@ def acknowledged(output: Path) -> dict[str, int]:
     return acked
 
 
-def run_and_kill(directory: Path, output: Path, seed: int, runtime: float) -> None:
+def run_and_kill(directory: Path, output: Path, seed: int, runtime: float, key: str) -> None:
     with open(output, "w", encoding="utf-8") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(directory), str(seed)],
+            [sys.executable, "-c", WRITER, str(directory), str(seed), key],
             cwd=ROOT,
             stdout=out,
             stderr=subprocess.PIPE,
@@ -75,18 +80,29 @@ def run_and_kill(directory: Path, output: Path, seed: int, runtime: float) -> No
             proc.stderr.close()
 
 
-def test_every_acknowledged_save_survives_kill_9(tmp_path):
+KEY = "5f" * 32  # the data key of the encrypted run (any 32 bytes)
+
+
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "encrypted"])
+def test_every_acknowledged_save_survives_kill_9(tmp_path, encrypted):
     directory = tmp_path / "data"
     rng = random.Random(20260305)
+    cipher = Cipher(bytes.fromhex(KEY), b"vault-id-for-tst") if encrypted else None
     expected: dict[str, int] = {}
     for round_no in range(8):
         output = tmp_path / f"acks-{round_no}.txt"
-        run_and_kill(directory, output, seed=round_no, runtime=rng.uniform(0.05, 0.4))
+        run_and_kill(
+            directory,
+            output,
+            seed=round_no,
+            runtime=rng.uniform(0.05, 0.4),
+            key=KEY if encrypted else "-",
+        )
         acked = acknowledged(output)
         assert acked, "the writer acknowledged nothing; the test proves nothing"
         expected.update(acked)
 
-        with Store(directory) as store:
+        with Store(directory, cipher=cipher) as store:
             missing = [rid for rid in expected if store.get(rid) is None]
             assert not missing, f"round {round_no}: {len(missing)} acknowledged saves lost"
             for rid, n in expected.items():
@@ -94,3 +110,6 @@ def test_every_acknowledged_save_survives_kill_9(tmp_path):
                 assert rec["data"]["n"] == n and version_id(rec) == rec["version"]  # intact
             # Unacknowledged saves may or may not be there, but nothing else may be.
             assert store.count("visit") >= len(expected)
+    if encrypted:  # and nothing of it is readable on disk
+        for path in directory.iterdir():
+            assert "走访记录".encode() not in path.read_bytes(), path

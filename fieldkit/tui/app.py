@@ -1,5 +1,10 @@
 """The Textual app: opens the data dir in the background, then the home screen.
 
+A data dir with a passphrase is unlocked first (fieldkit.tui.lock); a new one asks to set one (or
+to go without, explicitly). The app locks itself after an idle time (10 minutes unless set with
+`fieldkit passwd --idle-lock`): the lock screen covers everything until the passphrase is typed
+again, and open forms keep what was typed (and save it as an encrypted draft).
+
 The app holds the one Workspace of the data dir. Saves run on the main thread (a durable save
 takes milliseconds); reading many records (counts, record lists) runs in thread workers that
 take `ws_lock`, so a save never changes a table while a worker walks it. Errors never end the
@@ -10,15 +15,17 @@ and shown as a one-line notification, and the screen keeps what the user typed.
 from __future__ import annotations
 
 import gc
+import os
 import threading
-import traceback
+import time
 from collections.abc import Iterable
 from concurrent.futures import Future
+from contextlib import suppress
 from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
@@ -26,7 +33,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.worker import WorkerFailed
 
-from fieldkit import idnumber, locations
+from fieldkit import errorlog, idnumber, vault
 from fieldkit.errors import FieldkitError, os_reason
 from fieldkit.forms import Field, Form
 from fieldkit.tui import text
@@ -35,6 +42,9 @@ from fieldkit.tui.index import RecordIndex
 from fieldkit.tui.person_index import PersonIndex
 from fieldkit.tui.safety import guarded
 from fieldkit.workspace import Workspace
+
+# The app's actions that open something (over a lock screen they must not).
+_CLOSED_WHILE_LOCKED = frozenset({"help", "command_palette", "home", "identity", "toggle_theme"})
 
 
 class WorkspaceReady(Message):
@@ -83,6 +93,17 @@ class FieldkitApp(App[None]):
         self._store_closing = threading.Event()
         if demo:
             self.title = text.APP_TITLE + text.DEMO_SUFFIX
+        # The passphrase: the data dir's state at start, wrong tries, the idle lock.
+        try:
+            self.at_rest = vault.status(self.root)
+        except FieldkitError:
+            self.at_rest = vault.ENCRYPTED  # a damaged vault file: the unlock screen says so
+        self.locked = False
+        self.failed_tries = 0
+        self.unlock_wait_until = 0.0
+        self.idle_seconds: float | None = None
+        self._last_input = time.monotonic()
+        self._idle_timer = None
 
     # -- the workspace -----------------------------------------------------------------------
 
@@ -99,16 +120,61 @@ class FieldkitApp(App[None]):
     def today(self) -> date:
         return self._ws.today() if self._ws else (self._today or date.today())
 
+    @property
+    def needs_passphrase(self) -> bool:
+        """The data dir is encrypted and not unlocked yet (the unlock screen comes first)."""
+        return (
+            self._ws is None
+            and self.at_rest == vault.ENCRYPTED
+            and vault.unlocked(self.root) is None
+        )
+
+    @property
+    def first_run(self) -> bool:
+        """Nothing in the data dir yet: the passphrase is chosen before anything is written."""
+        return self.at_rest == vault.NEW and not self.demo
+
     @guarded
     def on_mount(self) -> None:
         self.theme = "textual-dark"
         from fieldkit.tui.home import HomeScreen
+        from fieldkit.tui.lock import PassphraseScreen, UnlockScreen
 
         self.push_screen(HomeScreen())
-        self.open_workspace()
+        if self.needs_passphrase:
+            self.push_screen(UnlockScreen(start=True), lambda _: self.open_workspace())
+        elif self.first_run:
+            self.push_screen(PassphraseScreen(first_run=True), self._first_passphrase)
+        else:
+            self.open_workspace()
+
+    def _first_passphrase(self, chosen: str | None) -> None:
+        if chosen:
+            self.create_vault(chosen)
+        else:  # "" : the user chose, after a warning, to go without
+            vault.choose_plain(self.root)
+            self.at_rest = vault.PLAIN
+            self.open_workspace()
+
+    @work(thread=True, exclusive=True, group="open", exit_on_error=False)
+    def create_vault(self, passphrase: str) -> None:
+        """First run: the data dir's vault (the KDF takes ~0.4 s), then the data dir opens."""
+        try:
+            vault.create(self.root, passphrase)
+        except FieldkitError as exc:
+            self.call_from_thread(self._open_failed, str(exc))
+            return
+        except OSError as exc:
+            self.call_from_thread(self._open_failed, f"{os_reason(exc)}（{self.root}）")
+            return
+        self.at_rest = vault.ENCRYPTED
+        self.call_from_thread(self.open_workspace)
 
     def start_opening(self) -> None:
-        """Begin reading the data dir now, in a thread, while Textual starts up."""
+        """Begin reading the data dir now, in a thread, while Textual starts up (not before the
+        passphrase: a locked or new data dir waits for its screen)."""
+        if self.needs_passphrase or self.first_run:
+            return
         if self._opening is None:
             self._opening = Future()
             self._store_thread = threading.Thread(
@@ -160,10 +226,13 @@ class FieldkitApp(App[None]):
         self._ws = ws
         for screen in self.screen_stack:
             screen.post_message(WorkspaceReady())
+        if ws.dropped_tail:
+            self.notify(text.DROPPED_TAIL, severity="warning", timeout=15)
         if ws.identity is None:
             from fieldkit.tui.identity import IdentityScreen
 
             self.push_screen(IdentityScreen(first_run=True))
+        self._start_idle_lock()
         self.warm_up()
 
     @work(thread=True, group="warm-up")
@@ -179,6 +248,107 @@ class FieldkitApp(App[None]):
         self._store_closing.set()
         if self._store_thread is not None:
             self._store_thread.join(timeout=30)
+
+    # -- the passphrase and the idle lock ------------------------------------------------------
+
+    def unlock_wait(self) -> float:
+        """Seconds before the next passphrase may be tried (after three wrong ones)."""
+        return max(0.0, self.unlock_wait_until - time.monotonic())
+
+    def _start_idle_lock(self) -> None:
+        if self._ws is None or not self._ws.encrypted:
+            return
+        minutes = self._ws.store.get_meta(vault.IDLE_LOCK_META, vault.DEFAULT_IDLE_MINUTES)
+        if isinstance(minutes, int | float) and minutes > 0:
+            self.lock_after(minutes * 60)
+
+    def lock_after(self, seconds: float | None) -> None:
+        """Lock after `seconds` without a key press or a mouse action (None: never)."""
+        self.idle_seconds = seconds
+        if self._idle_timer is not None:
+            self._idle_timer.stop()
+            self._idle_timer = None
+        if seconds:
+            self._last_input = time.monotonic()
+            self._idle_timer = self.set_interval(min(5.0, seconds / 4), self._check_idle)
+
+    def _check_idle(self) -> None:
+        if self.idle_seconds and time.monotonic() - self._last_input >= self.idle_seconds:
+            self.lock()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent) and not event.is_forwarded:
+            self._last_input = time.monotonic()
+        await super().on_event(event)
+
+    def lock(self) -> None:
+        """Cover everything with the lock screen until the passphrase is typed again. What is
+        typed in open forms stays there, and is kept as an (encrypted) draft meanwhile."""
+        if self.locked or self._ws is None or not self._ws.encrypted:
+            return
+        from fieldkit.tui.lock import UnlockScreen
+
+        for screen in self.screen_stack:
+            # A form screen (fieldkit.tui.entry.FormScreen) with unsaved answers.
+            raw = getattr(screen, "raw", None)
+            if callable(raw) and getattr(screen, "dirty", False) and not screen.saving:  # type: ignore[attr-defined]
+                try:
+                    self.drafts.save(screen.form_id, screen.record_id, raw())  # type: ignore[attr-defined]
+                except (OSError, FieldkitError) as exc:
+                    self._log_error(exc)
+        self.clear_notifications()
+        self.locked = True
+
+        def unlocked(_: bool | None) -> None:
+            self.locked = False
+            self._last_input = time.monotonic()
+
+        self.push_screen(UnlockScreen(start=False), unlocked)
+
+    @guarded
+    def action_lock(self) -> None:
+        """Lock now; a data dir without a passphrase is offered one instead."""
+        if self.needs_passphrase or self._ws is None:
+            return
+        if self._ws.encrypted:
+            self.lock()
+            return
+        from fieldkit.tui.lock import PassphraseScreen
+
+        def chosen(passphrase: str | None) -> None:
+            if passphrase:
+                self.notify(text.SET_PASS_WORKING)
+                self.encrypt_data_dir(passphrase)
+
+        self.push_screen(PassphraseScreen(first_run=False), chosen)
+
+    @work(thread=True, exclusive=True, group="encrypt", exit_on_error=False)
+    def encrypt_data_dir(self, passphrase: str) -> None:
+        with self.ws_lock:
+            left = self.ws.encrypt(passphrase)
+        self.at_rest = vault.ENCRYPTED
+        self.call_from_thread(self._encrypted, len(left))
+
+    def _encrypted(self, exports: int) -> None:
+        self.notify(text.SET_PASS_DONE)
+        if exports:
+            self.notify(text.SET_PASS_EXPORTS.format(n=exports), severity="warning", timeout=15)
+        for screen in self.screen_stack:
+            screen.post_message(WorkspaceReady())
+        self._start_idle_lock()
+
+    def notify(self, message, *args, **kwargs) -> None:  # type: ignore[override]
+        # Nothing shows over the lock screen (a message may name a person).
+        if not self.locked:
+            super().notify(message, *args, **kwargs)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # While locked, or before the passphrase, nothing opens over the lock screen and nothing
+        # leads around the first-run choice (Tab and quitting work as ever).
+        locked = self.locked or self.needs_passphrase or self.first_run
+        if locked and action in _CLOSED_WHILE_LOCKED:
+            return False
+        return super().check_action(action, parameters)
 
     # -- shared reading helpers (safe from thread workers) ------------------------------------
 
@@ -370,6 +540,8 @@ class FieldkitApp(App[None]):
     def action_command_palette(self) -> None:
         from fieldkit.tui.palette import Palette
 
+        if self.locked or self.needs_passphrase or self.first_run:
+            return
         if self.use_command_palette and not CommandPalette.is_open(self):
             self.push_screen(Palette(placeholder=text.PALETTE_PLACEHOLDER, id="--command-palette"))
 
@@ -400,15 +572,8 @@ class FieldkitApp(App[None]):
     # -- errors ------------------------------------------------------------------------------
 
     def _log_error(self, error: BaseException) -> Path:
-        """Append the traceback to the data dir's log file; return its path."""
-        logfile = locations.log_file(self.root)
-        try:
-            logfile.parent.mkdir(parents=True, exist_ok=True)
-            with logfile.open("a", encoding="utf-8") as fh:
-                fh.write("".join(traceback.format_exception(error)))
-        except OSError:
-            pass
-        return logfile
+        """Log the error without personal data in clear (fieldkit.errorlog); return the path."""
+        return errorlog.write(self.root, error)
 
     def report_error(self, error: BaseException) -> None:
         """Tell the user in one Chinese line; log anything unexpected with its traceback."""
@@ -417,8 +582,21 @@ class FieldkitApp(App[None]):
             return
         self.errors.append(error)
         logfile = self._log_error(error)
-        message = text.INTERNAL_ERROR.format(error=f"{type(error).__name__}: {error}", log=logfile)
+        # Only the type: the message may hold what was being worked on (a name, a number).
+        message = text.INTERNAL_ERROR.format(error=type(error).__name__, log=logfile)
         self.notify(message, title=text.ERROR_TITLE, severity="error", timeout=20, markup=False)
+
+    def _fatal_error(self) -> None:
+        """When the app cannot go on, Textual prints a traceback with the local variables (a
+        record being saved, say) on the terminal: log it without personal data, say where."""
+        from rich.text import Text
+
+        error = self._exception
+        log = self._log_error(error) if error is not None else None
+        name = type(error).__name__ if error is not None else ""
+        self.bell()
+        self._exit_renderables.append(Text(text.FATAL_ERROR.format(error=name, log=log)))
+        self._close_messages_no_wait()
 
     def _handle_exception(self, error: Exception) -> None:
         """The last line of defence (handlers are `guarded`; workers and timers end here):
@@ -430,7 +608,12 @@ class FieldkitApp(App[None]):
 
 
 def run(root: Path, *, demo: bool = False) -> int:
-    """Run the app on a data dir; returns the exit status."""
+    """Run the app on a data dir; returns the exit status. $FIELDKIT_PASSPHRASE, when set,
+    unlocks the data dir without the unlock screen (which comes if it is wrong)."""
+    given = os.environ.get("FIELDKIT_PASSPHRASE")
+    if given and vault.is_encrypted(root) and vault.unlocked(root) is None:
+        with suppress(vault.WrongPassphrase):
+            vault.unlock(root, given)
     app = FieldkitApp(root, demo=demo)
     app.start_opening()
     app.run()

@@ -86,6 +86,7 @@ def more_actions() -> list[HomeAction]:
             "s",
             lambda app: _open_sync(app),
         ),
+        HomeAction("lock", text.CMD_LOCK, text.CMD_LOCK_HELP, "l", lambda app: app.action_lock()),
         HomeAction("help", text.CMD_HELP, text.CMD_HELP_HELP, "f1", lambda app: app.action_help()),
     ]
 
@@ -128,6 +129,7 @@ class HomeScreen(Screen[None]):
         with Vertical(id="home-body"):
             yield Static(text.OPENING, id="who", markup=False)
             yield Static("", id="due-count", markup=False)
+            yield Static("", id="at-rest", markup=False)
             yield Label(text.HOME_FORMS, classes="section-title")
             table: DataTable = DataTable(id="forms", cursor_type="row", zebra_stripes=True)
             table.add_column("", key="n", width=2)
@@ -173,6 +175,11 @@ class HomeScreen(Screen[None]):
         self.load_counts()
 
     def update_who(self) -> None:
+        # Going without a passphrase is a choice, and home keeps saying what it means.
+        plain = not self.fk.ws.encrypted and not self.fk.demo
+        warning = self.query_one("#at-rest", Static)
+        warning.update(text.HOME_PLAIN if plain else "")
+        warning.display = plain
         ident = self.fk.ws.identity
         day = text.long_date(self.fk.today())
         if ident is None:

@@ -161,6 +161,31 @@ async def fill(pilot: Pilot, field_id: str, value: str) -> None:
     await type_text(pilot, value)
 
 
+async def first_run_passphrase(pilot: Pilot, passphrase: str | None) -> None:
+    """On a new data dir's first screen: set `passphrase` (typed twice), or, with None, choose
+    to go without one (and confirm)."""
+    app: FieldkitApp = pilot.app  # type: ignore[assignment]
+    for _ in range(100):
+        await settle(pilot)
+        if app.screen.id == "set-passphrase":
+            break
+    else:
+        raise AssertionError("the first run did not ask for a passphrase")
+    if passphrase is None:
+        await pilot.click("#pass-skip")
+        await pilot.pause()
+        await pilot.click("#answer-skip")
+    else:
+        await type_text(pilot, passphrase)
+        await pilot.press("enter")
+        await type_text(pilot, passphrase)
+        await pilot.press("enter")
+    for _ in range(100):
+        await settle(pilot)
+        if app.ready:
+            break
+
+
 def no_errors(app: FieldkitApp) -> None:
     assert app.errors == [], app.errors
 

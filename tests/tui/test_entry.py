@@ -17,6 +17,7 @@ from .conftest import (
     TODAY,
     choose,
     fill,
+    first_run_passphrase,
     focus_field,
     make_app,
     no_errors,
@@ -364,7 +365,7 @@ async def test_first_run_writes_identity(tmp_path: Path):
     root = tmp_path / "fresh"
     app = make_app(root)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await first_run_passphrase(pilot, None)  # the passphrase is asked first
         assert app.screen.id == "identity"
         await pilot.press("ctrl+s")  # nothing typed: says what is missing
         assert "必填" in app.screen.query_one("#row-worker .field-note").render().plain

@@ -11,7 +11,15 @@ from fieldkit import devices
 from fieldkit.tui.identity import IdentityScreen
 from fieldkit.workspace import Workspace
 
-from .conftest import TODAY, make_app, no_errors, ready, settle, type_text
+from .conftest import (
+    TODAY,
+    first_run_passphrase,
+    make_app,
+    no_errors,
+    ready,
+    settle,
+    type_text,
+)
 
 
 def card_text(app) -> str:
@@ -84,6 +92,7 @@ async def test_office_sees_its_role_and_no_key_field(office: Path):
 async def test_first_run_says_the_fingerprint_comes_with_saving(tmp_path: Path):
     app = make_app(tmp_path / "new")
     async with app.run_test(size=(100, 30)) as pilot:
+        await first_run_passphrase(pilot, None)  # the passphrase is asked first
         for _ in range(100):
             await settle(pilot)
             if isinstance(app.screen, IdentityScreen):
