@@ -11,8 +11,15 @@ import pytest
 from report_support import ORG, YEAR, load_into
 
 from fieldkit import storage as storage_mod
-from fieldkit.storage import JOURNAL_NAME, SNAPSHOT_NAME, JournalStorage, StoreReadOnly
+from fieldkit.storage import (
+    JOURNAL_NAME,
+    SNAPSHOT_NAME,
+    JournalStorage,
+    StoreEncrypted,
+    StoreReadOnly,
+)
 from fieldkit.store import Store
+from fieldkit.vault import Cipher
 from fieldkit.workspace import Workspace, open_for_reading
 
 
@@ -139,11 +146,85 @@ def test_a_data_dir_on_read_only_media_opens_for_reading(tmp_path):
     assert "lock" not in before or files(root / "store")["lock"] == before["lock"]
 
 
+# -- encrypted data dirs: the same reading, through the data key --------------------------------
+
+
+def cipher() -> Cipher:
+    return Cipher(bytes(range(32)), b"test-vault")
+
+
+def test_an_encrypted_storage_is_read_beside_its_writer_and_left_alone(tmp_path):
+    writer = JournalStorage(tmp_path, cipher())
+    writer.commit([("t", "a", {"n": 1})])
+    writer.compact()
+    writer.commit([("t", "b", {"n": 2}), ("t", "a", None)])
+    with open(tmp_path / JOURNAL_NAME, "ab") as f:  # the next line, half written
+        f.write(b"00000040 QUJD")
+    before = files(tmp_path)
+    reader = JournalStorage(tmp_path, cipher(), read_only=True)
+    assert reader.read() == {"t": {"b": {"n": 2}}}
+    assert reader.dropped_tail > 0
+    assert files(tmp_path) == before
+    with pytest.raises(StoreEncrypted):
+        JournalStorage(tmp_path, read_only=True)  # no key: refused, not read as empty
+    writer._close_journal()
+
+
+def test_an_encrypted_reader_after_a_crash_between_the_two_replaces(tmp_path):
+    """The writer replaced the snapshot, then stopped before replacing the journal: the old
+    journal goes with the new snapshot (which names it), and replays harmlessly."""
+    writer = JournalStorage(tmp_path, cipher())
+    writer.commit([("t", "a", {"n": 1})])
+    old_journal = (tmp_path / JOURNAL_NAME).read_bytes()
+    writer.commit([("t", "b", {"n": 2})])
+    writer.compact()
+    writer._close_journal()
+    (tmp_path / JOURNAL_NAME).write_bytes(old_journal)
+    reader = JournalStorage(tmp_path, cipher(), read_only=True)
+    assert reader.read() == {"t": {"a": {"n": 1}, "b": {"n": 2}}}
+
+
+def test_an_encrypted_journal_from_elsewhere_is_refused_by_a_reader(tmp_path):
+    writer = JournalStorage(tmp_path, cipher())
+    writer.commit([("t", "a", {"n": 1})])
+    writer.compact()
+    stale = (tmp_path / JOURNAL_NAME).read_bytes()
+    writer.commit([("t", "a", None)])
+    writer.compact()
+    writer.compact()  # the stale journal is now two generations back
+    writer._close_journal()
+    (tmp_path / JOURNAL_NAME).write_bytes(stale)  # an older journal put back
+    with pytest.raises(storage_mod.StoreCorrupt, match="不配套"):
+        JournalStorage(tmp_path, cipher(), read_only=True)
+
+
+def test_a_compaction_while_opening_an_encrypted_storage_is_read_again(tmp_path, monkeypatch):
+    writer = JournalStorage(tmp_path, cipher())
+    writer.commit([("t", "a", {"n": 1})])
+    opened: list[str] = []
+    real_open = storage_mod._open_existing
+
+    def open_and_race(path: Path):
+        f = real_open(path)
+        opened.append(path.name)
+        if opened == [JOURNAL_NAME]:
+            writer.compact()
+            writer.commit([("t", "a", None)])
+            writer.compact()
+        return f
+
+    monkeypatch.setattr(storage_mod, "_open_existing", open_and_race)
+    reader = JournalStorage(tmp_path, cipher(), read_only=True)
+    assert reader.read() == {"t": {}}
+    assert opened.count(JOURNAL_NAME) == 2
+    writer.close()
+
+
 # -- the commands, as a subprocess, while a Workspace (the app) holds the data dir --------------
 
 
-def run(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "FIELDKIT_DATA_DIR": str(data_dir)}
+def run(data_dir: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "FIELDKIT_DATA_DIR": str(data_dir), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "fieldkit.cli", *args],
         capture_output=True,
@@ -198,3 +279,25 @@ def test_a_first_release_data_dir_is_converted_once_then_read(tmp_path):
     with open_for_reading(root) as ws:
         assert ws.store.read_only and ws.identity is not None
     assert len(list(root.glob("store-backup-*"))) == 1
+
+
+def test_reading_commands_unlock_an_encrypted_data_dir_while_the_app_holds_it(tmp_path):
+    from fieldkit import vault
+
+    root = tmp_path / "data"
+    vault.create(root, "correct horse battery staple")
+    with Workspace(root) as ws:
+        ws.set_identity(worker="李娜", grid="第一网格", org=ORG, abbr="东")
+        load_into(ws)
+    vault.forget(root)
+    vault.unlock(root, "correct horse battery staple")
+    with Workspace(root) as app:
+        meeting = app.add("meeting", {"date": "2026-11-01", "kind": "lecture", "title": "讲座"})
+        env = {"FIELDKIT_PASSPHRASE": "correct horse battery staple"}
+        proc = run(root, "list", "meeting", "--year", str(YEAR), "--json", env=env)
+        assert proc.returncode == 0, proc.stderr
+        assert meeting["id"] in proc.stdout
+        proc = run(root, "report", "--year", str(YEAR), "-o", str(tmp_path / "r.docx"), env=env)
+        assert proc.returncode == 0, proc.stderr
+        proc = run(root, "list", "meeting", "--json", env={"FIELDKIT_PASSPHRASE": "wrong one!"})
+        assert proc.returncode == 1 and "口令" in proc.stderr and "Traceback" not in proc.stderr
