@@ -17,6 +17,7 @@ from fieldkit import errorlog, idnumber, locations, vault
 from fieldkit import sync_messages as words
 from fieldkit.cliargs import build_parser
 from fieldkit.errors import FieldkitError, os_reason
+from fieldkit.outfiles import PlainInDataDir
 from fieldkit.schedule import effective_level
 from fieldkit.workspace import BatchInvalid, ValidationFailed, Workspace, open_for_reading
 
@@ -41,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command not in _OWN_UNLOCK:
             unlock(root)
         return COMMANDS[args.command](root, args)
+    except PlainInDataDir as exc:
+        err.print(f"错误：{exc}。用 -o 指定保存位置", markup=False)
+        return 1
     except FieldkitError as exc:
         err.print(f"错误：{exc}", markup=False)
         return 1
@@ -566,11 +570,6 @@ def cmd_ledger(root: Path, args) -> int:
     from fieldkit import ledger
 
     year = _check_year(args.year)
-    if not args.mask and args.output is None and vault.is_encrypted(root):
-        raise FieldkitError(
-            "完整台账含姓名、身份证号和电话，文件本身不加密，不放进加密的数据目录：请用 -o 指定"
-            "保存位置（只有有权限的人能看到的地方），或加 --mask 生成脱敏台账"
-        )
     with open_for_reading(root) as ws:  # beside the app, if it is open
         path, counts = ledger.write_ledger(
             ws, year, output=args.output, mask=args.mask, grid=args.grid, force=args.force
@@ -599,13 +598,6 @@ def cmd_export(root: Path, args) -> int:
 
     folder = Path(args.output).expanduser() if args.output else outfiles.exports_dir(root)
     with Workspace(root) as ws:
-        ident = ws.identity
-        plain = ident is not None and not ident.encrypts and ident.role != "office"
-        if plain and ws.encrypted and args.output is None:  # it would sit in the data dir
-            raise FieldkitError(
-                "本机未配置街道公钥，导出文件不加密，不放进加密的数据目录：请用 -o 指定保存"
-                "位置（如 U 盘），或先配置街道公钥（fieldkit init ... --office-key 公钥文件）"
-            )
         result = export.export(
             ws,
             folder,

@@ -29,6 +29,7 @@ from fieldkit import bundle as bundles
 from fieldkit import casenumbers, devices, formsync, grids, keys
 from fieldkit.changes import SEQ
 from fieldkit.errors import FieldkitError
+from fieldkit.outfiles import PlainInDataDir, inside
 from fieldkit.records import Record
 from fieldkit.seals import own_versions, seal_own, seals_covering
 from fieldkit.store import META_TABLE
@@ -298,6 +299,11 @@ def export(
     if not out.versions and out.kind == "changes" and not enrols(ws):
         return ExportResult(None, None, info)
     recipients = _recipients(ws, out)
+    if not recipients and ws.encrypted and inside(ws.root, Path(folder)):
+        raise PlainInDataDir(
+            "本机未配置街道公钥，导出文件不加密，不能放在加密的数据目录里：请另选保存位置"
+            "（如 U 盘），或先配置街道公钥"
+        )
     if ident.role == "office" and not recipients:
         raise FieldkitError(
             "本机还没有信任任何网格员电脑，导出的文件没有人能打开。请先导入各电脑的文件，"

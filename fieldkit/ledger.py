@@ -20,7 +20,15 @@ from typing import Any
 from fieldkit import figures as F
 from fieldkit import idnumber, xlsx
 from fieldkit.forms import Field, Form, FormSet
-from fieldkit.outfiles import Target, check_target, output_path, safe_name, write_new
+from fieldkit.outfiles import (
+    PlainInDataDir,
+    Target,
+    check_target,
+    inside,
+    output_path,
+    safe_name,
+    write_new,
+)
 from fieldkit.report import check_has_data, check_scope, load_template, stat_tables
 from fieldkit.storage import gc_paused
 from fieldkit.workspace import Workspace
@@ -348,6 +356,11 @@ def write_ledger(
     ident = ws.identity
     org = ident.org if ident else ""
     target = ledger_target(ws, year, grid, output, mask=mask)
+    if not mask and ws.encrypted and inside(ws.root, target.path):
+        raise PlainInDataDir(
+            "完整台账含姓名、身份证号和电话，文件本身不加密，不能放在加密的数据目录里："
+            "请另选保存位置（只有有权限的人能看到的地方），或生成脱敏台账"
+        )
     check_target(target, force=force)
     if records is None:
         records = F.workspace_records(ws, include_deleted=True)

@@ -17,6 +17,20 @@ def exports_dir(root: Path) -> Path:
     return Path(root) / "exports"
 
 
+class PlainInDataDir(FieldkitError):
+    """An unencrypted file with personal data was to be written into an encrypted data dir."""
+
+
+def inside(root: Path, path: Path) -> bool:
+    """Whether `path` is in the data dir `root` (where an unencrypted file must not lie once
+    the data dir is encrypted: a copy of the data dir would carry it)."""
+    try:
+        Path(path).resolve().relative_to(Path(root).resolve())
+    except ValueError:
+        return False
+    return True
+
+
 def safe_name(text: str) -> str:
     """A file name from Chinese text: characters Windows refuses become “_”."""
     return re.sub(r'[\\/:*?"<>|\s]+', "_", text).strip("._") or "fieldkit"

@@ -190,7 +190,7 @@ def test_full_ledgers_are_written_only_where_asked_with_a_notice(tmp_path):
     root = tmp_path / "laptop"
     day_of_work(root)
     code, _, err = run(root, "ledger", "--year", "2026", env=with_pass())
-    assert code == 1 and "-o" in err and "--mask" in err
+    assert code == 1 and "-o" in err and "脱敏" in err
     assert not (root / "exports").exists()
     code, _, err = run(
         root, "ledger", "--year", "2026", "-o", str(tmp_path / "台账.xlsx"), env=with_pass()
@@ -213,6 +213,24 @@ def test_plain_exports_are_not_written_into_an_encrypted_data_dir(tmp_path):
     code, _, err = run(root, "export", "--all", "-o", str(tmp_path / "usb"), env=with_pass())
     assert code == 0 and "未加密" in err
     assert leaks(root, SECRETS) == []
+
+
+def test_the_app_path_refuses_plain_files_anywhere_in_the_data_dir(tmp_path):
+    """The rule is in the core (the app's screens call it too), for any folder in the data
+    dir, not only the default exports/."""
+    from fieldkit import export, ledger
+    from fieldkit.outfiles import PlainInDataDir
+
+    root = tmp_path / "laptop"
+    day_of_work(root)
+    with unlocked_workspace(root) as ws:
+        with pytest.raises(PlainInDataDir):
+            export.export(ws, root / "drafts" / ".." / "somewhere", everything=True)
+        with pytest.raises(PlainInDataDir):
+            ledger.write_ledger(ws, 2026, output=root / "台账.xlsx")
+        path, _ = ledger.write_ledger(ws, 2026, mask=True)
+        assert path.parent == root / "exports"
+    assert not (root / "somewhere").exists() and not (root / "台账.xlsx").exists()
 
 
 def test_on_a_terminal_the_passphrase_is_asked_three_times(tmp_path, monkeypatch):
