@@ -46,6 +46,9 @@ Verdicts = dict[int, list[str]]  # index of a record in its bundle -> why it is 
 # How the checking process is started. -P: the current folder (perhaps a USB stick with its
 # own "fieldkit" folder on it) is not put on the module path.
 WORKER_ARGS = ["-P", "-m", "fieldkit.import_check"]
+# In the one-file build sys.executable is fieldkit itself, which takes this hidden first argument
+# to become the checking process (fieldkit.cli.main).
+FROZEN_WORKER_ARG = "--fieldkit-import-check"
 
 
 class ImportCheck:
@@ -156,10 +159,10 @@ class CheckAhead:
     def __init__(self, paths: Sequence[Path], check: ImportCheck, root: Path):
         self._proc: subprocess.Popen | None = None
         self._last: tuple[int, str | None, Ahead] | None = None
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(_module_path())}
         try:
+            command, env = _worker_command()
             self._proc = subprocess.Popen(
-                [sys.executable, *WORKER_ARGS],
+                command,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
@@ -195,6 +198,15 @@ class CheckAhead:
             self._proc.kill()
             self._proc.wait()
             self._proc.stdout.close()
+
+
+def _worker_command() -> tuple[list[str], dict[str, str]]:
+    """How to start the checking process: this Python on this fieldkit, or, in the one-file
+    build, the executable itself (its own modules, nothing from PYTHONPATH)."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, FROZEN_WORKER_ARG], dict(os.environ)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(_module_path())}
+    return [sys.executable, *WORKER_ARGS], env
 
 
 def _module_path() -> list[str]:
@@ -235,5 +247,10 @@ def _serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
         stdout.flush()
 
 
-if __name__ == "__main__":
+def main() -> None:
+    """The checking process: the job on standard input, the results on standard output."""
     _serve(sys.stdin.buffer, sys.stdout.buffer)
+
+
+if __name__ == "__main__":
+    main()

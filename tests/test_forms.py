@@ -134,14 +134,14 @@ def test_an_override_replaces_the_shipped_file(tmp_path):
 def test_definition_mistakes_name_file_and_field(tmp_path, extra, expected):
     write_override(tmp_path, "outreach.toml", MINIMAL + extra)
     with pytest.raises(FormError) as info:
-        load_forms(tmp_path)
+        load_forms(tmp_path, strict=True)
     assert expected in str(info.value) and "outreach.toml" in str(info.value)
 
 
 def test_invalid_toml_is_a_clear_error(tmp_path):
     write_override(tmp_path, "meeting.toml", "id = \n")
     with pytest.raises(FormError, match="不是有效的 TOML"):
-        load_forms(tmp_path)
+        load_forms(tmp_path, strict=True)
 
 
 def test_shipped_folder_is_the_repository_forms_dir():
