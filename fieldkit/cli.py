@@ -23,6 +23,7 @@ from fieldkit import sync_messages as words
 from fieldkit.cliargs import build_parser
 from fieldkit.errors import FieldkitError, os_reason
 from fieldkit.schedule import effective_level
+from fieldkit.storage import gc_paused
 from fieldkit.workspace import BatchInvalid, ValidationFailed, Workspace
 
 # Piped output is for files and scripts: wide enough that no table column is cut.
@@ -330,7 +331,8 @@ def _find(ws: Workspace, key: str) -> dict[str, Any]:
 def cmd_list(root: Path, args) -> int:
     with Workspace(root) as ws:
         form = ws.form(args.form)
-        rows = ws.records(form.id, year=args.year)
+        with gc_paused():  # the store just loaded is millions of objects: don't walk them
+            rows = ws.records(form.id, year=args.year)
         if args.json:
             print_json_lines(
                 {"id": r["id"], "form": r["form"], "version": r["version"], "data": r["data"]}
@@ -652,13 +654,15 @@ def print_json_lines(objects: Iterable[Any]) -> None:
     line: 9 s for 60k records)."""
     sys.stdout.flush()
     sink = getattr(sys.stdout, "buffer", None)
+    option = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
     batch: list[bytes] = []
-    for obj in objects:
-        batch.append(orjson.dumps(obj, option=orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS))
-        if len(batch) == 2000:
-            _write(sink, batch)
-            batch = []
-    _write(sink, batch)
+    with gc_paused():  # short-lived objects only: no need to walk the loaded store again
+        for obj in objects:
+            batch.append(orjson.dumps(obj, option=option))
+            if len(batch) == 2000:
+                _write(sink, batch)
+                batch = []
+        _write(sink, batch)
 
 
 def _write(sink, lines: list[bytes]) -> None:
