@@ -23,6 +23,7 @@ from __future__ import annotations
 import errno
 import gc
 import json
+import logging
 import os
 import threading
 import zlib
@@ -35,7 +36,10 @@ from typing import IO, Any
 import orjson
 from tinydb.storages import Storage
 
-from fieldkit.errors import FieldkitError
+from fieldkit.errors import FieldkitError, os_reason
+from fieldkit.outfiles import replace
+
+log = logging.getLogger(__name__)
 
 SNAPSHOT_NAME = "snapshot.json"
 JOURNAL_NAME = "journal.log"
@@ -182,8 +186,7 @@ class JournalStorage(Storage):
         if self._journal_size > max(COMPACT_MIN_BYTES, snapshot_size):
             # Only to keep the next open fast: if it fails (disk full), the journal still
             # holds everything, so opening goes on.
-            with suppress(OSError):
-                self.compact()
+            self._compact_or_put_off()
 
     # TinyDB's Storage interface -------------------------------------------------------
 
@@ -209,10 +212,26 @@ class JournalStorage(Storage):
                 return
             try:
                 if self._journal_size and self._failed is None:
-                    with suppress(OSError):
-                        self.compact()
+                    self._compact_or_put_off()
             finally:
                 self._close_journal()
+
+    def _compact_or_put_off(self) -> None:
+        """Compact; if the disk is full or a file is held by another program (a backup tool
+        reading the snapshot on Windows), say so and leave it for the next time: the journal
+        keeps every transaction, nothing is lost."""
+        try:
+            self.compact()
+        except OSError as exc:
+            if isinstance(exc, PermissionError):
+                why = "正被其他程序（如备份或杀毒软件）使用"
+            else:
+                why = f"无法写入（{os_reason(exc)}）"
+            log.warning(
+                "数据已安全保存；整理数据文件时 %s %s，下次关闭程序时会再整理。",
+                self.directory,
+                why,
+            )
 
     # Writes ------------------------------------------------------------------------------
 
@@ -285,7 +304,7 @@ class JournalStorage(Storage):
                     self._write_snapshot(f)
                     f.flush()
                     os.fsync(f.fileno())
-                os.replace(tmp, self.snapshot_path)
+                replace(tmp, self.snapshot_path)
             except BaseException:
                 with suppress(OSError):
                     tmp.unlink()
@@ -298,7 +317,7 @@ class JournalStorage(Storage):
                 empty = self.journal_path.with_name(JOURNAL_NAME + _TEMP_SUFFIX)
                 with open(empty, "wb") as f:
                     os.fsync(f.fileno())
-                os.replace(empty, self.journal_path)
+                replace(empty, self.journal_path)
                 _fsync_dir(self.directory)
             finally:
                 self._open_journal()
@@ -309,7 +328,8 @@ class JournalStorage(Storage):
         # Left by a crash during compaction; the files they were meant to replace are
         # still complete, so these are garbage.
         for name in (SNAPSHOT_NAME, JOURNAL_NAME):
-            with suppress(FileNotFoundError):
+            # Not there, held by another program, or a read-only medium: harmless to leave.
+            with suppress(OSError):
                 (self.directory / (name + _TEMP_SUFFIX)).unlink()
 
     def _read_snapshot(self) -> Tables:

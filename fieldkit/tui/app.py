@@ -160,6 +160,8 @@ class FieldkitApp(App[None]):
         self._ws = ws
         for screen in self.screen_stack:
             screen.post_message(WorkspaceReady())
+        for problem in ws.forms.problems:  # an office's forms file that was left out
+            self.notify(problem, severity="warning", timeout=30, markup=False)
         if ws.identity is None:
             from fieldkit.tui.identity import IdentityScreen
 
