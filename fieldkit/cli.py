@@ -58,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except OSError as exc:  # a data dir or file the system refuses (a file where a folder is...)
         where = exc.filename or root
-        err.print(f"错误：{where}：{os_reason(exc)}{_what_next(exc)}", markup=False)
+        writing = "无法写入 " if exc.errno in (errno.ENOSPC, errno.EROFS) else ""
+        err.print(f"错误：{writing}{where}：{os_reason(exc)}{_what_next(exc)}", markup=False)
         return 1
     except Exception as exc:  # the last line of defence: log it, tell the user in one line
         log = locations.log_file(root)
