@@ -304,10 +304,23 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise FormError(f"表单定义错误：{path} 不是有效的 TOML（{_toml_reason(exc)}）") from None
 
 
+# tomllib explains in English, e.g. "Invalid value (at line 3, column 5)".
+_TOML_WORDS = {
+    "Cannot overwrite a value": "同一项写了两次",
+    "Cannot declare": "同一个表写了两次",
+    "Invalid value": "值的写法不对（文字要加英文引号）",
+    "Invalid statement": "这一行的写法不对",
+    "Expected '=' after a key": "缺少等号 =",
+    "Unterminated string": "引号没有成对",
+    "Illegal character": "有不允许的字符",
+}
+
+
 def _toml_reason(exc: tomllib.TOMLDecodeError) -> str:
-    # tomllib says where in English: "Invalid value (at line 3, column 5)".
-    where = re.search(r"line (\d+), column (\d+)", str(exc))
-    return f"第 {where[1]} 行第 {where[2]} 列" if where else "格式有误"
+    text = str(exc)
+    where = re.search(r"line (\d+), column (\d+)", text)
+    what = next((w for e, w in _TOML_WORDS.items() if text.startswith(e)), "格式有误")
+    return f"第 {where[1]} 行第 {where[2]} 列：{what}" if where else what
 
 
 # -- checking the kinds of values (an office edits these files by hand) ------------------

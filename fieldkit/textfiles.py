@@ -36,6 +36,8 @@ def decode(data: bytes, source: str, how_to_fix: str = HOW_TO_FIX) -> str:
         except UnicodeDecodeError:
             raise NotUtf8(f"{source} 不是有效的 UTF-16 文本。{how_to_fix}") from None
     try:
+        if b"\x00" in data:  # valid UTF-8, but no text has it: UTF-16 without its BOM
+            raise UnicodeDecodeError("utf-8", data, data.index(b"\x00"), len(data), "NUL")
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
