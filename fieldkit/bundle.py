@@ -594,7 +594,8 @@ def _parse_payload(path: Path, payload: memoryview) -> dict[str, Any]:
 
 _SECTIONS = {"versions", "seals", "cards", "decisions"}
 _OPTIONAL_SECTIONS = {"blocks", "forms"}  # from the office: case number blocks, form files
-_FORM_FILE = re.compile(r"[a-z][a-z0-9_]{0,40}\.toml")
+# A plain lower-case name, never one of Windows' device names (con.toml is the console there).
+_FORM_FILE = re.compile(r"(?!(?:con|prn|aux|nul|com\d|lpt\d)\.)[a-z][a-z0-9_]{0,40}\.toml")
 
 
 def _forms_ok(forms: Any) -> bool:
