@@ -598,6 +598,11 @@ _OPTIONAL_SECTIONS = {"blocks", "forms"}  # from the office: case number blocks,
 _FORM_FILE = re.compile(r"(?!(?:con|prn|aux|nul|com\d|lpt\d)\.)[a-z][a-z0-9_]{0,40}\.toml")
 
 
+def form_file_name_ok(name: str) -> bool:
+    """Whether an office may send a forms file of this name (and a laptop write it)."""
+    return _FORM_FILE.fullmatch(name) is not None
+
+
 def _forms_ok(forms: Any) -> bool:
     """Form files sent by an office: {name.toml: text}, a few, each of bounded size."""
     return (

@@ -19,6 +19,7 @@ and rule files (its data dir's forms/ folder), which its laptops take from then 
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fieldkit import bundle as bundles
-from fieldkit import casenumbers, devices, grids, keys
+from fieldkit import casenumbers, devices, grids, keys, textfiles
 from fieldkit.changes import SEQ
 from fieldkit.errors import FieldkitError
 from fieldkit.locations import forms_dir
@@ -35,6 +36,8 @@ from fieldkit.roster import find
 from fieldkit.seals import own_versions, seal_own, seals_covering
 from fieldkit.store import META_TABLE
 from fieldkit.versions import all_versions
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from fieldkit.workspace import Workspace
@@ -321,11 +324,25 @@ def _years(today: date) -> list[str]:
 
 
 def _form_files(ws: Workspace) -> dict[str, str]:
-    """The office's form and rule files (its forms/ folder), for its laptops to take."""
+    """The office's form and rule files (its forms/ folder), for its laptops to take: those it
+    uses itself, so a file it left out (malformed, not UTF-8) is not sent either."""
     folder = forms_dir(ws.root)
     if not folder.is_dir():
         return {}
-    return {p.name: p.read_text(encoding="utf-8-sig") for p in sorted(folder.glob("*.toml"))}
+    files = {}
+    for path in sorted(folder.glob("*.toml")):
+        name = path.name.lower()
+        if name in ws.forms.left_out:
+            continue
+        if not bundles.form_file_name_ok(name):
+            log.warning(
+                "%s 的文件名只能用小写英文字母、数字和下划线（如 rules.toml），这个文件没有随导出"
+                "文件下发",
+                path,
+            )
+            continue
+        files[name] = textfiles.read_text(path, "表单文件")
+    return files
 
 
 def _cards(ws: Workspace, seals: list[dict[str, Any]]) -> list[dict[str, Any]]:

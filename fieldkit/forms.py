@@ -184,6 +184,8 @@ class FormSet:
     sources: dict[str, str]
     #: why override files were left out (Chinese, with file and field), see load_forms
     problems: tuple[str, ...] = ()
+    #: the names (lower case) of the override files left out
+    left_out: frozenset[str] = frozenset()
 
     def __getitem__(self, form_id: str) -> Form:
         return self.forms[form_id]
@@ -224,6 +226,7 @@ def load_forms(override_dir: Path | None = None, *, strict: bool = False) -> For
     docs = {name: _read_toml(path) for name, path in shipped.items()}
     paths = dict(shipped)
     problems: list[str] = []
+    left_out: set[str] = set()
     overrides = _override_files(override_dir, problems)
     for name, path in overrides.items():
         try:
@@ -235,6 +238,7 @@ def load_forms(override_dir: Path | None = None, *, strict: bool = False) -> For
             if strict:
                 raise
             problems.append(_left_out(exc, name in shipped))
+            left_out.add(name)
             continue
         docs[name], paths[name] = doc, path
     try:
@@ -243,10 +247,11 @@ def load_forms(override_dir: Path | None = None, *, strict: bool = False) -> For
         if strict or not overrides:
             raise
         problems.append(f"{exc}（已改用程序自带的全部表单和规则）")
+        left_out.update(overrides)
         result = _assemble({n: _read_toml(p) for n, p in shipped.items()}, dict(shipped))
     for problem in problems:
         log.warning("%s", problem)
-    return FormSet(result.forms, result.rules, result.sources, tuple(problems))
+    return FormSet(result.forms, result.rules, result.sources, tuple(problems), frozenset(left_out))
 
 
 def _override_files(folder: Path | None, problems: list[str]) -> dict[str, Path]:

@@ -58,7 +58,7 @@ def install(root: Path, files: dict[str, str]) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         for name, text in files.items():
             path = folder / name
-            if not path.exists() or path.read_text(encoding="utf-8-sig") != text:
+            if not path.exists() or path.read_bytes() != text.encode("utf-8"):
                 write_atomically(path, lambda temp, text=text: temp.write_text(text, "utf-8"))
         for path in folder.glob("*.toml"):
             if path.name not in files:

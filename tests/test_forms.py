@@ -257,3 +257,16 @@ def test_every_command_runs_with_malformed_overrides_and_says_why(tmp_path):
         notes = [x for x in proc.stderr.splitlines() if x.startswith("注意：表单定义错误")]
         assert len(notes) == 3 and "Traceback" not in proc.stderr
         assert all(("meeting.toml" in x) or ("rules.toml" in x) or ("GBK" in x) for x in notes)
+
+
+def test_an_office_sends_only_the_forms_files_it_uses(ws):
+    from fieldkit import export
+
+    folder = ws.root / "forms"
+    folder.mkdir()
+    (folder / "grids.toml").write_bytes(b"\xef\xbb\xbf" + 'names = ["第一网格"]\n'.encode())
+    (folder / "meeting.toml").write_bytes('id = "meeting"\nlabel = "会"\n'.encode("gbk"))
+    (folder / "my-rules.toml").write_text("[due]\nsoon_days = 3\n", "utf-8")  # name not sendable
+    ws.reload_forms()
+    assert ws.forms.left_out == {"meeting.toml"}
+    assert export._form_files(ws) == {"grids.toml": 'names = ["第一网格"]\n'}
