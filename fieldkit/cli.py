@@ -84,7 +84,8 @@ def use_utf8_streams() -> None:
             if stream.isatty():
                 stream.reconfigure(errors="replace")
             else:
-                stream.reconfigure(encoding="utf-8", errors="strict")
+                # (a file name Python could not decode shows as \udcxx, not as an error)
+                stream.reconfigure(encoding="utf-8", errors="backslashreplace")
         except (OSError, ValueError):
             pass
 
