@@ -431,6 +431,13 @@ def _check_document(name: str, doc: dict[str, Any], src: str, *, form: bool) -> 
                     _expect(raw[key], kind, f"{where}：{key}", fail)
             for key, options in raw.get("choice_sets", {}).items():
                 _expect(options, "list of tables", f"{where}：choice_sets.{key}", fail)
+            default = raw.get("default")
+            if isinstance(default, list) and not all(isinstance(v, str) for v in default):
+                raise fail(f"{where}：default 的列表里只能写选项代码（文字）")
+        for n, constraint in enumerate(doc.get("constraints", []), start=1):
+            for key in ("field", "op", "other", "message"):
+                if key in constraint:
+                    _expect(constraint[key], "str", f"第 {n} 条约束的 {key}", fail)
     elif name == "grids.toml" and "names" in doc:
         _expect(doc["names"], "list of str", "names", fail)
 

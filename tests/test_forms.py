@@ -1,11 +1,15 @@
 import os
+import random
+import re
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from fieldkit.forms import FormError, builtin_dir, load_forms
+from fieldkit.validation import Context, validate
 
 REQUIRED = {
     "outreach": {"date", "title", "venue_type", "theme"},
@@ -270,3 +274,23 @@ def test_an_office_sends_only_the_forms_files_it_uses(ws):
     ws.reload_forms()
     assert ws.forms.left_out == {"meeting.toml"}
     assert export._form_files(ws) == {"grids.toml": 'names = ["第一网格"]\n'}
+
+
+CONTEXT = Context(date(2026, 11, 24), lambda form, value: None)
+LITERALS = ['"abc"', "3", "-1", "2.5", "true", "[]", '["x"]', "[1, [2]]", "{}", '{ days = "x" }']
+ONE_LINE_VALUE = re.compile(r"^(\s*[A-Za-z_]+\s*=\s*)(.+)$", re.MULTILINE)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in builtin_dir().glob("*.toml")))
+def test_any_value_of_the_wrong_kind_is_reported_never_a_crash(tmp_path, name):
+    # Every one-line value of a shipped file, replaced by literals of other kinds in turn.
+    text = (builtin_dir() / name).read_text("utf-8")
+    lines = list(ONE_LINE_VALUE.finditer(text))
+    rng = random.Random(name)
+    for match in rng.sample(lines, min(40, len(lines))):
+        literal = rng.choice(LITERALS)
+        mutated = text[: match.start(2)] + literal + text[match.end(2) :]
+        (tmp_path / name).write_text(mutated, "utf-8")
+        forms = load_forms(tmp_path)  # may report the file, never raise
+        for form in forms:
+            validate(form, {f.id: "1" for f in form.fields}, CONTEXT)
