@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -41,18 +40,26 @@ def fieldkit(root: Path, *args: str, out=subprocess.DEVNULL) -> subprocess.Compl
     )
 
 
+def _cpu_of_children() -> float:
+    try:
+        import resource  # not on Windows
+    except ImportError:
+        return float("nan")
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def measure(root: Path, args: list[str], runs: int) -> tuple[list[float], list[float], int]:
     walls, cpus, lines = [], [], 0
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "out.jsonl"
         for _ in range(runs):
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            before = _cpu_of_children()
             started = time.perf_counter()
             with open(target, "wb") as out:
                 fieldkit(root, *args, out=out)
             walls.append(time.perf_counter() - started)
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+            cpus.append(_cpu_of_children() - before)
         with open(target, "rb") as fh:
             for raw in fh:
                 json.loads(raw)  # every line is one JSON object, UTF-8
