@@ -95,3 +95,12 @@ def test_the_one_file_executable_works_as_a_user_would(tmp_path):
     )
     assert smoke.returncode == 0, smoke.stdout + smoke.stderr
     assert "smoke test passed" in smoke.stdout
+
+
+def test_a_frozen_build_checks_ahead_only_for_bigger_imports(frozen, monkeypatch):
+    bundle = frozen / "a.fkb"
+    bundle.write_bytes(b"x" * 3_000_000)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert not import_check.worth_checking_ahead([bundle])
+    monkeypatch.delattr(sys, "frozen")
+    assert import_check.worth_checking_ahead([bundle])
