@@ -223,12 +223,14 @@ class JournalStorage(Storage):
         try:
             self.compact()
         except OSError as exc:
+            if exc.errno == errno.EROFS:  # a read-only medium: nothing to tidy up there
+                return
             if isinstance(exc, PermissionError):
                 why = "正被其他程序（如备份或杀毒软件）使用"
             else:
                 why = f"无法写入（{os_reason(exc)}）"
             log.warning(
-                "数据已安全保存；整理数据文件时 %s %s，下次关闭程序时会再整理。",
+                "数据完好，没有丢失；整理数据文件时 %s %s，下次关闭程序时会再整理。",
                 self.directory,
                 why,
             )

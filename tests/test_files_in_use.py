@@ -185,7 +185,7 @@ def test_the_command_line_says_compaction_was_put_off(demo, tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "已保存 1 条" in proc.stderr
-    assert "注意：数据已安全保存" in proc.stderr and "Traceback" not in proc.stderr
+    assert "注意：数据完好，没有丢失" in proc.stderr and "Traceback" not in proc.stderr
     assert "宣传" in run(data, "list", "outreach").stdout
 
 
