@@ -27,8 +27,10 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import tempfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -43,6 +45,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from fieldkit import outfiles
 from fieldkit.devices import card_problem, sign_public
 from fieldkit.errors import FieldkitError, os_reason
 from fieldkit.keys import DeviceKeys, b64, box_key_id, raw_public, unb64
@@ -296,28 +299,30 @@ def write_atomically(folder: Path, name: str, data: bytes) -> Path:
     temp file, fsync, rename, fsync of the folder; a name already taken gets a -2, -3... suffix.
     """
     folder = Path(folder)
+    target = folder / name
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / name
+        path = target
         stem, n = path.stem, 2
         while path.exists():
             path = folder / f"{stem}-{n}{path.suffix}"
             n += 1
-        tmp = folder / f".{path.name}.tmp"
+        target = path
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=folder)
+        tmp = Path(tmp_name)
         try:
-            with open(tmp, "wb") as f:
+            with open(fd, "wb") as f:
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
-            os.replace(tmp, path)
+            outfiles.replace(tmp, path)
         except BaseException:
-            tmp.unlink(missing_ok=True)
+            with suppress(OSError):
+                tmp.unlink(missing_ok=True)
             raise
         _fsync_dir(folder)
     except OSError as exc:
-        raise FieldkitError(
-            f"无法写入导出文件 {exc.filename or folder}：{os_reason(exc)}"
-        ) from None
+        raise FieldkitError(f"无法写入 {target}：{outfiles.write_reason(exc, target)}") from None
     return path
 
 
@@ -594,7 +599,13 @@ def _parse_payload(path: Path, payload: memoryview) -> dict[str, Any]:
 
 _SECTIONS = {"versions", "seals", "cards", "decisions"}
 _OPTIONAL_SECTIONS = {"blocks", "forms"}  # from the office: case number blocks, form files
-FORM_FILE = re.compile(r"[a-z][a-z0-9_]{0,40}\.toml")
+# A plain lower-case name, never one of Windows' device names (con.toml is the console there).
+_FORM_FILE = re.compile(r"(?!(?:con|prn|aux|nul|com\d|lpt\d)\.)[a-z][a-z0-9_]{0,40}\.toml")
+
+
+def form_file_name_ok(name: str) -> bool:
+    """Whether an office may send a forms file of this name (and a laptop write it)."""
+    return _FORM_FILE.fullmatch(name) is not None
 
 
 def _forms_ok(forms: Any) -> bool:
@@ -608,7 +619,7 @@ def _forms_ok(forms: Any) -> bool:
         and type(files) is dict
         and len(files) <= 50
         and all(
-            type(k) is str and FORM_FILE.fullmatch(k) and type(v) is str and len(v) <= 1 << 20
+            type(k) is str and form_file_name_ok(k) and type(v) is str and len(v) <= 1 << 20
             for k, v in files.items()
         )
     )

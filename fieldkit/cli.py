@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import getpass
 import json
+import logging
 import os
 import sys
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import orjson
 from rich.console import Console
 from rich.table import Table
 
-from fieldkit import errorlog, idnumber, locations, vault
+from fieldkit import errorlog, idnumber, locations, textfiles, vault
 from fieldkit import sync_messages as words
 from fieldkit.cliargs import build_parser
 from fieldkit.errors import FieldkitError, os_reason
 from fieldkit.outfiles import PlainInDataDir
 from fieldkit.schedule import effective_level
+from fieldkit.storage import gc_paused
 from fieldkit.workspace import BatchInvalid, ValidationFailed, Workspace, open_for_reading
 
 # Piped output is for files and scripts: wide enough that no table column is cut.
@@ -34,14 +40,22 @@ _OWN_UNLOCK = {"init", "passwd", "demo"}
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `fieldkit` console script; returns the exit status."""
+    if argv is None and sys.argv[1:2] == [IMPORT_CHECK_ARG]:  # the frozen build's second process
+        from fieldkit import import_check
+
+        import_check.main()
+        return 0
+    use_utf8_streams()
     args = build_parser().parse_args(argv)
     root = locations.data_dir(args.data_dir, demo=args.demo)
+    sys.unraisablehook = _quiet_unraisable(root)
     try:
         if args.command is None:
             return open_app(root, demo=args.demo)
         if args.command not in _OWN_UNLOCK:
             unlock(root)
-        return COMMANDS[args.command](root, args)
+        with _warnings_on_stderr():
+            return COMMANDS[args.command](root, args)
     except PlainInDataDir as exc:
         err.print(f"错误：{exc}。用 -o 指定保存位置", markup=False)
         return 1
@@ -51,9 +65,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("已中断。")
         return 130
+    except BrokenPipeError:  # `fieldkit list ... | head`: the reader had enough
+        _silence_stdout()
+        return 0
     except OSError as exc:  # a data dir or file the system refuses (a file where a folder is...)
         where = exc.filename or root
-        err.print(f"错误：{where}：{os_reason(exc)}", markup=False)
+        writing = "无法写入 " if exc.errno in (errno.ENOSPC, errno.EROFS) else ""
+        err.print(f"错误：{writing}{where}：{os_reason(exc)}{_what_next(exc)}", markup=False)
         return 1
     except Exception as exc:  # the last line of defence: log it, tell the user in one line
         # Only the type: the message may hold what was being worked on (a name, a number).
@@ -160,6 +178,74 @@ def _say_plain(root: Path) -> None:
         "要加密请运行 fieldkit passwd",
         markup=False,
     )
+
+
+# The hidden first argument that makes the frozen executable the import check's second process
+# (fieldkit.import_check.FROZEN_WORKER_ARG).
+IMPORT_CHECK_ARG = "--fieldkit-import-check"
+
+
+def use_utf8_streams() -> None:
+    """Pipes and redirected files are UTF-8, whatever the console's code page (cp936 on a
+    Chinese Windows); a real console keeps its encoding but never fails on a character it
+    cannot show (𠮷 on a GBK console is shown as ?, not a crash)."""
+    for stream in (sys.stdout, sys.stderr):
+        if not hasattr(stream, "reconfigure"):
+            continue
+        try:
+            if stream.isatty():
+                stream.reconfigure(errors="replace")
+            else:
+                # (a file name Python could not decode shows as \udcxx, not as an error)
+                stream.reconfigure(encoding="utf-8", errors="backslashreplace")
+        except (OSError, ValueError):
+            pass
+
+
+def _what_next(exc: OSError) -> str:
+    if exc.errno == errno.ENOSPC:
+        return "。请腾出磁盘空间后重试，已保存的数据不受影响"
+    if exc.errno == errno.EROFS:
+        return "。这个位置只能读取，不能写入"
+    return ""
+
+
+def _silence_stdout() -> None:
+    # Python flushes stdout at exit, which would fail again on the closed pipe.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+class _StderrNotes(logging.Handler):
+    """fieldkit's warnings (a forms file left out, a compaction put off) as one-line notes."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with contextlib.suppress(Exception):  # a note must never become an error of its own
+            err.print(f"注意：{record.getMessage()}", markup=False)
+
+
+class _warnings_on_stderr:
+    def __enter__(self) -> None:
+        self.handler = _StderrNotes(logging.WARNING)
+        logging.getLogger("fieldkit").addHandler(self.handler)
+
+    def __exit__(self, *exc: object) -> None:
+        logging.getLogger("fieldkit").removeHandler(self.handler)
+
+
+def _quiet_unraisable(root: Path):
+    """Errors Python cannot raise (a library's file closed by the garbage collector after a
+    failed write: "Exception ignored in ZipFile.__del__") go to the log, not to the user, who
+    was already told what failed."""
+
+    def hook(unraisable) -> None:
+        if unraisable.exc_value is not None:
+            errorlog.write(root, unraisable.exc_value)
+
+    return hook
 
 
 def open_app(root: Path, *, demo: bool) -> int:
@@ -350,10 +436,7 @@ def cmd_add(root: Path, args) -> int:
 
 
 def _read_json_lines(name: str) -> tuple[list[dict[str, Any]], list[int]]:
-    try:
-        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FieldkitError(f"无法读取 {name}：{exc}") from None
+    text = read_input(name)
     items, lines, bad = [], [], []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -373,6 +456,22 @@ def _read_json_lines(name: str) -> tuple[list[dict[str, Any]], list[int]]:
             err.print(line, markup=False)
         raise FieldkitError(f"{len(bad)} 行无法读取，未保存任何记录")
     return items, lines
+
+
+def read_input(name: str) -> str:
+    """The text of a file, or of standard input for "-": UTF-8 (see fieldkit.textfiles)."""
+    if name != "-":
+        return textfiles.read_text(Path(name).expanduser(), "文件")
+    if sys.stdin is None:
+        raise FieldkitError("没有标准输入，请用 --file 指定文件")
+    raw = getattr(sys.stdin, "buffer", None)
+    if raw is None or sys.stdin.isatty():  # already text, or typed at the console
+        return sys.stdin.read()
+    try:
+        data = raw.read()
+    except OSError as exc:
+        raise FieldkitError(f"无法读取标准输入：{os_reason(exc)}") from None
+    return textfiles.decode(data, "标准输入", textfiles.STDIN_FIX)
 
 
 def cmd_edit(root: Path, args) -> int:
@@ -425,11 +524,13 @@ def _find(ws: Workspace, key: str) -> dict[str, Any]:
 def cmd_list(root: Path, args) -> int:
     with open_for_reading(root) as ws:  # beside the app, if it is open
         form = ws.form(args.form)
-        rows = ws.records(form.id, year=args.year)
+        with gc_paused():  # the store just loaded is millions of objects: don't walk them
+            rows = ws.records(form.id, year=args.year)
         if args.json:
-            for r in rows:
-                obj = {"id": r["id"], "form": r["form"], "version": r["version"], "data": r["data"]}
-                out.print(json.dumps(obj, ensure_ascii=False), markup=False)
+            print_json_lines(
+                {"id": r["id"], "form": r["form"], "version": r["version"], "data": r["data"]}
+                for r in rows
+            )
             return 0
         table = Table("编号", *(form.field(c).label for c in form.list_columns), box=None)
         for r in rows:
@@ -447,8 +548,7 @@ def cmd_due(root: Path, args) -> int:
         person_form = ws.form("person")
         dues = ws.due(grid=args.grid, within_days=args.within)
         if args.json:
-            for d in dues:
-                out.print(json.dumps(_due_json(d), ensure_ascii=False), markup=False)
+            print_json_lines(_due_json(d) for d in dues)
             return 0
         table = Table(
             "姓名", "身份证号", "类别", "级别", "上次随访", "应随访日期", "状态", box=None
@@ -594,7 +694,7 @@ def cmd_ledger(root: Path, args) -> int:
 
 
 def cmd_export(root: Path, args) -> int:
-    from fieldkit import export, outfiles
+    from fieldkit import export, formsync, outfiles
 
     folder = Path(args.output).expanduser() if args.output else outfiles.exports_dir(root)
     with Workspace(root) as ws:
@@ -626,7 +726,7 @@ def cmd_export(root: Path, args) -> int:
     if result.skipped_forms:
         names = "、".join(result.skipped_forms)
         err.print(
-            f"注意：forms/ 中的 {names} 没有一起导出：文件名只能用小写字母、数字和下划线（如 grids.toml）",
+            f"注意：forms/ 中的 {names} 没有一起导出：{formsync.SKIPPED_WHY}",
             markup=False,
         )
     if result.manifest and result.manifest.encrypted:
@@ -659,7 +759,7 @@ def cmd_import(root: Path, args) -> int:
     for f in report.refused:
         err.print(f"错误：无法导入 {f.path}：{f.error}", markup=False)
     if args.json:
-        out.print(json.dumps(report.as_json(), ensure_ascii=False), markup=False)
+        print_json_lines([report.as_json()])
         return 1 if report.refused else 0
     for f in report.files:
         if f.error is None:
@@ -725,7 +825,7 @@ def cmd_history(root: Path, args) -> int:
         steps = record_history(ws, record["id"])
         form = ws.form(record["form"])
         if args.json:
-            _print_json_lines(as_json(s) for s in steps)
+            print_json_lines(as_json(s) for s in steps)
             return 0
         out.print(f"{form.label} {record['id']}：共 {len(steps)} 个版本", markup=False)
         for n, step in enumerate(steps, start=1):
@@ -763,7 +863,7 @@ def cmd_devices(root: Path, args) -> int:
             return 0
         rows = roster.rows(ws)
     if args.json:
-        _print_json_lines(rows)
+        print_json_lines(rows)
         return 0
     # At 80 columns the fingerprint and the standing stay whole; long names are shortened.
     table = Table(box=None)
@@ -792,9 +892,29 @@ def _print_missing(missing: list[dict[str, Any]]) -> None:
         err.print(words.missing_line(m, words.resend_command(m)), markup=False)
 
 
-def _print_json_lines(objects) -> None:
-    for obj in objects:
-        out.print(json.dumps(obj, ensure_ascii=False), markup=False)
+def print_json_lines(objects: Iterable[Any]) -> None:
+    """One JSON object a line, UTF-8, straight to standard output (rich would lay out every
+    line: 9 s for 60k records)."""
+    sys.stdout.flush()
+    sink = getattr(sys.stdout, "buffer", None)
+    option = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
+    batch: list[bytes] = []
+    with gc_paused():  # short-lived objects only: no need to walk the loaded store again
+        for obj in objects:
+            batch.append(orjson.dumps(obj, option=option))
+            if len(batch) == 2000:
+                _write(sink, batch)
+                batch = []
+        _write(sink, batch)
+
+
+def _write(sink, lines: list[bytes]) -> None:
+    data = b"".join(lines)
+    if sink is not None:
+        sink.write(data)
+        sink.flush()
+    else:  # a stream with no bytes underneath (tests replacing sys.stdout)
+        sys.stdout.write(data.decode("utf-8"))
 
 
 COMMANDS = {

@@ -285,7 +285,7 @@ def export(
         )
     out = _choose(ws, everything=everything, since=since, grid=grid, for_device=for_device)
     office = ident.role == "office"
-    forms_files, skipped = formsync.office_files(ws.root) if office else ({}, [])
+    forms_files, skipped = formsync.office_files(ws.root, ws.forms) if office else ({}, [])
     if office and (problem := casenumbers.rules_problem(ws.forms.rules)):
         raise FieldkitError(f"本机 forms/ 中的规则有错，改正后再导出：{problem}")
     with store.transaction() as tx:

@@ -7,6 +7,9 @@ names the file and the field, never as a traceback.
 from __future__ import annotations
 
 import importlib.util
+import logging
+import re
+import sys
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -14,7 +17,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from fieldkit import textfiles
 from fieldkit.errors import FieldkitError, os_reason
+
+log = logging.getLogger(__name__)
 
 FIELD_TYPES = frozenset(
     {
@@ -176,6 +182,10 @@ class FormSet:
     forms: dict[str, Form]
     rules: dict[str, Any]
     sources: dict[str, str]
+    #: why override files were left out (Chinese, with file and field), see load_forms
+    problems: tuple[str, ...] = ()
+    #: the names (lower case) of the override files left out
+    left_out: frozenset[str] = frozenset()
 
     def __getitem__(self, form_id: str) -> Form:
         return self.forms[form_id]
@@ -193,6 +203,8 @@ class FormSet:
 
 def builtin_dir() -> Path:
     """The definitions shipped with fieldkit (the repository's forms/ folder)."""
+    if getattr(sys, "frozen", False):  # the one-file build unpacks them here (build_exe.py)
+        return Path(sys._MEIPASS) / "fieldkit" / "formdefs"
     # Installed, forms/ is the data-only package fieldkit.formdefs (see pyproject.toml).
     spec = importlib.util.find_spec("fieldkit.formdefs")
     if spec is not None and spec.submodule_search_locations:
@@ -201,12 +213,67 @@ def builtin_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "forms"
 
 
-def load_forms(override_dir: Path | None = None) -> FormSet:
-    """Load the shipped definitions; a file of the same name in override_dir replaces one."""
-    paths: dict[str, Path] = {p.name: p for p in sorted(builtin_dir().glob("*.toml"))}
-    if override_dir and override_dir.is_dir():
-        paths.update({p.name: p for p in sorted(override_dir.glob("*.toml"))})
-    docs = {name: _read_toml(path) for name, path in paths.items()}
+def load_forms(override_dir: Path | None = None, *, strict: bool = False) -> FormSet:
+    """Load the shipped definitions; a file of the same name in override_dir replaces one.
+
+    An override that cannot be used (not UTF-8, not TOML, a value of the wrong kind, a field
+    that does not exist...) is left out, the shipped file of that name (if any) used instead,
+    and the reason, with the file and the field, is in ``FormSet.problems`` and logged as a
+    warning: a typo in the office's folder must not stop a laptop from working. With
+    ``strict`` (forms arriving from the office) the first problem raises FormError instead.
+    """
+    shipped: dict[str, Path] = {p.name: p for p in sorted(builtin_dir().glob("*.toml"))}
+    docs = {name: _read_toml(path) for name, path in shipped.items()}
+    paths = dict(shipped)
+    problems: list[str] = []
+    left_out: set[str] = set()
+    overrides = _override_files(override_dir, problems)
+    for name, path in overrides.items():
+        try:
+            doc = _read_toml(path)
+            _check_document(name, doc, str(path), form="fields" in docs.get(name, {}))
+            if "fields" in doc:
+                _build_form(doc, str(path))
+        except FormError as exc:
+            if strict:
+                raise
+            problems.append(_left_out(exc, name in shipped))
+            left_out.add(name)
+            continue
+        docs[name], paths[name] = doc, path
+    try:
+        result = _assemble(docs, paths)
+    except FormError as exc:
+        if strict or not overrides:
+            raise
+        problems.append(f"{exc}（已改用程序自带的全部表单和规则）")
+        left_out.update(overrides)
+        result = _assemble({n: _read_toml(p) for n, p in shipped.items()}, dict(shipped))
+    for problem in problems:
+        log.warning("%s", problem)
+    return FormSet(result.forms, result.rules, result.sources, tuple(problems), frozenset(left_out))
+
+
+def _override_files(folder: Path | None, problems: list[str]) -> dict[str, Path]:
+    if not folder:
+        return {}
+    try:
+        if not folder.is_dir():
+            return {}
+        # Windows does not tell Person.toml from person.toml: neither should the overrides.
+        return {p.name.lower(): p for p in sorted(folder.glob("*.toml"))}
+    except OSError as exc:
+        problems.append(f"表单定义错误：无法读取 {folder}（{os_reason(exc)}）")
+        return {}
+
+
+def _left_out(exc: FormError, has_shipped: bool) -> str:
+    instead = "已改用程序自带的同名文件" if has_shipped else "这个文件未使用"
+    return f"{exc}（{instead}）"
+
+
+def _assemble(docs: dict[str, dict[str, Any]], paths: dict[str, Path]) -> FormSet:
+    docs = dict(docs)
     rules = docs.pop("rules.toml", {})
     forms: dict[str, Form] = {}
     sources: dict[str, str] = {}
@@ -231,12 +298,189 @@ def load_forms(override_dir: Path | None = None) -> FormSet:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise FormError(f"表单定义错误：{path} 不是有效的 TOML（{exc}）") from None
+        text = textfiles.decode(path.read_bytes(), str(path))
     except OSError as exc:
         raise FormError(f"表单定义错误：无法读取 {path}（{os_reason(exc)}）") from None
+    except textfiles.NotUtf8 as exc:
+        raise FormError(f"表单定义错误：{exc}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise FormError(f"表单定义错误：{path} 不是有效的 TOML（{_toml_reason(exc)}）") from None
+
+
+# tomllib explains in English, e.g. "Invalid value (at line 3, column 5)".
+_TOML_WORDS = {
+    "Cannot overwrite a value": "同一项写了两次",
+    "Cannot declare": "同一个表写了两次",
+    "Invalid value": "值的写法不对（文字要加英文引号）",
+    "Invalid statement": "这一行的写法不对",
+    "Expected '=' after a key": "缺少等号 =",
+    "Unterminated string": "引号没有成对",
+    "Illegal character": "有不允许的字符",
+}
+
+
+def _toml_reason(exc: tomllib.TOMLDecodeError) -> str:
+    text = str(exc)
+    where = re.search(r"line (\d+), column (\d+)", text)
+    what = next((w for e, w in _TOML_WORDS.items() if text.startswith(e)), "格式有误")
+    return f"第 {where[1]} 行第 {where[2]} 列：{what}" if where else what
+
+
+# -- checking the kinds of values (an office edits these files by hand) ------------------
+
+
+def _kind_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return f"数字 {value}"
+    if isinstance(value, str):
+        return f"文字 “{value}”"
+    if isinstance(value, list):
+        return "列表 [...]"
+    if isinstance(value, dict):
+        return "表 { ... }"
+    return type(value).__name__
+
+
+def _expect(value: Any, kind: str, where: str, fail) -> None:
+    """Raise fail(...) unless `value` is of `kind` (str, int, number, bool, list, table...)."""
+    ok = {
+        "str": isinstance(value, str),
+        "int": isinstance(value, int) and not isinstance(value, bool),
+        "positive int": isinstance(value, int) and not isinstance(value, bool) and value > 0,
+        "non-negative int": isinstance(value, int) and not isinstance(value, bool) and value >= 0,
+        "number": isinstance(value, int | float) and not isinstance(value, bool),
+        "bool": isinstance(value, bool),
+        "list": isinstance(value, list),
+        "table": isinstance(value, dict),
+        "list of str": isinstance(value, list) and all(isinstance(v, str) for v in value),
+        "list of tables": isinstance(value, list) and all(isinstance(v, dict) for v in value),
+    }[kind]
+    if not ok:
+        raise fail(f"{where} 应为{_KIND_WORDS[kind]}，现在是{_kind_name(value)}")
+
+
+_KIND_WORDS = {
+    "str": "文字（加引号）",
+    "int": "整数（不加引号）",
+    "positive int": "正整数（不加引号）",
+    "non-negative int": "0 或正整数（不加引号）",
+    "number": "数字（不加引号）",
+    "bool": " true 或 false",
+    "list": "列表 [...]",
+    "table": "表 { ... }",
+    "list of str": '文字的列表，如 ["a", "b"]',
+    "list of tables": "[[...]] 表的列表",
+}
+
+# Keys a field may have, with the kind of their value (others are checked where they are built).
+_FIELD_KEYS = {
+    "id": "str",
+    "label": "str",
+    "type": "str",
+    "hint": "str",
+    "required": "bool",
+    "min": "number",
+    "max": "number",
+    "max_length": "positive int",
+    "decimals": "non-negative int",
+    "not_future": "bool",
+    "choices": "list of tables",
+    "choices_by": "str",
+    "choice_sets": "table",
+    "relevant": "table",
+    "required_when": "table",
+    "ref_form": "str",
+}
+_FORM_KEYS = {
+    "id": "str",
+    "label": "str",
+    "version": "positive int",
+    "date_field": "str",
+    "title_field": "str",
+    "fields": "list of tables",
+    "list_columns": "list of str",
+    "constraints": "list of tables",
+    "unique": "str",
+}
+_INTERVAL_UNITS = ("years", "months", "days")
+
+
+def _check_document(name: str, doc: dict[str, Any], src: str, *, form: bool) -> None:
+    """The kinds of values in one definition file (forms, rules, the list of grids); `form`
+    when the shipped file of that name is a form."""
+
+    def fail(msg: str) -> FormError:
+        return FormError(f"表单定义错误：{src} {msg}")
+
+    if name == "rules.toml":
+        _check_rules(doc, fail)
+    elif form or "fields" in doc:
+        for key, kind in _FORM_KEYS.items():
+            if key in doc:
+                _expect(doc[key], kind, key, fail)
+        if "fields" not in doc:
+            raise fail("缺少 fields（[[fields]] 字段列表）")
+        for raw in doc["fields"]:
+            where = f"字段 {raw.get('id', '?')}"
+            for key, kind in _FIELD_KEYS.items():
+                if key in raw:
+                    _expect(raw[key], kind, f"{where}：{key}", fail)
+            for key, options in raw.get("choice_sets", {}).items():
+                _expect(options, "list of tables", f"{where}：choice_sets.{key}", fail)
+            default = raw.get("default")
+            if isinstance(default, list) and not all(isinstance(v, str) for v in default):
+                raise fail(f"{where}：default 的列表里只能写选项代码（文字）")
+        for n, constraint in enumerate(doc.get("constraints", []), start=1):
+            for key in ("field", "op", "other", "message"):
+                if key in constraint:
+                    _expect(constraint[key], "str", f"第 {n} 条约束的 {key}", fail)
+    elif name == "grids.toml" and "names" in doc:
+        _expect(doc["names"], "list of str", "names", fail)
+
+
+def _check_rules(doc: dict[str, Any], fail) -> None:
+    for key in ("supervision", "due", "case_number"):
+        if key in doc:
+            _expect(doc[key], "table", f"[{key}]", fail)
+    for category, period in doc.get("supervision", {}).items():
+        _check_interval(period, f"[supervision] {category}", fail)
+    if "visits" in doc:
+        _expect(doc["visits"], "list of tables", "visits（[[visits]]）", fail)
+    for n, rule in enumerate(doc.get("visits", []), start=1):
+        where = f"第 {n} 条 [[visits]]"
+        if "category" not in rule or "every" not in rule:
+            raise fail(f"{where} 缺少 category 或 every")
+        _expect(rule["category"], "str", f"{where} 的 category", fail)
+        if "levels" in rule:
+            _expect(rule["levels"], "list of str", f"{where} 的 levels", fail)
+        if "joint" in rule:
+            _expect(rule["joint"], "list of str", f"{where} 的 joint", fail)
+        if "note" in rule:
+            _expect(rule["note"], "str", f"{where} 的 note", fail)
+        _check_interval(rule["every"], f"{where} 的 every", fail)
+    if "soon_days" in doc.get("due", {}):
+        _expect(doc["due"]["soon_days"], "non-negative int", "[due] soon_days", fail)
+    case = doc.get("case_number", {})
+    if "pattern" in case:
+        _expect(case["pattern"], "str", "[case_number] pattern", fail)
+        if "{seq}" not in case["pattern"]:
+            raise fail("[case_number] pattern 中要有 {seq}（案号的序号）")
+    if "block" in case:
+        _expect(case["block"], "positive int", "[case_number] block", fail)
+
+
+def _check_interval(period: Any, where: str, fail) -> None:
+    example = "如 { months = 1 } 或 { days = 14 }"
+    if not isinstance(period, dict) or not period or not set(period) <= set(_INTERVAL_UNITS):
+        raise fail(
+            f"{where} 应写成 {{ years|months|days = 数字 }}，{example}，现在是{_kind_name(period)}"
+        )
+    for unit, n in period.items():
+        _expect(n, "positive int", f"{where} 的 {unit}", fail)
 
 
 def _build_form(doc: dict[str, Any], src: str) -> Form:
@@ -248,6 +492,8 @@ def _build_form(doc: dict[str, Any], src: str) -> Form:
             raise fail(f"缺少 {key}")
     if not isinstance(doc["version"], int) or doc["version"] < 1:
         raise fail("version 应为正整数")
+    if not (isinstance(doc["id"], str) and doc["id"].isidentifier() and doc["id"].isascii()):
+        raise fail(f"表单标识 {doc['id']!r} 无效：应为英文字母、数字和下划线")
     fields = [_build_field(raw, fail) for raw in doc["fields"]]
     ids = [f.id for f in fields]
     dupes = {i for i in ids if ids.count(i) > 1}
@@ -345,6 +591,8 @@ def _build_condition(raw: Any, where: str, fail) -> Condition | None:
     if not isinstance(raw, dict) or "field" not in raw or ("in" in raw) == ("not_in" in raw):
         raise fail(f'{where}：条件应写成 {{ field = "…", in = [...] }} 或 not_in')
     values = raw.get("in", raw.get("not_in"))
+    if not isinstance(raw["field"], str) or not isinstance(values, list):
+        raise fail(f'{where}：条件应写成 {{ field = "…", in = [...] }} 或 not_in')
     return Condition(raw["field"], frozenset(str(v) for v in values), negate="not_in" in raw)
 
 

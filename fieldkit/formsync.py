@@ -16,8 +16,8 @@ from typing import Any
 
 import orjson
 
-from fieldkit import casenumbers
-from fieldkit.bundle import FORM_FILE as FILE_NAME
+from fieldkit import casenumbers, textfiles
+from fieldkit.bundle import form_file_name_ok
 from fieldkit.errors import FieldkitError, os_reason
 from fieldkit.forms import FormError, FormSet, load_forms
 from fieldkit.locations import forms_dir
@@ -56,16 +56,22 @@ def is_newer(in_use: dict[str, Any] | None, office: str, serial: int) -> bool:
     return in_use is None or in_use.get("office") != office or serial > in_use.get("serial", 0)
 
 
-def office_files(root: Path) -> tuple[dict[str, str], list[str]]:
-    """The office's form files to send (its forms/ folder), and the names left out (only
-    names a laptop takes: lower-case letters, digits, _ and .toml)."""
+SKIPPED_WHY = (
+    "文件有错（本机也没有用它），或文件名不合要求（只能用小写字母、数字和下划线，如 grids.toml）"
+)
+
+
+def office_files(root: Path, in_use: FormSet) -> tuple[dict[str, str], list[str]]:
+    """The office's form files to send (its forms/ folder), and the names left out: those it
+    does not use itself (`in_use.left_out`: malformed, not UTF-8) and names a laptop does not
+    take (only lower-case letters, digits, _ and .toml, never a Windows device name)."""
     folder = forms_dir(root)
     if not folder.is_dir():
         return {}, []
     sent, skipped = {}, []
     for path in sorted(folder.glob("*.toml")):
-        if FILE_NAME.fullmatch(path.name):
-            sent[path.name] = path.read_text(encoding="utf-8-sig")
+        if form_file_name_ok(path.name) and path.name not in in_use.left_out:
+            sent[path.name] = textfiles.read_text(path, "表单文件")
         else:
             skipped.append(path.name)
     return sent, skipped
@@ -101,7 +107,7 @@ def install(root: Path, files: dict[str, str]) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         for name, text in files.items():
             path = folder / name
-            if not path.exists() or path.read_text(encoding="utf-8-sig") != text:
+            if not path.exists() or path.read_bytes() != text.encode("utf-8"):
                 write_new(
                     Target(path, named=True),
                     lambda temp, text=text: temp.write_text(text, "utf-8"),

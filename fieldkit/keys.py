@@ -16,6 +16,7 @@ key still encrypt to it.
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import os
 from dataclasses import dataclass
@@ -151,7 +152,11 @@ def _write_new(root: Path, path: Path, data: bytes) -> None:
     data = vault.protect(root, "key", path.name, data)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
     try:
-        os.write(fd, data)
+        if os.write(fd, data) != len(data):
+            raise OSError(errno.ENOSPC, "short write", str(path))
         os.fsync(fd)
-    finally:
+    except BaseException:
         os.close(fd)
+        os.unlink(path)  # a half-written key would make the data dir unreadable (a full disk)
+        raise
+    os.close(fd)

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from fieldkit import bundle as bundles
 from fieldkit import casenumbers, devices, formsync, gaps, held, keys
-from fieldkit.errors import FieldkitError
+from fieldkit.errors import FieldkitError, os_reason
 from fieldkit.held import HELD
 from fieldkit.import_check import Ahead, CheckAhead, ImportCheck, Verdicts, worth_checking_ahead
 from fieldkit.records import Record, now_iso
@@ -603,6 +603,7 @@ def _apply(merger: Merger, plan: Plan, n: int, from_held: str | None) -> None:
         merger.apply(plan, from_held=from_held)
     except (OSError, StoreError) as exc:
         done = f"此前的 {n} 个文件已导入；" if n else ""
+        why = os_reason(exc) if isinstance(exc, OSError) else str(exc)
         raise FieldkitError(
-            f"无法导入 {plan.bundle.path}：写入数据目录失败（{exc}）。{done}本文件的数据未改变"
+            f"无法导入 {plan.bundle.path}：写入数据目录失败（{why}）。{done}本文件的数据未改变"
         ) from None

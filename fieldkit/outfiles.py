@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import errno
+import gc
 import os
 import re
+import sys
 import tempfile
+import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +63,40 @@ def output_path(
     return Target(path, named=True)
 
 
+# A file that antivirus or a backup tool holds for a moment cannot be replaced on Windows: try
+# again a few times (about 2 s in all) before telling the user.
+RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.6, 0.8)
+IN_USE = (
+    "文件正被其他程序使用（如 WPS、Word、Excel 或杀毒软件）或是只读的，"
+    "请关闭该文件（或取消只读）后重试，或用 -o 另存一个文件名"
+)
+
+
+def replace(source: Path, target: Path) -> None:
+    """os.replace, retried while the target (or the new file) is held by another program."""
+    for delay in (*RETRY_DELAYS, None):
+        try:
+            os.replace(source, target)
+            return
+        except PermissionError:
+            if delay is None or target.is_dir():
+                raise
+            time.sleep(delay)
+
+
+def write_reason(exc: OSError, path: Path) -> str:
+    """Why `path` could not be written, in Chinese, with what to do."""
+    if Path(path).is_dir() and exc.errno != errno.ENOSPC:
+        return "已有同名的文件夹，请换一个文件名"
+    if isinstance(exc, PermissionError):
+        return IN_USE
+    if exc.errno == errno.ENOSPC:
+        return "磁盘空间不足，请腾出空间后重试"
+    if exc.errno == errno.EROFS:
+        return "磁盘是只读的，请换一个位置（-o）"
+    return os_reason(exc)
+
+
 _DRAFT = "（草稿）"
 _MAX_NUMBER = 999
 
@@ -96,7 +135,7 @@ def write_new(target: Target, write: Callable[[Path], None], *, force: bool = Fa
 
     def publish(temp: Path) -> Path:
         if force:
-            os.replace(temp, path)
+            replace(temp, path)
             return path
         candidates = [path]
         if not target.named:
@@ -119,7 +158,7 @@ def _link_new(temp: Path, path: Path) -> bool:
     except OSError:  # no hard links here (FAT32 USB sticks, some network shares)
         if path.exists():
             return False
-        os.replace(temp, path)
+        replace(temp, path)
     return True
 
 
@@ -131,18 +170,28 @@ def _write_via_temp(
         fd, temp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
         os.close(fd)
     except OSError as exc:
-        raise FieldkitError(f"无法写入 {path.parent}：{os_reason(exc)}") from None
+        raise FieldkitError(f"无法写入 {path.parent}：{write_reason(exc, path.parent)}") from None
     temp = Path(temp_name)
+    failure = ""
+    hook, sys.unraisablehook = sys.unraisablehook, _unheard
     try:
-        write(temp)
-        with temp.open("rb+") as fh:
-            os.fsync(fh.fileno())
-        return publish(temp)
-    except PermissionError:
-        raise FieldkitError(
-            f"无法写入 {path}：文件可能正在被 Word 或 Excel 打开，请关闭后重试"
-        ) from None
-    except OSError as exc:
-        raise FieldkitError(f"无法写入 {path}：{os_reason(exc)}") from None
+        try:
+            write(temp)
+            with temp.open("rb+") as fh:
+                os.fsync(fh.fileno())
+            return publish(temp)
+        except OSError as exc:
+            failure = f"无法写入 {path}：{write_reason(exc, path)}"
+        finally:
+            with suppress(OSError):
+                temp.unlink(missing_ok=True)
+        gc.collect()
     finally:
-        temp.unlink(missing_ok=True)
+        sys.unraisablehook = hook
+    raise FieldkitError(failure)
+
+
+def _unheard(unraisable: object) -> None:
+    """A writer that fails (disk full) may leave its zip file open until the garbage collector
+    closes it, which fails again and would print "Exception ignored in ZipFile.__del__". That
+    second failure goes unheard: the first one is reported."""

@@ -49,6 +49,7 @@ import binascii
 import errno
 import gc
 import json
+import logging
 import os
 import struct
 import threading
@@ -62,7 +63,10 @@ from typing import IO, TYPE_CHECKING, Any
 import orjson
 from tinydb.storages import Storage
 
-from fieldkit.errors import FieldkitError
+from fieldkit.errors import FieldkitError, os_reason
+from fieldkit.outfiles import replace
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from fieldkit.vault import Cipher
@@ -274,8 +278,7 @@ class JournalStorage(Storage):
         if self._journal_size > max(COMPACT_MIN_BYTES, snapshot_size):
             # Only to keep the next open fast: if it fails (disk full), the journal still
             # holds everything, so opening goes on.
-            with suppress(OSError):
-                self.compact()
+            self._compact_or_put_off()
 
     @property
     def encrypted(self) -> bool:
@@ -305,8 +308,7 @@ class JournalStorage(Storage):
                 return
             try:
                 if self._journal_size > self._journal_header and self._failed is None:
-                    with suppress(OSError):
-                        self.compact()
+                    self._compact_or_put_off()
             finally:
                 self._close_journal()
 
@@ -316,6 +318,25 @@ class JournalStorage(Storage):
             self._check_usable()
             self._cipher = cipher
             self.compact()
+
+    def _compact_or_put_off(self) -> None:
+        """Compact; if the disk is full or a file is held by another program (a backup tool
+        reading the snapshot on Windows), say so and leave it for the next time: the journal
+        keeps every transaction, nothing is lost."""
+        try:
+            self.compact()
+        except OSError as exc:
+            if exc.errno == errno.EROFS:  # a read-only medium: nothing to tidy up there
+                return
+            if isinstance(exc, PermissionError):
+                why = "正被其他程序（如备份或杀毒软件）使用"
+            else:
+                why = f"无法写入（{os_reason(exc)}）"
+            log.warning(
+                "数据完好，没有丢失；整理数据文件时 %s %s，下次关闭程序时会再整理。",
+                self.directory,
+                why,
+            )
 
     # Writes ------------------------------------------------------------------------------
 
@@ -408,7 +429,7 @@ class JournalStorage(Storage):
                         self._write_sealed_snapshot(f, header)
                     f.flush()
                     os.fsync(f.fileno())
-                os.replace(tmp, self.snapshot_path)
+                replace(tmp, self.snapshot_path)
             except BaseException:
                 with suppress(OSError):
                     tmp.unlink()
@@ -427,7 +448,7 @@ class JournalStorage(Storage):
                     f.write(first)
                     f.flush()
                     os.fsync(f.fileno())
-                os.replace(empty, self.journal_path)
+                replace(empty, self.journal_path)
                 self._journal_gen = header["journal"] if header is not None else None
                 self._journal_header = len(first)
                 self._journal_lines = 1 if header is not None else 0
@@ -441,7 +462,8 @@ class JournalStorage(Storage):
         # Left by a crash during compaction; the files they were meant to replace are
         # still complete, so these are garbage.
         for name in (SNAPSHOT_NAME, JOURNAL_NAME):
-            with suppress(FileNotFoundError):
+            # Not there, held by another program, or a read-only medium: harmless to leave.
+            with suppress(OSError):
                 (self.directory / (name + _TEMP_SUFFIX)).unlink()
 
     def _plain_allowed(self, path: Path) -> None:
@@ -783,7 +805,7 @@ class JournalStorage(Storage):
                 f.write(self._journal_header_line(gen, None))
                 f.flush()
                 os.fsync(f.fileno())
-            os.replace(tmp, self.journal_path)
+            replace(tmp, self.journal_path)
             self._journal_gen = gen
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | _O_BINARY
         self._fd = os.open(self.journal_path, flags, _FILE_MODE)

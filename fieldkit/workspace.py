@@ -499,13 +499,14 @@ class Workspace:
         prefix = ""
         if year:
             prefix = f"{year:04d}-{month:02d}" if month else f"{year:04d}"
-        rows = [
-            r
+        # Each record's day computed once: at 100k records the sort key is most of the cost.
+        keyed = [
+            (day, r["updated_at"], r)
             for r in self.store.current(form_id, include_deleted=include_deleted)
-            if record_day(r, form.date_field).startswith(prefix)
+            if (day := record_day(r, form.date_field)).startswith(prefix)
         ]
-        rows.sort(key=lambda r: (record_day(r, form.date_field), r["updated_at"]), reverse=True)
-        return rows
+        keyed.sort(key=_newest_first_key, reverse=True)
+        return [r for _, _, r in keyed]
 
     def visits_by_person(self) -> dict[str, list[dict[str, Any]]]:
         out: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -703,3 +704,7 @@ def _choice_codes(form: Form, data: dict[str, Any]) -> dict[str, Any]:
         if f.is_choice and isinstance(value, str):
             out[f.id] = next((c.code for c in f.all_choices() if value in (c.code, c.label)), value)
     return out
+
+
+def _newest_first_key(item: tuple[str, str, dict[str, Any]]) -> tuple[str, str]:
+    return item[0], item[1]

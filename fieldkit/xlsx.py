@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import zipfile
 from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import chain
@@ -105,8 +106,9 @@ class Workbook:
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
             self.close()
-        else:
-            self._zip.close()
+        else:  # the file is abandoned: close it, and let the first error be the one reported
+            with suppress(Exception):
+                self._zip.close()
 
     def _sid(self, text: str) -> int:
         sid = self._strings.get(text)

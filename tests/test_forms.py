@@ -1,8 +1,16 @@
+import os
+import random
+import re
+import subprocess
+import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
 
+from fieldkit import formsync
 from fieldkit.forms import FormError, builtin_dir, load_forms
+from fieldkit.validation import Context, validate
 
 REQUIRED = {
     "outreach": {"date", "title", "venue_type", "theme"},
@@ -134,15 +142,155 @@ def test_an_override_replaces_the_shipped_file(tmp_path):
 def test_definition_mistakes_name_file_and_field(tmp_path, extra, expected):
     write_override(tmp_path, "outreach.toml", MINIMAL + extra)
     with pytest.raises(FormError) as info:
-        load_forms(tmp_path)
+        load_forms(tmp_path, strict=True)
     assert expected in str(info.value) and "outreach.toml" in str(info.value)
 
 
 def test_invalid_toml_is_a_clear_error(tmp_path):
     write_override(tmp_path, "meeting.toml", "id = \n")
     with pytest.raises(FormError, match="不是有效的 TOML"):
-        load_forms(tmp_path)
+        load_forms(tmp_path, strict=True)
 
 
 def test_shipped_folder_is_the_repository_forms_dir():
     assert (builtin_dir() / "rules.toml").is_file()
+
+
+# -- an office's hand-edited overrides: reported with file and field, never a stop ---------
+
+SHIPPED_RULES = (builtin_dir() / "rules.toml").read_text("utf-8")
+SHIPPED_OUTREACH = (builtin_dir() / "outreach.toml").read_text("utf-8")
+
+
+def _with_max_length(text: str) -> str:
+    assert "max_length = 100\n" in text
+    return text.replace("max_length = 100\n", 'max_length = "100"\n', 1)
+
+
+MALFORMED = {
+    "fields is text": (
+        "meeting.toml",
+        MINIMAL.split("[[fields]]")[0] + 'fields = "abc"\n',
+        "fields",
+    ),
+    "every is a word": (
+        "rules.toml",
+        SHIPPED_RULES.replace("every = { months = 1 }", 'every = "monthly"', 1),
+        "every",
+    ),
+    "max_length is quoted": ("outreach.toml", _with_max_length(SHIPPED_OUTREACH), "max_length"),
+    "saved as GBK": ("outreach.toml", None, "GBK"),
+    "label is a number": ("outreach.toml", MINIMAL.replace('label = "名称"', "label = 3"), "label"),
+    "a condition's values are text": (
+        "outreach.toml",
+        MINIMAL + '[[fields]]\nid = "k"\nlabel = "K"\ntype = "text"\n'
+        'relevant = { field = "title", in = "abc" }\n',
+        "字段 k",
+    ),
+    "soon_days is text": ("rules.toml", '[due]\nsoon_days = "7"\n', "soon_days"),
+    "case numbers without {seq}": ("rules.toml", '[case_number]\npattern = "第号"\n', "{seq}"),
+    "the grids are not a list": ("grids.toml", 'names = "第一网格"\n', "names"),
+    "a form without fields": ("person.toml", 'id = "person"\nlabel = "人"\n', "fields"),
+}
+
+
+def _write_malformed(folder: Path, name: str, text: str | None) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    if text is None:  # Notepad's "ANSI" on a Chinese Windows
+        (folder / name).write_bytes(SHIPPED_OUTREACH.encode("gbk", errors="replace"))
+    else:
+        (folder / name).write_text(text, encoding="utf-8")
+
+
+@pytest.mark.parametrize("case", MALFORMED.values(), ids=MALFORMED.keys())
+def test_a_malformed_override_is_reported_and_left_out(tmp_path, case):
+    name, text, field = case
+    _write_malformed(tmp_path, name, text)
+    forms = load_forms(tmp_path)
+    assert len(forms.problems) == 1
+    problem = forms.problems[0]
+    assert str(tmp_path / name) in problem and field in problem, problem
+    assert "程序自带" in problem or "未使用" in problem
+    shipped = load_forms()
+    assert {f.id: f.version for f in forms} == {f.id: f.version for f in shipped}
+    assert forms.rules == shipped.rules
+    with pytest.raises(FormError):  # forms from the office are taken whole or not at all
+        load_forms(tmp_path, strict=True)
+
+
+def test_a_bom_is_accepted_in_an_override(tmp_path):
+    (tmp_path / "outreach.toml").write_bytes(b"\xef\xbb\xbf" + MINIMAL.encode("utf-8"))
+    forms = load_forms(tmp_path)
+    assert forms.problems == () and forms["outreach"].version == 2
+
+
+def test_good_overrides_stay_when_another_is_left_out(tmp_path):
+    write_override(tmp_path, "outreach.toml", MINIMAL)
+    write_override(tmp_path, "meeting.toml", 'id = "meeting"\nfields = "abc"\n')
+    forms = load_forms(tmp_path)
+    assert forms["outreach"].version == 2 and len(forms.problems) == 1
+
+
+def test_overrides_that_break_each_other_fall_back_to_the_shipped_set(tmp_path):
+    # Each file is fine alone; together a reference points at a form that is not there.
+    write_override(
+        tmp_path,
+        "outreach.toml",
+        MINIMAL + '[[fields]]\nid = "r"\nlabel = "R"\ntype = "reference"\nref_form = "ghost"\n',
+    )
+    forms = load_forms(tmp_path)
+    assert "ghost" in forms.problems[0] and "全部" in forms.problems[0]
+    assert forms["outreach"].version == 1
+
+
+def test_every_command_runs_with_malformed_overrides_and_says_why(tmp_path):
+    data = tmp_path / "data"
+    for name, text, _ in (MALFORMED["fields is text"], MALFORMED["every is a word"]):
+        _write_malformed(data / "forms", name, text)
+    _write_malformed(data / "forms", "outreach.toml", None)
+    env = {**os.environ, "FIELDKIT_DATA_DIR": str(data)}
+    for args in (["init", "--worker", "李娜", "--grid", "第一网格"], ["forms"], ["due", "--json"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "fieldkit.cli", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            encoding="utf-8",
+        )
+        assert proc.returncode == 0, proc.stderr
+        notes = [x for x in proc.stderr.splitlines() if x.startswith("注意：表单定义错误")]
+        assert len(notes) == 3 and "Traceback" not in proc.stderr
+        assert all(("meeting.toml" in x) or ("rules.toml" in x) or ("GBK" in x) for x in notes)
+
+
+def test_an_office_sends_only_the_forms_files_it_uses(ws):
+
+    folder = ws.root / "forms"
+    folder.mkdir()
+    (folder / "grids.toml").write_bytes(b"\xef\xbb\xbf" + 'names = ["第一网格"]\n'.encode())
+    (folder / "meeting.toml").write_bytes('id = "meeting"\nlabel = "会"\n'.encode("gbk"))
+    (folder / "my-rules.toml").write_text("[due]\nsoon_days = 3\n", "utf-8")  # name not sendable
+    ws.reload_forms()
+    assert ws.forms.left_out == {"meeting.toml"}
+    assert formsync.office_files(ws.root, ws.forms)[0] == {"grids.toml": 'names = ["第一网格"]\n'}
+
+
+CONTEXT = Context(date(2026, 11, 24), lambda form, value: None)
+LITERALS = ['"abc"', "3", "-1", "2.5", "true", "[]", '["x"]', "[1, [2]]", "{}", '{ days = "x" }']
+ONE_LINE_VALUE = re.compile(r"^(\s*[A-Za-z_]+\s*=\s*)(.+)$", re.MULTILINE)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in builtin_dir().glob("*.toml")))
+def test_any_value_of_the_wrong_kind_is_reported_never_a_crash(tmp_path, name):
+    # Every one-line value of a shipped file, replaced by literals of other kinds in turn.
+    text = (builtin_dir() / name).read_text("utf-8")
+    lines = list(ONE_LINE_VALUE.finditer(text))
+    rng = random.Random(name)
+    for match in rng.sample(lines, min(40, len(lines))):
+        literal = rng.choice(LITERALS)
+        mutated = text[: match.start(2)] + literal + text[match.end(2) :]
+        (tmp_path / name).write_text(mutated, "utf-8")
+        forms = load_forms(tmp_path)  # may report the file, never raise
+        for form in forms:
+            validate(form, {f.id: "1" for f in form.fields}, CONTEXT)

@@ -228,6 +228,8 @@ class FieldkitApp(App[None]):
             screen.post_message(WorkspaceReady())
         if ws.dropped_tail:
             self.notify(text.DROPPED_TAIL, severity="warning", timeout=15)
+        for problem in ws.forms.problems:  # an office's forms file that was left out
+            self.notify(problem, severity="warning", timeout=30, markup=False)
         if ws.identity is None:
             from fieldkit.tui.identity import IdentityScreen
 

@@ -167,7 +167,7 @@ class HomeScreen(Screen[None]):
         self.update_who()
         table = self.query_one("#forms", DataTable)
         if not self.form_ids:
-            drafts = self.fk.drafts.forms_with_drafts()
+            drafts = self.fk.drafts.forms_with_drafts(f.id for f in ws.forms)
             for i, form in enumerate(ws.forms, start=1):
                 mark = text.DRAFT_MARK if form.id in drafts else ""
                 table.add_row(str(i), form.label, "…", "…", mark, key=form.id)
@@ -207,7 +207,7 @@ class HomeScreen(Screen[None]):
 
     def _show_counts(self, counts: dict[str, tuple[int, int]], version: int) -> None:
         table = self.query_one("#forms", DataTable)
-        drafts = self.fk.drafts.forms_with_drafts()
+        drafts = self.fk.drafts.forms_with_drafts(self.form_ids)
         for form_id in self.form_ids:
             month, year = counts.get(form_id, (0, 0))
             table.update_cell(form_id, "month", str(month))

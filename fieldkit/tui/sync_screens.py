@@ -35,7 +35,7 @@ from textual.widgets import (
     TabPane,
 )
 
-from fieldkit import bundle, devices, export, idnumber, intake, merge, outfiles, review
+from fieldkit import bundle, devices, export, formsync, idnumber, intake, merge, outfiles, review
 from fieldkit import sync_messages as words
 from fieldkit.errors import FieldkitError
 from fieldkit.tui import text
@@ -86,6 +86,7 @@ PREVIEW_EXTRA = "另含这些记录的历史版本和冲突版本 {n} 个。"
 NOTHING_NEW = "自上次导出以来没有新的变化。要再交一份全部记录，请勾选“导出全部记录”。"
 EXPORTED = "已导出：{path}"
 EXPORTED_PLAIN = "（未加密）"
+FORMS_SKIPPED = "。注意：forms/ 中的 {names} 没有一起导出：{why}"
 
 IMPORT_FOLDER = "导出文件所在的文件夹（或一个 .fkb 文件）"
 BTN_FIND, BTN_PREVIEW, BTN_IMPORT = "查找文件", "预览", "导入"
@@ -413,6 +414,9 @@ class SyncScreen(Screen[None]):
             line = EXPORTED.format(path=result.path)
             if result.manifest and not result.manifest.encrypted:
                 line += EXPORTED_PLAIN
+        if result.skipped_forms:
+            names = "、".join(result.skipped_forms)
+            line += FORMS_SKIPPED.format(names=names, why=formsync.SKIPPED_WHY)
         self.query_one("#export-result", Static).update(line)
         self.notify(line, markup=False)
         self.load_preview()

@@ -10,7 +10,7 @@ import pytest
 
 from fieldkit import devices
 from fieldkit.errors import FieldkitError
-from fieldkit.tui.drafts import Drafts
+from fieldkit.tui.drafts import Drafts, draft_key
 from fieldkit.tui.index import RecordIndex
 from fieldkit.workspace import Workspace
 
@@ -143,17 +143,20 @@ def test_index_orders_visits_of_a_day_by_time(ws: Workspace):
     ]
 
 
+REC = "0b6f4d2e-3c1a-4f5e-9a7b-1c2d3e4f5a6b"
+
+
 def test_drafts_round_trip_and_damage(tmp_path: Path):
     drafts = Drafts(tmp_path)
     assert drafts.load("outreach") is None
     drafts.save("outreach", None, {"title": "宣传", "laws": ["constitution"]})
-    drafts.save("outreach", "rec-1", {"title": "改"})
+    drafts.save("outreach", REC, {"title": "改"})
     assert drafts.load("outreach").values == {"title": "宣传", "laws": ["constitution"]}
-    assert drafts.load("outreach", "rec-1").values == {"title": "改"}
-    assert drafts.forms_with_drafts() == {"outreach"}
+    assert drafts.load("outreach", REC).values == {"title": "改"}
+    assert drafts.forms_with_drafts(["outreach", "meeting"]) == {"outreach"}
     assert not list((tmp_path / "drafts").glob("*.tmp"))  # written by rename, nothing left over
-    (tmp_path / "drafts" / "outreach.json").write_text("{not json")
+    (tmp_path / "drafts" / f"{draft_key('outreach')}.json").write_text("{not json")
     assert drafts.load("outreach") is None  # a damaged draft is no draft, not a crash
     drafts.discard("outreach")
     drafts.discard("outreach")  # twice is fine
-    assert drafts.forms_with_drafts() == set()
+    assert drafts.forms_with_drafts(["outreach", "meeting"]) == set()

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from textual.widgets import DataTable, Static
 
+from fieldkit.tui.drafts import draft_key
 from fieldkit.tui.entry import FormScreen
 from fieldkit.tui.home import HomeScreen
 from fieldkit.tui.records import RecordsScreen
@@ -316,7 +317,7 @@ async def test_draft_survives_restart(root: Path):
         await pilot.pause()
     # The app was closed with the form open (a kill leaves the same file: it is written as
     # the user types). Next time the draft is offered back.
-    assert (root / "drafts" / "outreach.json").exists()
+    assert (root / "drafts" / f"{draft_key('outreach')}.json").exists()
     app = make_app(root)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
@@ -335,7 +336,7 @@ async def test_draft_survives_restart(root: Path):
         await pilot.press("escape")
         await settle(pilot)
         no_errors(app)
-    assert not (root / "drafts" / "outreach.json").exists()
+    assert not (root / "drafts" / f"{draft_key('outreach')}.json").exists()
     assert stored(root, "outreach")[0]["data"]["title"] == "防范电信诈骗宣传"
 
 
@@ -358,7 +359,7 @@ async def test_leaving_a_changed_form_asks(root: Path):
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
         no_errors(app)
-    assert (root / "drafts" / "meeting.json").exists()
+    assert (root / "drafts" / f"{draft_key('meeting')}.json").exists()
 
 
 async def test_first_run_writes_identity(tmp_path: Path):

@@ -12,6 +12,7 @@ from textual.widgets import Input, Static
 
 from fieldkit import vault
 from fieldkit.tui import lock
+from fieldkit.tui.drafts import draft_key
 from fieldkit.tui.entry import FormScreen
 from fieldkit.tui.home import HomeScreen
 from fieldkit.tui.lock import PassphraseScreen, UnlockScreen
@@ -194,7 +195,7 @@ async def test_the_idle_lock_keeps_a_half_filled_form(locked_root: Path):
         await pilot.pause(1.2)
         assert isinstance(app.screen, UnlockScreen) and app.locked
         app.lock_after(None)  # (0.4 s would lock again while this test types)
-        draft = locked_root / "drafts" / "person.json"
+        draft = locked_root / "drafts" / f"{draft_key('person')}.json"
         assert vault.is_sealed(draft.read_bytes())
         assert NAME.encode() not in draft.read_bytes() and PHONE.encode() not in draft.read_bytes()
         await pilot.press("f1")  # nothing else opens over the lock
@@ -215,7 +216,7 @@ async def test_the_idle_lock_keeps_a_half_filled_form(locked_root: Path):
         await settle(pilot)
         assert isinstance(app.screen, HomeScreen)
         no_errors(app)
-    assert not (locked_root / "drafts" / "person.json").exists()
+    assert not (locked_root / "drafts" / f"{draft_key('person')}.json").exists()
     vault.unlock(locked_root, PASSPHRASE)
     with Workspace(locked_root) as ws:
         assert ws.store.current("person")[0]["data"]["name"] == NAME
