@@ -52,7 +52,7 @@ class PersonDetailScreen(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     def _visits(self) -> list[dict[str, Any]]:
-        index = self.fk._persons
+        index = self.fk.built_person_index
         if index is not None:
             visits = list(index.visits.get(self.person_id, []))
         else:
@@ -97,6 +97,8 @@ class PersonDetailScreen(Screen[None]):
         for fid in BASE_FIELDS + MORE_FIELDS:
             f = form.field(fid)
             value = ws.display(form, f, data, masked=False)
+            if fid == "level":
+                value = self._level(person, visits, value)
             if fid in ("level", "guardian") and not value:
                 continue
             pairs.append((f.label, value or text.EMPTY_VALUE))
@@ -123,6 +125,23 @@ class PersonDetailScreen(Screen[None]):
             text.PERSON_TIMELINE.format(n=len(visits))
         )
         self.query_one("#person-visits", Static).update(self._timeline(visits))
+
+    def _level(self, person: dict[str, Any], visits: list[dict[str, Any]], registered: str) -> str:
+        """The effective level (as everywhere else), saying where it comes from when a visit's
+        assessment differs from the registered one: '3级（2026-11-20 随访评估，登记为 2级）'."""
+        ws = self.fk.ws
+        form = ws.form("person")
+        level = ws.level_of(person)
+        if level is None:
+            return registered
+        shown = form.field("level").label_of(level, person["data"])
+        if shown == registered or not visits:
+            return shown
+        return text.PERSON_LEVEL_FROM_VISIT.format(
+            level=shown,
+            day=str(visits[0]["data"].get("date", ""))[:10],
+            registered=registered or text.EMPTY_VALUE,
+        )
 
     @staticmethod
     def _derived(value: str, today: date) -> list[tuple[str, str]]:

@@ -1,11 +1,15 @@
 """What the searchable list screens share (records, persons, due visits): a search box over a
-table shown a page at a time, typing that goes to the search box, and the highlighted row."""
+table shown a page at a time, typing that goes to the search box, the highlighted row, and
+columns fitted to the window (the ones that matter most kept, the rest dropped, never cut)."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
-from textual import on
+from rich.cells import cell_len
+from rich.text import Text
+from textual import events, on
 from textual.coordinate import Coordinate
 from textual.screen import Screen
 from textual.widgets import DataTable, Input
@@ -13,19 +17,105 @@ from textual.widgets import DataTable, Input
 from fieldkit.tui import text
 from fieldkit.tui.safety import guarded
 
+SCROLLBAR = 2  # cells the table's scroll bar takes
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    width: int  # cells its values need
+    keep: int = 0  # when the window is narrow, the columns with the highest `keep` go first
+    grow: bool = False  # takes a share of the space left over (long text, names)
+
+    @property
+    def need(self) -> int:
+        return max(self.width, cell_len(self.label))
+
+
+def fit_columns(columns: list[Column], width: int, padding: int = 2) -> list[tuple[Column, int]]:
+    """The columns that fit in `width` cells (each also takes `padding`), in their order, with
+    their widths: the least needed dropped first, the space left shared by growing columns."""
+    kept = list(columns)
+    while len(kept) > 1 and sum(c.need + padding for c in kept) > width:
+        kept.remove(max(kept, key=lambda c: (c.keep, kept.index(c))))
+    spare = max(0, width - sum(c.need + padding for c in kept))
+    growing = [c for c in kept if c.grow] or kept[:1]
+    share, extra = divmod(spare, len(growing))
+    out = []
+    for c in kept:
+        if c in growing:
+            more = share + (1 if extra > 0 else 0)
+            extra -= 1
+            out.append((c, c.need + more))
+        else:
+            out.append((c, c.need))
+    return out
+
+
+def cell(value: str, style: str = "") -> Text:
+    """A table cell that ends in … when its column is too narrow."""
+    return Text(value, style=style, overflow="ellipsis", no_wrap=True)
+
 
 class SearchListScreen(Screen[None]):
     """A screen with an Input ``#search`` and a DataTable ``#table`` keyed by record id.
 
     Subclasses search in a worker thread and hand the matches (rows with an ``id``) to
-    :meth:`_show`; they define ``_add_page`` (add the next page of ``hits`` to the table) and
-    ``_count`` (say how many there are).
+    :meth:`_show`; they define ``columns`` (what the table can show), ``row_cells`` (a row's
+    cells) and ``_count`` (say how many there are), and call ``fit_table`` once mounted.
     """
+
+    page = 100  # rows added to the table at a time
 
     hits: list
     shown: int  # rows of hits in the table
     generation: int  # of the latest search: the results of earlier ones are dropped
     updated_at: float  # perf_counter when the table last changed (benchmarks read it)
+    fitted: list[tuple[Column, int]] | None = None  # the columns shown, with their widths
+
+    def columns(self) -> list[Column]:
+        """Every column the list can show, in order."""
+        raise NotImplementedError
+
+    def row_cells(self, row) -> dict[str, Text]:
+        """One row's cells by column key."""
+        raise NotImplementedError
+
+    def _add_page(self) -> None:
+        table = self.query_one("#table", DataTable)
+        keys = [c.key for c, _ in self.fitted or []]
+        for row in self.hits[self.shown : self.shown + self.page]:
+            cells = self.row_cells(row)
+            table.add_row(*(cells[k] for k in keys), key=row.id)
+        self.shown = min(len(self.hits), self.shown + self.page)
+
+    def fit_table(self, width: int) -> None:
+        """Show the columns that fit in `width` cells (the screen's width); rows are drawn
+        again when the set changes."""
+        table = self.query_one("#table", DataTable)
+        fitted = fit_columns(self.columns(), width - SCROLLBAR, 2 * table.cell_padding)
+        if fitted == self.fitted:
+            return
+        self.fitted = fitted
+        keep = self.current_id() if table.row_count else None
+        table.clear(columns=True)
+        for column, cells in fitted:
+            table.add_column(column.label, key=column.key, width=cells)
+        if getattr(self, "hits", None):
+            self._show(self.hits, self.generation, keep)
+
+    @guarded
+    def on_mount(self) -> None:
+        self.fit_table(self.app.size.width)
+
+    @guarded
+    def on_resize(self, event: events.Resize) -> None:
+        self.fit_table(event.size.width)
+
+    @guarded
+    def on_screen_resume(self) -> None:
+        self.fit_table(self.app.size.width)  # the window may have changed meanwhile
 
     def _show(self, hits: list, generation: int, keep: str | None) -> None:
         """Show the matches of search `generation`, the cursor on row `keep` if among them."""
@@ -44,9 +134,6 @@ class SearchListScreen(Screen[None]):
                 table.move_cursor(row=at)
         self._count()
         self.updated_at = time.perf_counter()
-
-    def _add_page(self) -> None:
-        raise NotImplementedError
 
     def _count(self) -> None:
         raise NotImplementedError

@@ -9,6 +9,7 @@ import pytest
 from textual.widgets import Sparkline, Static
 
 from fieldkit.tui.dashboard import DashboardScreen
+from fieldkit.tui.dialogs import ChoiceDialog
 from fieldkit.tui.entry import FormScreen
 from fieldkit.tui.home import HomeScreen
 from fieldkit.tui.person_detail import PersonDetailScreen
@@ -136,7 +137,7 @@ async def test_overdue_person_leaves_due_list_after_a_visit(root: Path):
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, HomeScreen)
-        assert "暂无" in str(app.screen.query_one("#due-count", Static).content)
+        assert "近期没有要随访的人员" in str(app.screen.query_one("#due-count", Static).content)
         no_errors(app)
 
 
@@ -156,7 +157,15 @@ async def test_high_risk_assessment_proposes_a_joint_visit_in_two_weeks(root: Pa
         assert form.raw()["next_visit"] == "2026-12-08"  # within 2 weeks
         note = str(form.rows["next_visit"].query_one(".field-note", Static).content)
         assert "联合随访" in note and "卫健精防" in note and "派出所" in note
-        await save_and_close(pilot)
+        await pilot.press("ctrl+s")  # only 社区网格 went: asked first
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceDialog)
+        asked = str(app.screen.query_one(".dialog-body", Static).content)
+        assert "本次参与部门中没有：卫健精防、派出所" in asked
+        await pilot.press("y")  # save all the same
+        await settle(pilot)
+        await pilot.press("escape")  # the "saved" dialog: done
+        await settle(pilot)
         # On the due list (a week later it is due) the visit is marked as joint.
         index = app.person_index()
         row = index.rows["p-chen"]

@@ -12,6 +12,7 @@ from fieldkit import devices
 from fieldkit.export import export
 from fieldkit.merge import import_files
 from fieldkit.tui.dialogs import ChoiceDialog
+from fieldkit.tui.join import JoinScreen
 from fieldkit.tui.sync_screens import ConflictScreen, SyncScreen
 from fieldkit.versions import heads_of
 from fieldkit.workspace import Workspace
@@ -97,7 +98,17 @@ async def test_export_shows_what_is_included_and_writes_the_file(root: Path, tmp
         assert "将导出 1 条记录：特殊人群 1" in text_of(screen, "#export-preview")
         folder = screen.query_one("#export-folder")
         folder.value = str(tmp_path / "stick")
+        await pilot.click("#btn-export")  # a folder that is not there (a USB stick not in?)
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ChoiceDialog)
+        assert str(tmp_path / "stick") in str(dialog.query_one(".dialog-body", Static).content)
+        await pilot.press("enter")  # the focused answer is 取消: nothing is made
+        await settle(pilot)
+        assert app.screen is screen and not (tmp_path / "stick").exists()
         await pilot.click("#btn-export")
+        await pilot.pause()
+        await pilot.press("m")  # 新建文件夹并导出
         await wait_idle(pilot, screen)
         await settle(pilot)
         (written,) = (tmp_path / "stick").glob("*.fkb")
@@ -181,27 +192,75 @@ async def test_a_conflict_resolved_field_by_field(office: Path, usb: Path):
         no_errors(app)
 
 
-async def test_duplicate_persons_are_joined_from_the_list(office: Path, usb: Path):
+async def test_duplicate_persons_are_joined_side_by_side_after_a_question(
+    office: Path, usb: Path
+):
     with Workspace(office, today=TODAY) as ws:
         import_files(ws, [usb])
     app = make_app(office)
-    async with app.run_test(size=(140, 44)) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_sync(pilot)
-        screen.query_one(TabbedContent).active = "duplicates"
+        await pilot.press("f6", "f6", "f6")  # 导出 → 导入 → 冲突 → 重复人员
         await settle(pilot)
+        assert screen.query_one(TabbedContent).active == "duplicates"
         table = screen.query_one("#duplicate-table", DataTable)
-        assert table.row_count == 2
-        keep = screen.duplicate_rows[0][1]
+        assert table.row_count == 1  # one person registered twice: one row
+        who = str(table.get_row_at(0)[2])
+        assert "李娜 · 第一网格" in who and "王强 · 第二网格" in who
         table.focus()
-        await pilot.press("enter")  # keep the first row
+        await pilot.press("enter")
         await settle(pilot)
-        await pilot.press("enter")  # the dialog starts on 合并
+        join = app.screen
+        assert isinstance(join, JoinScreen)
+        fields = join.query_one("#join-fields", DataTable)
+        rows = {str(fields.get_row_at(i)[0]): i for i in range(fields.row_count)}
+        grids = [str(c) for c in fields.get_row_at(rows["所属网格"])[1:]]
+        b = grids.index("第二网格")  # 王强's registration (the order is by registration time)
+        assert str(fields.get_row_at(rows["随访等记录"])[1]) == "1 条"
+        assert str(fields.get_row_at(rows["姓名"])[-1]) == "相同"
+        # Keep 王强's grid, and the phone only his registration has.
+        fields.move_cursor(row=rows["所属网格"])
+        await pilot.press(str(b + 1))
+        assert str(fields.get_row_at(rows["所属网格"])[-1]) == f"登记{b + 1}"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceDialog)
+        asked = str(app.screen.query_one(".dialog-body", Static).content)
+        assert "所属网格 第二网格" in asked and "联系电话 13900139000" in asked
+        assert "1 条随访等记录将改为指向合并后的人员" in asked
+        await pilot.press("enter")  # the focused answer is 取消: nothing merged yet
+        await settle(pilot)
+        assert app.screen is join
+        with app.ws_lock:
+            assert len(app.ws.store.current("person")) == 3
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("y")
         await settle(pilot)
         assert app.screen is screen
         assert table.row_count == 0
+        keep = join.records[0]["id"]
         with app.ws_lock:
+            kept = app.ws.get_live(keep)
             visits = app.ws.store.current("followup")
-        assert {v["data"]["person"] for v in visits} == {keep["id"]}
+        assert kept["data"]["grid"] == "第二网格" and kept["data"]["phone"] == "13900139000"
+        assert {v["data"]["person"] for v in visits} == {keep}
+        no_errors(app)
+
+
+async def test_conflict_list_names_every_versions_worker(office: Path, usb: Path):
+    with Workspace(office, today=TODAY) as ws:
+        import_files(ws, [usb])
+    app = make_app(office)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_sync(pilot)
+        await pilot.press("f6", "f6")
+        await settle(pilot)
+        table = screen.query_one("#conflict-table", DataTable)
+        row = [str(c) for c in table.get_row_at(0)]
+        assert row[0] == "特殊人群：张伟"
+        assert "李娜" in row[1] and "王强" in row[1] and len(row[1].splitlines()) == 2
+        assert row[2] == "联系电话、现居住地址"
         no_errors(app)
 
 
@@ -318,6 +377,7 @@ async def test_first_export_of_an_empty_laptop_writes_a_file_for_the_office(
         assert f"导出文件将加密给街道：东城街道办事处（指纹 {office_fp}）" in line
         assert "第一次导出即使没有记录也会生成文件" in text_of(screen, "#export-preview")
         assert not screen.query_one("#btn-export").disabled
+        (tmp_path / "usb").mkdir()
         screen.query_one("#export-folder").value = str(tmp_path / "usb")
         await pilot.click("#btn-export")
         await wait_idle(pilot, screen)
