@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from fieldkit.tui import text
+from fieldkit.tui.chinese import Paragraph
 from fieldkit.tui.safety import guarded
 
 
@@ -70,7 +71,7 @@ class ChoiceDialog(ModalScreen[str | None]):
         with Vertical(classes="dialog" + (" -danger" if self.danger else "")):
             yield Label(self.title_text, classes="dialog-title")
             if self.body:
-                yield Static(self.body, classes="dialog-body", markup=False)
+                yield Static(Paragraph(self.body), classes="dialog-body")
             many = len(self.answers) > self.MANY
             row = Vertical if many else Horizontal
             with row(classes="dialog-buttons" + (" -list" if many else "")):

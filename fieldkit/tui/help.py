@@ -14,6 +14,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Label, Static
 
 from fieldkit.tui import text
+from fieldkit.tui.chinese import Paragraph
 from fieldkit.tui.safety import guarded
 
 ALWAYS = ("f1", "ctrl+p", "ctrl+q")
@@ -66,7 +67,7 @@ def _table(rows: list[tuple[str, str]]) -> Table:
     table.add_column(no_wrap=True, style="bold")
     table.add_column(ratio=1)
     for key, what in rows:
-        table.add_row(Text(key), Text(what))
+        table.add_row(Text(key), Paragraph(what))
     return table
 
 
@@ -76,5 +77,5 @@ def _bullets(items: tuple[str, ...]) -> Table:
     table.add_column(no_wrap=True)
     table.add_column(ratio=1)
     for item in items:
-        table.add_row("·", Text(item))
+        table.add_row("·", Paragraph(item))
     return table

@@ -20,9 +20,11 @@ from textual.widgets import Button, DataTable, Header, Label, Static
 
 from fieldkit import idnumber, review
 from fieldkit.tui import text
+from fieldkit.tui.chinese import Paragraph
 from fieldkit.tui.dialogs import Answer, ChoiceDialog
 from fieldkit.tui.footer import KeyFooter
 from fieldkit.tui.safety import guarded
+from fieldkit.tui.search_list import Column, cell, fit_columns
 from fieldkit.workspace import ValidationFailed
 
 if TYPE_CHECKING:
@@ -35,7 +37,7 @@ HINT = (
     "Ctrl+S 合并（合并前会再确认）。"
 )
 COL_FIELD, COL_KEEP = "字段", "保留"
-REGISTRATION = "登记{n}：{who} {at}"
+REGISTRATION = "登记{n}\n{who} {at}"
 ROW_VISITS = "随访等记录"
 VISITS = "{n} 条"
 SAME = "相同"
@@ -46,6 +48,7 @@ ASK_KEEP = "合并后：{values}"
 ASK_SAME = "合并后各项与登记1相同。"
 ASK_MOVED = "其余登记的 {refs} 条随访等记录将改为指向合并后的人员；合并会同步到各电脑，不能撤销。"
 ASK_OK = "合并"
+JOIN_TIP = "按所选内容合并这几次登记（合并前会再确认）"
 JOINED = "已合并：{title}，{moved} 条记录改为指向合并后的人员。"
 GONE = "这些登记已经合并或删除。"
 UNCHOSEN = "这一项各次登记相同，不用选择"
@@ -54,9 +57,16 @@ UNCHOSEN = "这一项各次登记相同，不用选择"
 class JoinScreen(Screen[bool]):
     """The registrations of one person side by side; dismisses True once joined."""
 
+    DEFAULT_CSS = """
+    JoinScreen #join-body { padding: 0 2; }
+    JoinScreen .line { height: auto; margin: 0 0 1 0; }
+    JoinScreen #join-fields { height: auto; max-height: 24; }
+    JoinScreen .button-bar { height: auto; margin: 1 0 0 0; }
+    """
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", text.KEY_BACK, id="join.back", tooltip=text.KEY_BACK_TIP),
-        Binding("ctrl+s", "join", BTN_JOIN, priority=True, id="join.join", tooltip=ASK_OK),
+        Binding("ctrl+s", "join", ASK_OK, priority=True, id="join.join", tooltip=JOIN_TIP),
     ]
     HELP_ABOUT = (
         "同一身份证号登记了多次时，在这里决定保留哪些内容：每个字段按数字键选用哪一次登记。",
@@ -99,10 +109,12 @@ class JoinScreen(Screen[bool]):
         yield Header()
         with VerticalScroll(id="join-body", can_focus=False):
             yield Label(TITLE.format(title=self._title()), classes="section-title")
-            yield Static(HINT.format(n=len(self.records)), classes="line", markup=False)
-            yield DataTable(id="join-fields", cursor_type="row", zebra_stripes=True)
+            yield Static(Paragraph(HINT.format(n=len(self.records))), classes="line")
+            yield DataTable(
+                id="join-fields", cursor_type="row", zebra_stripes=True, header_height=2
+            )
             with Horizontal(classes="button-bar"):
-                yield Button(BTN_JOIN, id="btn-join", variant="primary")
+                yield Button(BTN_JOIN, id="btn-join", variant="primary", compact=True)
         yield KeyFooter()
 
     def _title(self) -> str:
@@ -121,19 +133,23 @@ class JoinScreen(Screen[bool]):
             self.dismiss(False)
             return
         table = self.query_one("#join-fields", DataTable)
-        table.add_column(COL_FIELD, key="field")
+        # What is kept right after the field: with several registrations it stays in sight.
+        columns = [Column("field", COL_FIELD, 12, keep=0), Column("keep", COL_KEEP, 5, keep=0)]
         for n, rec in enumerate(self.records, start=1):
             head = REGISTRATION.format(
-                n=n, who=rec.get("created_by", ""), at=text.short_time(rec.get("created_at", ""))
+                n=n,
+                who=rec.get("created_by", ""),
+                at=text.short_time(rec.get("created_at", ""))[5:],
             )
-            table.add_column(head, key=f"r{n}")
-        table.add_column(COL_KEEP, key="keep")
-        counts = [VISITS.format(n=self.references.get(r["id"], 0)) for r in self.records]
-        table.add_row(Text(ROW_VISITS, style="dim"), *map(Text, counts), Text(""), key="_refs")
+            columns.append(Column(f"r{n}", head, 12, keep=0, grow=True, least=8))
+        for column, width in fit_columns(columns, self.app.size.width - 6):
+            table.add_column(column.label, key=column.key, width=width)
+        counts = [cell(VISITS.format(n=self.references.get(r["id"], 0))) for r in self.records]
+        table.add_row(cell(ROW_VISITS, "dim"), cell(""), *counts, key="_refs")
         for fid in self.fields:
             f = self.form.field(fid)
-            cells = [Text(self.fk.ws.display(self.form, f, r["data"])) for r in self.records]
-            table.add_row(Text(f.label), *cells, self._keep_cell(fid), key=fid)
+            cells = [cell(self.fk.ws.display(self.form, f, r["data"])) for r in self.records]
+            table.add_row(cell(f.label), self._keep_cell(fid), *cells, key=fid)
         table.focus()
         table.move_cursor(row=1)
 

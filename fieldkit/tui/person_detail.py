@@ -89,10 +89,11 @@ class PersonDetailScreen(Screen[None]):
         self.sub_title = text.PERSON_TITLE.format(name=data.get("name", ""))
 
         base = Table(box=None, show_header=False, padding=(0, 2, 0, 0), expand=True)
+        # Long values wrap (an address, a guardian's phone): nothing is cut.
         base.add_column(style="dim", no_wrap=True, width=12)
-        base.add_column(ratio=1)
+        base.add_column(ratio=1, overflow="fold")
         base.add_column(style="dim", no_wrap=True, width=12)
-        base.add_column(ratio=1)
+        base.add_column(ratio=1, overflow="fold")
         pairs: list[tuple[str, str]] = []
         for fid in BASE_FIELDS + MORE_FIELDS:
             f = form.field(fid)
@@ -196,7 +197,7 @@ class PersonDetailScreen(Screen[None]):
             ("assistance", text.COL_HELP),
         ]
         for fid, label in columns:
-            table.add_column(label, no_wrap=fid == "date")
+            table.add_column(label, no_wrap=fid == "date", overflow="fold")
         for visit in visits:
             data = visit["data"]
             cells = [ws.display(form, form.field(fid), data) or "" for fid, _ in columns]

@@ -89,7 +89,7 @@ class PersonsScreen(SearchListScreen):
             Column("name", text.COL_NAME, 6, keep=0, grow=True),
             Column("state", text.COL_DUE_STATE, 16, keep=0),
             Column("next", text.COL_NEXT_DUE, 10, keep=1),
-            Column("category", text.COL_CATEGORY, 16, keep=2),
+            Column("category", text.COL_CATEGORY, 16, keep=2, least=8),
             Column("level", text.COL_LEVEL, 4, keep=3),
             Column("status", text.COL_STATUS, 4, keep=5),
             Column("last", text.COL_LAST_VISIT, 10, keep=4),

@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from fieldkit.tui.app import FieldkitApp
 
 
+SAMPLE = 200  # records measured for the widths of text columns
+
+
 class RecordsScreen(SearchListScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", text.KEY_BACK, id="records.back", tooltip=text.KEY_BACK_TIP),
@@ -51,6 +54,7 @@ class RecordsScreen(SearchListScreen):
         self.seen_version = -1
         self.generation = 0  # bumps per search; a late result of an older one is dropped
         self.updated_at = 0.0  # perf_counter when the table last changed (benchmarks read it)
+        self.typical: dict[str, int] = {}  # text column -> the width most values fit in
 
     @property
     def fk(self) -> FieldkitApp:
@@ -81,8 +85,20 @@ class RecordsScreen(SearchListScreen):
     def columns(self) -> list[Column]:
         # The form lists its most telling columns first: later ones go first when narrow.
         return [
-            _column(self.form.field(fid), keep) for keep, fid in enumerate(self.form.list_columns)
+            _column(self.form.field(fid), keep, self.typical.get(fid))
+            for keep, fid in enumerate(self.form.list_columns)
         ]
+
+    def _measure(self, index: RecordIndex) -> None:
+        """How wide the text columns' values usually are, from the newest records (a case
+        number is shown whole before the parties' names get more room)."""
+        ws, form = self.fk.ws, self.form
+        sample = index.entries[:SAMPLE]
+        for fid in form.list_columns:
+            f = form.field(fid)
+            if f.type in ("text", "multiline", "reference") and sample:
+                widths = sorted(cell_len(ws.shown(form, f, e.record)) for e in sample)
+                self.typical[fid] = widths[int(len(widths) * 0.9)]  # most of them whole
 
     def row_cells(self, row: Entry) -> dict[str, Text]:
         ws, form = self.fk.ws, self.form
@@ -102,6 +118,8 @@ class RecordsScreen(SearchListScreen):
     def _loaded(self, index: RecordIndex) -> None:
         self.index = index
         self.seen_version = self.fk.data_version
+        self._measure(index)
+        self.fit_table(self.app.size.width)
         years = self.query_one("#year", Select)
         years.set_options([(text.YEAR.format(y=y), y) for y in index.years()])
         self.refilter()
@@ -233,12 +251,17 @@ def confirm_delete(app: FieldkitApp, record_id: str, done=None) -> None:
     )
 
 
-def _column(f: Field, keep: int) -> Column:
-    """A list column for a field, as wide as its values usually are; text grows."""
+def _column(f: Field, keep: int, typical: int | None = None) -> Column:
+    """A list column for a field, as wide as its values usually are (`typical`, measured for
+    text); text takes what is left over."""
     if f.type in ("text", "multiline"):
-        return Column(f.id, f.label, 10, keep=keep, grow=True)
+        return Column(f.id, f.label, min(typical or 10, 40), keep=keep, grow=True, least=8)
     if f.is_choice:
         widest = max((cell_len(c.label) for c in f.all_choices()), default=4)
-        return Column(f.id, f.label, min(widest, 12) if f.type == "select_one" else 12, keep)
-    widths = {"date": 10, "datetime": 16, "id_number": 18, "phone": 13, "reference": 8}
-    return Column(f.id, f.label, widths.get(f.type, 6), keep, grow=f.type == "reference")
+        if f.type == "select_multiple":
+            widest = max(widest, 16)
+        return Column(f.id, f.label, min(widest, 20), keep, least=min(widest, 8))
+    if f.type == "reference":
+        return Column(f.id, f.label, min(typical or 8, 20), keep, grow=True, least=6)
+    widths = {"date": 10, "datetime": 16, "id_number": 18, "phone": 13}
+    return Column(f.id, f.label, widths.get(f.type, 6), keep)

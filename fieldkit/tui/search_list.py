@@ -26,31 +26,40 @@ class Column:
     label: str
     width: int  # cells its values need
     keep: int = 0  # when the window is narrow, the columns with the highest `keep` go first
-    grow: bool = False  # takes a share of the space left over (long text, names)
+    grow: bool = False  # takes the space left over (long text, names)
+    least: int = 0  # narrowest it may become (values then end in …); 0: `width`
+
+    @property
+    def label_width(self) -> int:
+        return max(cell_len(line) for line in self.label.split("\n"))
 
     @property
     def need(self) -> int:
-        return max(self.width, cell_len(self.label))
+        return max(self.width, self.label_width)
+
+    @property
+    def floor(self) -> int:
+        return max(self.least or self.width, self.label_width)
 
 
 def fit_columns(columns: list[Column], width: int, padding: int = 2) -> list[tuple[Column, int]]:
     """The columns that fit in `width` cells (each also takes `padding`), in their order, with
-    their widths: the least needed dropped first, the space left shared by growing columns."""
+    their widths: the least needed dropped first; then each kept column as wide as it needs,
+    the most needed first, and what is left shared by the growing columns."""
     kept = list(columns)
-    while len(kept) > 1 and sum(c.need + padding for c in kept) > width:
+    while len(kept) > 1 and sum(c.floor + padding for c in kept) > width:
         kept.remove(max(kept, key=lambda c: (c.keep, kept.index(c))))
-    spare = max(0, width - sum(c.need + padding for c in kept))
+    widths = {c.key: c.floor for c in kept}
+    spare = width - sum(c.floor + padding for c in kept)
+    for c in sorted(kept, key=lambda c: c.keep):
+        more = min(max(spare, 0), c.need - widths[c.key])
+        widths[c.key] += more
+        spare -= more
     growing = [c for c in kept if c.grow] or kept[:1]
-    share, extra = divmod(spare, len(growing))
-    out = []
-    for c in kept:
-        if c in growing:
-            more = share + (1 if extra > 0 else 0)
-            extra -= 1
-            out.append((c, c.need + more))
-        else:
-            out.append((c, c.need))
-    return out
+    share, extra = divmod(max(spare, 0), len(growing))
+    for i, c in enumerate(growing):
+        widths[c.key] += share + (1 if i < extra else 0)
+    return [(c, widths[c.key]) for c in kept]
 
 
 def cell(value: str, style: str = "") -> Text:

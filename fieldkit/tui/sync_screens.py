@@ -17,7 +17,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import (
@@ -37,6 +37,7 @@ from textual.widgets import (
 from fieldkit import bundle, devices, export, idnumber, merge, outfiles, review
 from fieldkit import sync_messages as words
 from fieldkit.tui import text
+from fieldkit.tui.chinese import Paragraph
 from fieldkit.tui.devices_tab import (
     TAB_DEVICES,
     TAB_DEVICES_WAITING,
@@ -47,6 +48,7 @@ from fieldkit.tui.devices_tab import (
 from fieldkit.tui.dialogs import Answer, ChoiceDialog
 from fieldkit.tui.footer import KeyFooter
 from fieldkit.tui.safety import guarded
+from fieldkit.tui.search_list import Column, cell, fit_columns
 from fieldkit.workspace import ValidationFailed
 
 if TYPE_CHECKING:
@@ -130,8 +132,8 @@ REJECTED_HINT = "这些记录内容不符合表单要求，已保留但没有合
 REPOINTED = "{moved} 条记录已改为指向合并后的人员。"
 
 CONFLICT_TITLE = "处理冲突：{form} {title}"
-VERSION_HEAD = "版本{n}：{who} {at}"
-CURRENT_MARK = "（当前显示）"
+VERSION_HEAD = "版本{n}\n{who} {at}"
+CURRENT_MARK = "（当前）"
 COL_FIELD, COL_TAKE = "字段", "采用"
 DELETED_LABEL = "删除状态"
 DELETED_YES, DELETED_NO = "已删除", "未删除"
@@ -139,7 +141,8 @@ CONFLICT_HINT = (
     "↑↓ 选字段，按数字键 1、2…… 选该字段采用哪个版本；Ctrl+S 保存。也可以整体采用一个版本。"
 )
 BTN_WHOLE = "全部采用版本{n}"
-BTN_SAVE = "按所选保存（Ctrl+S）"
+KEY_SAVE_PICKS = "按所选保存"
+BTN_SAVE = KEY_SAVE_PICKS + "（Ctrl+S）"
 RESOLVED = "冲突已处理，生成了新版本，下次导出时会同步到各电脑。"
 
 DEFAULT_CSS_TEXT = """
@@ -157,6 +160,7 @@ SyncScreen #import-notes { height: auto; }
 SyncScreen .ok { color: $success; }
 SyncScreen .warn { color: $warning; }
 ConflictScreen #conflict-body { padding: 0 2; }
+ConflictScreen .button-bar Button { margin: 0 2 0 0; }
 ConflictScreen #fields { height: auto; max-height: 20; }
 """
 
@@ -174,14 +178,14 @@ class SyncScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", text.KEY_BACK, id="sync.back", tooltip=text.KEY_BACK_TIP),
         Binding(
-            "ctrl+pagedown,f6",
+            "f6,ctrl+pagedown",
             "switch_tab(1)",
             KEY_NEXT_TAB,
             id="sync.next_tab",
             tooltip=KEY_NEXT_TAB_TIP,
         ),
         Binding(
-            "ctrl+pageup,shift+f6",
+            "shift+f6,ctrl+pageup",
             "switch_tab(-1)",
             KEY_PREV_TAB,
             show=False,
@@ -243,7 +247,7 @@ class SyncScreen(Screen[None]):
                 yield Static("", id="import-summary", classes="line", markup=False)
                 yield Static("", id="import-notes", classes="line warn", markup=False)
             with TabPane(TAB_CONFLICTS, id="conflicts"), VerticalScroll():
-                yield Static(CONFLICTS_HINT, classes="line", markup=False)
+                yield Static(Paragraph(CONFLICTS_HINT), classes="line")
                 table = DataTable(id="conflict-table", cursor_type="row", zebra_stripes=True)
                 for key, label in (
                     ("title", "记录"),
@@ -254,7 +258,7 @@ class SyncScreen(Screen[None]):
                 yield table
                 yield Static("", id="conflict-empty", classes="line", markup=False)
             with TabPane(TAB_DUPLICATES, id="duplicates"), VerticalScroll():
-                yield Static(DUPLICATES_HINT, classes="line", markup=False)
+                yield Static(Paragraph(DUPLICATES_HINT), classes="line")
                 table = DataTable(id="duplicate-table", cursor_type="row", zebra_stripes=True)
                 for key, label in (
                     ("name", "姓名"),
@@ -268,7 +272,7 @@ class SyncScreen(Screen[None]):
                 with Horizontal(classes="button-bar"):
                     yield Button(BTN_STALE, id="btn-stale")
             with TabPane(TAB_REJECTED, id="rejected"), VerticalScroll():
-                yield Static(REJECTED_HINT, classes="line", markup=False)
+                yield Static(Paragraph(REJECTED_HINT), classes="line")
                 table = DataTable(id="rejected-table", cursor_type="row", zebra_stripes=True)
                 for key, label in (
                     ("at", "收到时间"),
@@ -718,7 +722,9 @@ class ConflictScreen(Screen[bool]):
     DEFAULT_CSS = DEFAULT_CSS_TEXT
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", text.KEY_BACK, id="conflict.back", tooltip=text.KEY_BACK_TIP),
-        Binding("ctrl+s", "save", BTN_SAVE, priority=True, id="conflict.save", tooltip=RESOLVED),
+        Binding(
+            "ctrl+s", "save", KEY_SAVE_PICKS, priority=True, id="conflict.save", tooltip=RESOLVED
+        ),
     ]
 
     def __init__(self, record_id: str) -> None:
@@ -741,24 +747,20 @@ class ConflictScreen(Screen[bool]):
         self.picks = dict.fromkeys(self.fields, 0)
         form = ws.forms.get(self.heads[0]["form"]) if self.heads else None
         yield Header()
-        with Vertical(id="conflict-body"):
-            title = self.fk.describe(form, self.heads[0]) if form and self.heads else ""
+        with VerticalScroll(id="conflict-body", can_focus=False):
+            title = ""
+            if form and self.heads:
+                title = ws.display(form, form.field(form.title_field), self.heads[0]["data"])
             label = form.label if form else ""
             yield Label(CONFLICT_TITLE.format(form=label, title=title), classes="section-title")
-            yield Static(CONFLICT_HINT, classes="line", markup=False)
-            table: DataTable = DataTable(id="fields", cursor_type="row", zebra_stripes=True)
-            table.add_column(COL_FIELD, key="field")
-            for n, h in enumerate(self.heads, start=1):
-                head = VERSION_HEAD.format(
-                    n=n, who=h["updated_by"], at=text.short_time(h["updated_at"])
-                )
-                table.add_column(head + (CURRENT_MARK if n == 1 else ""), key=f"v{n}")
-            table.add_column(COL_TAKE, key="take")
-            yield table
+            yield Static(Paragraph(CONFLICT_HINT), classes="line")
+            # Two-line headings: the version and who made it; 采用 right after the field.
+            yield DataTable(id="fields", cursor_type="row", zebra_stripes=True, header_height=2)
             with Horizontal(classes="button-bar"):
                 for n in range(1, len(self.heads) + 1):
-                    yield Button(BTN_WHOLE.format(n=n), id=f"whole-{n}")
-                yield Button(BTN_SAVE, id="btn-save", variant="primary")
+                    yield Button(BTN_WHOLE.format(n=n), id=f"whole-{n}", compact=True)
+                yield Button(BTN_SAVE, id="btn-save", variant="primary", compact=True)
+        yield KeyFooter()
 
     @guarded
     def on_mount(self) -> None:
@@ -769,20 +771,30 @@ class ConflictScreen(Screen[bool]):
         ws = self.fk.ws
         form = ws.forms.get(self.heads[0]["form"])
         table = self.query_one("#fields", DataTable)
+        columns = [Column("field", COL_FIELD, 10, keep=0), Column("take", COL_TAKE, 5, keep=0)]
+        for n, h in enumerate(self.heads, start=1):
+            head = VERSION_HEAD.format(
+                n=n, who=h["updated_by"], at=text.short_time(h["updated_at"])[5:]
+            )
+            if n == 1:
+                head = head.replace("\n", CURRENT_MARK + "\n", 1)
+            columns.append(Column(f"v{n}", head, 12, keep=0, grow=True, least=8))
+        for column, width in fit_columns(columns, self.app.size.width - 6):
+            table.add_column(column.label, key=column.key, width=width)
         for key in self.fields:
             cells = [self._value(form, key, h) for h in self.heads]
             label = DELETED_LABEL
             if key != review.DELETED:
                 label = form.field(key).label if form and form.has(key) else key
-            table.add_row(_plain(label), *cells, _plain(f"版本{self.picks[key] + 1}"), key=key)
+            table.add_row(_plain(label), _plain(f"版本{self.picks[key] + 1}"), *cells, key=key)
         table.focus()
 
     def _value(self, form, key: str, rec: dict[str, Any]) -> Text:
         if key == review.DELETED:
-            return Text(DELETED_YES if rec["deleted"] else DELETED_NO)
+            return cell(DELETED_YES if rec["deleted"] else DELETED_NO)
         if form is not None and form.has(key):
-            return Text(self.fk.ws.display(form, form.field(key), rec["data"]))
-        return Text(str(rec["data"].get(key, "")))
+            return cell(self.fk.ws.display(form, form.field(key), rec["data"]))
+        return cell(str(rec["data"].get(key, "")))
 
     @guarded
     def on_key(self, event) -> None:

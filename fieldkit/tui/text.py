@@ -157,7 +157,7 @@ PLACEHOLDER_ID = "18位身份证号"
 PLACEHOLDER_PHONE = "手机或座机号"
 HELP_DATE = "日期：可输入 2026-03-05、2026/3/5 或 20260305；↑↓ 加减一天，PgUp/PgDn 加减一月，T 今天"
 HELP_DATETIME = "日期时间：如 2026-03-05 14:30；↑↓ 加减一天，T 现在"
-HELP_SELECT = "单选：Enter 或空格展开选项，↑↓ 选择，Enter 确定"
+HELP_SELECT = "单选：直接打字选择（开头的字或拼音首字母），或 Enter 展开后 ↑↓ 选择"
 HELP_MULTI = "多选：←→ 移动，空格勾选或取消，可选多项"
 HELP_MULTILINE = "多行文字：Enter 换行，Tab 到下一项"
 HELP_REFERENCE = "Enter 打开查找，Backspace 清除"
@@ -200,7 +200,7 @@ PICK_MANY = "找到 {total} 条，显示前 {shown} 条；多输入几个字可�
 
 # -- records --------------------------------------------------------------------------------
 RECORDS_TITLE = "记录 · {form}"
-SEARCH_PLACEHOLDER = "搜索：输入文字筛选（名称、地点、当事人、姓名、身份证号……）"
+SEARCH_PLACEHOLDER = "搜索：名称、姓名、身份证号……"
 ALL_YEARS = "全部年份"
 ALL_MONTHS = "全部月份"
 YEAR = "{y}年"

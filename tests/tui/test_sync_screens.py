@@ -214,14 +214,14 @@ async def test_duplicate_persons_are_joined_side_by_side_after_a_question(
         assert isinstance(join, JoinScreen)
         fields = join.query_one("#join-fields", DataTable)
         rows = {str(fields.get_row_at(i)[0]): i for i in range(fields.row_count)}
-        grids = [str(c) for c in fields.get_row_at(rows["所属网格"])[1:]]
+        grids = [str(c) for c in fields.get_row_at(rows["所属网格"])[2:]]
         b = grids.index("第二网格")  # 王强's registration (the order is by registration time)
-        assert str(fields.get_row_at(rows["随访等记录"])[1]) == "1 条"
-        assert str(fields.get_row_at(rows["姓名"])[-1]) == "相同"
+        assert str(fields.get_row_at(rows["随访等记录"])[2]) == "1 条"
+        assert str(fields.get_row_at(rows["姓名"])[1]) == "相同"  # 保留: right after the field
         # Keep 王强's grid, and the phone only his registration has.
         fields.move_cursor(row=rows["所属网格"])
         await pilot.press(str(b + 1))
-        assert str(fields.get_row_at(rows["所属网格"])[-1]) == f"登记{b + 1}"
+        assert str(fields.get_row_at(rows["所属网格"])[1]) == f"登记{b + 1}"
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, ChoiceDialog)
