@@ -86,7 +86,7 @@ class PersonsScreen(SearchListScreen):
     def columns(self) -> list[Column]:
         # What a worker looks for first: who, how urgent, when; then what kind of case.
         return [
-            Column("name", text.COL_NAME, 6, keep=0, grow=True),
+            Column("name", text.COL_NAME, 8, keep=0, grow=True, least=6),
             Column("state", text.COL_DUE_STATE, 16, keep=0),
             Column("next", text.COL_NEXT_DUE, 10, keep=1),
             Column("category", text.COL_CATEGORY, 16, keep=2, least=8),

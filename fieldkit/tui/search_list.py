@@ -18,6 +18,7 @@ from fieldkit.tui import text
 from fieldkit.tui.safety import guarded
 
 SCROLLBAR = 2  # cells the table's scroll bar takes
+OPTIONAL = 3  # columns with this `keep` or more are dropped rather than others narrowed
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,20 @@ def fit_columns(columns: list[Column], width: int, padding: int = 2) -> list[tup
     their widths: the least needed dropped first; then each kept column as wide as it needs,
     the most needed first, and what is left shared by the growing columns."""
     kept = list(columns)
+
+    def drop_last(among: list[Column]) -> None:
+        kept.remove(max(among, key=lambda c: (c.keep, kept.index(c))))
+
+    # Columns of little need go before any other column is narrowed (long text, which takes
+    # what is left anyway, gives way first) …
+    while sum((c.floor if c.grow else c.need) + padding for c in kept) > width:
+        optional = [c for c in kept if c.keep >= OPTIONAL]
+        if not optional:
+            break
+        drop_last(optional)
+    # … then columns are narrowed (values end in …), and only if that is not enough, dropped.
     while len(kept) > 1 and sum(c.floor + padding for c in kept) > width:
-        kept.remove(max(kept, key=lambda c: (c.keep, kept.index(c))))
+        drop_last(kept)
     widths = {c.key: c.floor for c in kept}
     spare = width - sum(c.floor + padding for c in kept)
     for c in sorted(kept, key=lambda c: c.keep):

@@ -316,8 +316,12 @@ class SyncScreen(Screen[None]):
     def _focus_pane(self) -> None:
         tabs = self.query_one(TabbedContent)
         pane = tabs.get_pane(tabs.active)
-        first = next((w for w in pane.query("*") if w.focusable), None)
-        (first or tabs).focus()
+        # (`focusable` is still False while the pane is being shown.)
+        first = next(
+            (w for w in pane.query("*") if w.can_focus and w.display and not w.disabled), None
+        )
+        if first is not None:
+            first.focus()
 
     # -- export ----------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from fieldkit.tui.persons import DueScreen, PersonsScreen
 from .conftest import (
     PERSON_ID,
     SIZE,
+    SIZES,
     choose,
     fill,
     make_app,
@@ -264,31 +265,61 @@ def casework(root: Path) -> Path:
         at="2026-11-20T12:00:00+08:00",
         record_id="v-chen",
     )
+    # 普管 (monthly) from 2026-10-27: due 2026-11-27, three days on; a name too long for 80×24.
+    seed(
+        root,
+        "person",
+        {
+            "category": "corrections",
+            "name": "欧阳司马晓明月",
+            "id_number": "440524198001010021",
+            "level": "normal",
+            "start_date": "2026-10-27",
+            "end_date": "2027-10-26",
+        },
+        at="2026-10-27T09:00:00+08:00",
+        record_id="p-ouyang",
+    )
     return root
 
 
-def test_snapshot_persons(snap_compare, casework: Path):
+@SIZES
+def test_snapshot_persons(snap_compare, size, casework: Path):
     async def run_before(pilot):
         await ready(pilot)
         await pilot.press("p")
         await settle(pilot)
 
-    assert snap_compare(make_app(casework), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(make_app(casework), terminal_size=size, run_before=run_before)
 
 
-def test_snapshot_due(snap_compare, casework: Path):
+@SIZES
+def test_snapshot_due(snap_compare, size, casework: Path):
     async def run_before(pilot):
         await ready(pilot)
         await pilot.press("v")
         await settle(pilot)
 
-    assert snap_compare(make_app(casework), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(make_app(casework), terminal_size=size, run_before=run_before)
 
 
-def test_snapshot_person_detail(snap_compare, casework: Path):
+@SIZES
+def test_snapshot_person_detail(snap_compare, size, casework: Path):
     async def run_before(pilot):
         await ready(pilot)
         pilot.app.push_screen(PersonDetailScreen("p-chen"))
         await settle(pilot)
 
-    assert snap_compare(make_app(casework), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(make_app(casework), terminal_size=size, run_before=run_before)
+
+
+@SIZES
+def test_snapshot_status_dialog(snap_compare, size, casework: Path):
+    async def run_before(pilot):
+        await ready(pilot)
+        pilot.app.push_screen(PersonDetailScreen("p-chen"))
+        await settle(pilot)
+        await pilot.press("s")
+        await pilot.pause()
+
+    assert snap_compare(make_app(casework), terminal_size=size, run_before=run_before)

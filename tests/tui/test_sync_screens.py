@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, SelectionList, Static, TabbedContent
 
-from fieldkit import devices
+from fieldkit import devices, records
 from fieldkit.export import export
 from fieldkit.merge import import_files
 from fieldkit.tui.dialogs import ChoiceDialog
@@ -17,7 +17,17 @@ from fieldkit.tui.sync_screens import ConflictScreen, SyncScreen
 from fieldkit.versions import heads_of
 from fieldkit.workspace import Workspace
 
-from .conftest import PERSON_ID, TODAY, introduce, make_app, no_errors, open_site, ready, settle
+from .conftest import (
+    PERSON_ID,
+    SIZES,
+    TODAY,
+    introduce,
+    make_app,
+    no_errors,
+    open_site,
+    ready,
+    settle,
+)
 
 PERSON = {
     "category": "严重精神障碍患者",
@@ -33,6 +43,18 @@ VISIT = {"date": "2026-11-20 10:00", "condition": "稳定", "risk_level": "1级"
 def usb(tmp_path: Path, office: Path) -> Path:
     """Files from three laptops the office trusts: one person registered on two of them, a
     person both of them edited (a conflict), and a record that fails its checks."""
+    return make_usb(tmp_path, office)
+
+
+@pytest.fixture
+def steady_usb(tmp_path: Path, office: Path, monkeypatch) -> Path:
+    """The same files, every change made a minute after the one before (stable snapshots)."""
+    moments = (f"2026-11-20T{9 + m // 60:02d}:{m % 60:02d}:00+08:00" for m in range(10**4))
+    monkeypatch.setattr(records, "now_iso", lambda: next(moments))
+    return make_usb(tmp_path, office)
+
+
+def make_usb(tmp_path: Path, office: Path) -> Path:
     folder = tmp_path / "usb"
     hub = Workspace(office, today=TODAY)
     a = open_site(tmp_path / "a", "李娜", "第一网格", office=hub)
@@ -192,9 +214,7 @@ async def test_a_conflict_resolved_field_by_field(office: Path, usb: Path):
         no_errors(app)
 
 
-async def test_duplicate_persons_are_joined_side_by_side_after_a_question(
-    office: Path, usb: Path
-):
+async def test_duplicate_persons_are_joined_side_by_side_after_a_question(office: Path, usb: Path):
     with Workspace(office, today=TODAY) as ws:
         import_files(ws, [usb])
     app = make_app(office)
@@ -402,3 +422,46 @@ async def test_office_export_line_says_whom_files_are_for(office: Path, tmp_path
         screen = await open_sync(pilot)
         assert "导出文件加密给已信任的网格员电脑" in text_of(screen, "#export-encryption")
         no_errors(app)
+
+
+@SIZES
+def test_snapshot_conflict_list(snap_compare, size, office: Path, steady_usb: Path):
+    with Workspace(office, today=TODAY) as ws:
+        import_files(ws, [steady_usb])
+
+    async def run_before(pilot):
+        await open_sync(pilot)
+        await pilot.press("f6", "f6")
+        await settle(pilot)
+
+    assert snap_compare(make_app(office), terminal_size=size, run_before=run_before)
+
+
+@SIZES
+def test_snapshot_conflict_screen(snap_compare, size, office: Path, steady_usb: Path):
+    with Workspace(office, today=TODAY) as ws:
+        import_files(ws, [steady_usb])
+
+    async def run_before(pilot):
+        await open_sync(pilot)
+        await pilot.press("f6", "f6")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(make_app(office), terminal_size=size, run_before=run_before)
+
+
+@SIZES
+def test_snapshot_join_screen(snap_compare, size, office: Path, steady_usb: Path):
+    with Workspace(office, today=TODAY) as ws:
+        import_files(ws, [steady_usb])
+
+    async def run_before(pilot):
+        await open_sync(pilot)
+        await pilot.press("f6", "f6", "f6")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(make_app(office), terminal_size=size, run_before=run_before)
