@@ -313,15 +313,20 @@ class SyncScreen(Screen[None]):
         tabs.active = panes[(at + step) % len(panes)]
         self.call_after_refresh(self._focus_pane)
 
-    def _focus_pane(self) -> None:
+    def _focus_pane(self, tries: int = 20) -> None:
+        """Focus the active page's first control once the page is on screen (it is shown a
+        refresh or two after the tab changes; focusing it before then does nothing)."""
         tabs = self.query_one(TabbedContent)
         pane = tabs.get_pane(tabs.active)
-        # (`focusable` is still False while the pane is being shown.)
         first = next(
             (w for w in pane.query("*") if w.can_focus and w.display and not w.disabled), None
         )
-        if first is not None:
+        if first is None:
+            return
+        if first.focusable:
             first.focus()
+        elif tries:
+            self.call_after_refresh(self._focus_pane, tries - 1)
 
     # -- export ----------------------------------------------------------------------------
 

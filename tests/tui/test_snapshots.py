@@ -19,7 +19,16 @@ from .conftest import PERSON_ID, SIZES, TODAY, make_app, open_site, ready, seed,
 
 
 @pytest.fixture
-def data(root: Path) -> Path:
+def steady_root(tmp_path: Path) -> Path:
+    """A data dir with an identity and fixed keys: the same fingerprint on every run."""
+    root = tmp_path / "steady"
+    open_site(root, "李娜", "第一网格", seed=3).close()
+    return root
+
+
+@pytest.fixture
+def data(steady_root: Path) -> Path:
+    root = steady_root
     seed(
         root,
         "person",
@@ -134,6 +143,7 @@ def test_devices_tab(snap_compare, size, office: Path, tmp_path: Path):
         await settle(pilot)
         pilot.app.screen.query_one(TabbedContent).active = "devices"
         await settle(pilot)
+        await pilot.wait_for_scheduled_animations()
         pilot.app.screen.query_one("#device-table").focus()
         await settle(pilot)
 

@@ -98,6 +98,29 @@ async def open_sync(pilot) -> SyncScreen:
     return screen
 
 
+async def to_tab(pilot, presses: int, table: str) -> None:
+    """F6 `presses` times, until the page's table has the focus and the tabs stopped moving."""
+    await pilot.press(*["f6"] * presses)
+    for _ in range(100):
+        await settle(pilot)
+        focused = pilot.app.focused
+        if focused is not None and focused.id == table:
+            break
+    else:
+        raise AssertionError(f"F6 never reached {table}")
+    await pilot.wait_for_scheduled_animations()
+
+
+async def show_tab(pilot, pane: str, table: str) -> None:
+    """The page and its table focused directly (snapshots: no race with the tab's slide)."""
+    pilot.app.screen.query_one(TabbedContent).active = pane
+    await settle(pilot)
+    pilot.app.screen.query_one(f"#{table}").focus()
+    await settle(pilot)
+    await pilot.wait_for_scheduled_animations()
+    await settle(pilot)
+
+
 async def wait_idle(pilot, screen: SyncScreen) -> None:
     for _ in range(200):
         await settle(pilot)
@@ -220,8 +243,7 @@ async def test_duplicate_persons_are_joined_side_by_side_after_a_question(office
     app = make_app(office)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_sync(pilot)
-        await pilot.press("f6", "f6", "f6")  # 导出 → 导入 → 冲突 → 重复人员
-        await settle(pilot)
+        await to_tab(pilot, 3, "duplicate-table")  # 导出 → 导入 → 冲突 → 重复人员
         assert screen.query_one(TabbedContent).active == "duplicates"
         table = screen.query_one("#duplicate-table", DataTable)
         assert table.row_count == 1  # one person registered twice: one row
@@ -274,8 +296,7 @@ async def test_conflict_list_names_every_versions_worker(office: Path, usb: Path
     app = make_app(office)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_sync(pilot)
-        await pilot.press("f6", "f6")
-        await settle(pilot)
+        await to_tab(pilot, 2, "conflict-table")
         table = screen.query_one("#conflict-table", DataTable)
         row = [str(c) for c in table.get_row_at(0)]
         assert row[0] == "特殊人群：张伟"
@@ -431,8 +452,7 @@ def test_snapshot_conflict_list(snap_compare, size, office: Path, steady_usb: Pa
 
     async def run_before(pilot):
         await open_sync(pilot)
-        await pilot.press("f6", "f6")
-        await settle(pilot)
+        await show_tab(pilot, "conflicts", "conflict-table")
 
     assert snap_compare(make_app(office), terminal_size=size, run_before=run_before)
 
@@ -444,8 +464,7 @@ def test_snapshot_conflict_screen(snap_compare, size, office: Path, steady_usb: 
 
     async def run_before(pilot):
         await open_sync(pilot)
-        await pilot.press("f6", "f6")
-        await settle(pilot)
+        await show_tab(pilot, "conflicts", "conflict-table")
         await pilot.press("enter")
         await settle(pilot)
 
@@ -459,8 +478,7 @@ def test_snapshot_join_screen(snap_compare, size, office: Path, steady_usb: Path
 
     async def run_before(pilot):
         await open_sync(pilot)
-        await pilot.press("f6", "f6", "f6")
-        await settle(pilot)
+        await show_tab(pilot, "duplicates", "duplicate-table")
         await pilot.press("enter")
         await settle(pilot)
 
