@@ -550,12 +550,16 @@ def cmd_due(root: Path, args) -> int:
         if args.json:
             print_json_lines(_due_json(d) for d in dues)
             return 0
+        if not dues:
+            when = f"{args.within} 天内到期" if args.within else "今天到期"
+            err.print(f"{args.grid or ''}没有逾期或{when}的随访。", markup=False)
+            return 0
         table = Table(
             "姓名", "身份证号", "类别", "级别", "上次随访", "应随访日期", "状态", box=None
         )
         for d in dues:
             data = d.person["data"]
-            last = d.last_visit["data"]["date"][:10] if d.last_visit else "从未随访"
+            last = d.last_visit["data"]["date"][:10] if d.last_visit else "未随访"
             table.add_row(
                 data.get("name", ""),
                 idnumber.mask(data.get("id_number", "")),

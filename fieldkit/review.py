@@ -218,17 +218,27 @@ class JoinResult:
     repointed: int  # follow-ups (and other referring records) moved to the kept record
 
 
-def join(ws: Workspace, keep_id: str, drop_id: str) -> JoinResult:
+def join(
+    ws: Workspace, keep_id: str, drop_id: str, *, data: dict[str, Any] | None = None
+) -> JoinResult:
     """Keep one of two duplicate records: every record pointing at the other now points at the
-    kept one, fields empty in the kept one are filled from the other, and the other becomes a
-    tombstone noting `merged_into`. One transaction; every change is a version that syncs."""
+    kept one, and the other becomes a tombstone noting `merged_into`. The kept record takes
+    `data` (what the user chose field by field, checked like an edit) or, without it, keeps
+    its values with the empty ones filled from the other. One transaction; every change is a
+    version that syncs."""
     if keep_id == drop_id:
         raise FieldkitError("要合并的是同一条记录")
     keep, drop = ws.get_live(keep_id), ws.get_live(drop_id)
     if keep["form"] != drop["form"]:
         raise FieldkitError("只能合并同一表单的两条记录")
-    filled = {k: v for k, v in drop["data"].items() if v not in (None, "", [])}
-    filled.update({k: v for k, v in keep["data"].items() if v not in (None, "", [])})
+    if data is None:
+        filled = {k: v for k, v in drop["data"].items() if v not in (None, "", [])}
+        filled.update({k: v for k, v in keep["data"].items() if v not in (None, "", [])})
+    else:
+        outcome = ws.check(keep["form"], data, record_id=keep_id)
+        if not outcome.ok:
+            raise ValidationFailed(ws.form(keep["form"]), outcome)
+        filled = outcome.data
     moves = _repointing(ws, keep["form"], {drop_id: keep_id})
     with ws.changes() as c:
         kept = c.edit(keep_id, filled) or keep

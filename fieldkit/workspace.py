@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -27,6 +27,7 @@ from fieldkit.validation import Context, Outcome, Problem, validate
 from fieldkit.versions import heads_of
 
 IDENTITY = "identity"  # meta
+NOW_GRACE = timedelta(minutes=5)  # how far ahead of the clock a "not in the future" time may be
 
 
 @dataclass(frozen=True)
@@ -275,6 +276,11 @@ class Workspace:
     def today(self) -> date:
         return self._today or date.today()
 
+    def now(self) -> datetime:
+        """The present moment (on the fixed day, if one was given), to the minute."""
+        now = datetime.now().replace(second=0, microsecond=0)
+        return datetime.combine(self._today, now.time()) if self._today else now
+
     def form(self, form_id: str) -> Form:
         form = self.forms.get(form_id)
         if form is None:
@@ -314,6 +320,7 @@ class Workspace:
         """Validate answers as the form says, plus the form's uniqueness rule."""
         form = self.form(form_id)
         outcome = validate(form, raw, self.context(), keep_unknown=record_id is not None)
+        self._check_not_later(form, outcome)
         other = self.duplicate_of(form_id, outcome.data, record_id)
         if other is not None and not self._kept_value(form, record_id, outcome.data):
             f = form.field(form.unique)
@@ -325,6 +332,24 @@ class Workspace:
                 f = form.field(grids.FIELD)
                 outcome.errors.append(Problem(f.id, f.label, message))
         return outcome
+
+    def _check_not_later(self, form: Form, outcome: Outcome) -> None:
+        """A date and time that must not be in the future is not later than now either (the
+        form checks only the day): a visit at 23:50 is refused at 11:45. A few minutes ahead
+        are let through, for a laptop clock a little behind the worker's watch."""
+        failed = {p.field for p in outcome.errors}
+        limit = self.now() + NOW_GRACE
+        for f in form.fields:
+            value = outcome.data.get(f.id)
+            if f.type != "datetime" or not f.not_future or not value or f.id in failed:
+                continue
+            try:
+                moment = datetime.fromisoformat(str(value))
+            except ValueError:
+                continue
+            if moment > limit:
+                now = self.now().strftime("%H:%M")
+                outcome.errors.append(Problem(f.id, f.label, f"不能晚于现在（{now}）"))
 
     def _kept_value(self, form: Form, record_id: str | None, data: dict[str, Any]) -> bool:
         """True when an edit leaves the unique value as it was.
@@ -356,10 +381,7 @@ class Workspace:
         if d == "today":
             return self.today().isoformat()
         if d == "now":
-            now = datetime.now()
-            if self._today:
-                now = datetime.combine(self._today, now.time())
-            return now.isoformat(timespec="minutes")
+            return self.now().isoformat(timespec="minutes")
         if isinstance(d, dict) and "identity" in d:
             ident = self.identity
             return getattr(ident, d["identity"], None) if ident else None
@@ -395,6 +417,56 @@ class Workspace:
             return None, None
         day = date.fromisoformat(str(data["date"])[:10])
         return schedule.propose_next_visit(self.forms.rules, person, day, data.get("risk_level"))
+
+    def concerns(
+        self, form_id: str, raw: dict[str, Any], *, record_id: str | None = None
+    ) -> list[str]:
+        """What to ask before saving answers that pass every check but look like a slip, one
+        sentence each: a second visit to the same person on the same day; a visit that the
+        rules ask to be joint (3级 and above) without the departments that should have gone.
+        An edit is asked only about what it changes. [] when the answers do not pass (the
+        save lists the problems) or nothing needs asking."""
+        if form_id != "followup":
+            return []
+        prev = self.get_live(record_id)["data"] if record_id else None
+        answers = {**prev, **raw} if prev is not None else {**self.defaults(form_id, raw), **raw}
+        outcome = self.check(form_id, answers, record_id=record_id)
+        if not outcome.ok:
+            return []
+        found = self._visit_concerns(outcome.data, record_id)
+        if prev is not None:
+            before = self._visit_concerns(prev, record_id)
+            found = [c for c in found if c not in before]
+        return found
+
+    def _visit_concerns(self, data: dict[str, Any], record_id: str | None) -> list[str]:
+        person = self.resolve("person", data.get("person"))
+        when = str(data.get("date") or "")
+        if person is None or not when:
+            return []
+        out = []
+        name = person["data"].get("name", "")
+        same_day = [
+            v
+            for v in self.store.lookup("followup", "person", person["id"])
+            if v["id"] != record_id and str(v["data"].get("date", ""))[:10] == when[:10]
+        ]
+        if same_day:
+            at = "、".join(sorted(str(v["data"]["date"])[11:16] for v in same_day))
+            out.append(f"{name} 在 {when[:10]} {at} 已有随访记录，这是同一天的又一次随访。")
+        try:
+            _, rule = self.proposed_visit(data)
+        except ValueError:
+            rule = None
+        if rule is not None and rule.joint:
+            went = set(data.get("departments") or [])
+            missing = [code for code in rule.joint if code not in went]
+            if missing:
+                form = self.form("followup")
+                labels = self._labels(form, form.field("departments"))
+                names = "、".join(labels.get(code, code) for code in missing)
+                out.append(f"{rule.note or '这次随访须联合随访'}。本次参与部门中没有：{names}。")
+        return out
 
     def joint_departments(self, rule: schedule.VisitRule | None) -> str:
         """The departments a rule asks to join a visit, as labels ('卫健精防、派出所'); ''."""
@@ -525,6 +597,21 @@ class Workspace:
             grid=grid,
         )
 
+    def level_of(self, person: dict[str, Any]) -> str | None:
+        """A person's effective level: the risk level assessed at their latest visit if it
+        assessed one, else the registered level (as the visit schedule uses it)."""
+        visits = self.store.lookup("followup", "person", person["id"])
+        last = max(visits, key=lambda v: str(v["data"].get("date", "")), default=None)
+        return schedule.effective_level(person, last)
+
+    def shown(self, form: Form, f: Field, record: dict[str, Any], *, masked: bool = True) -> str:
+        """A record's value as lists and titles show it: `display`, except that a person's
+        level is the effective one (`level_of`), the same everywhere."""
+        if form.id == "person" and f.id == "level":
+            level = self.level_of(record)
+            return f.label_of(level, record["data"]) if level is not None else ""
+        return self.display(form, f, record["data"], masked=masked)
+
     def display(self, form: Form, f: Field, data: dict[str, Any], *, masked: bool = True) -> str:
         """A stored value as a user reads it: labels for codes, masked ID numbers, person names."""
         value = data.get(f.id)
@@ -564,13 +651,16 @@ class Workspace:
         return ()
 
     def counts(self, year: int, month: int) -> dict[str, tuple[int, int]]:
-        """Live records per form filed in `month` of `year` and in the whole year."""
+        """Live records per form done in `month` of `year` and in the whole year: by the
+        form's date (the day of the visit, of the event …), except that a register (a form
+        with a unique field: persons) counts when a record was entered, since its date (纳入
+        管理日期) can be years before the worker registered the person."""
         out: dict[str, tuple[int, int]] = {}
         year_prefix, month_prefix = f"{year:04d}", f"{year:04d}-{month:02d}"
         for form in self.forms:
             in_month = in_year = 0
             for r in self.store.current(form.id):
-                day = record_day(r, form.date_field)
+                day = str(r["created_at"])[:10] if form.unique else record_day(r, form.date_field)
                 if day.startswith(year_prefix):
                     in_year += 1
                     if day.startswith(month_prefix):
@@ -579,17 +669,26 @@ class Workspace:
         return out
 
     def titles(self, form_id: str) -> dict[str, str]:
-        """Record id -> title (e.g. a person's name) for every live record of a form."""
+        """Record id -> what a search of the records pointing at it matches, for every live
+        record of a form: its title (a person's name) and its unique value (the ID number,
+        with the birth date in it written out)."""
         form = self.form(form_id)
-        return {
-            r["id"]: str(r["data"].get(form.title_field, "")) for r in self.store.current(form_id)
-        }
+        return {r["id"]: self._reference_text(form, r["data"]) for r in self.store.current(form_id)}
+
+    def _reference_text(self, form: Form, data: dict[str, Any]) -> str:
+        parts = [str(data.get(form.title_field, ""))]
+        if form.unique and data.get(form.unique):
+            parts.append(str(data[form.unique]))
+            if form.field(form.unique).type == "id_number":
+                parts.append(_birth_text(str(data[form.unique])))
+        return "\n".join(p for p in parts if p)
 
     def search_text(
         self, form: Form, data: dict[str, Any], titles: dict[str, str] | None = None
     ) -> str:
-        """Lower-case text a search matches: text, numbers as typed, dates, choice labels and
-        the titles of referenced records (`titles`, from `titles()`, saves a lookup each).
+        """Lower-case text a search matches: text, numbers as typed, dates, choice labels, the
+        birth date in an ID number, and for a referenced record (the person of a visit) its
+        title and ID number (`titles`, from `titles()`, saves a lookup each).
 
         Called once per record when a list of tens of thousands is prepared: choice labels
         come from a per-field table instead of `display()`."""
@@ -606,10 +705,17 @@ class Workspace:
                 if titles is not None:
                     parts.append(titles.get(str(value), ""))
                 else:
-                    parts.append(self.display(form, f, data))
+                    target = self.store.get(str(value))
+                    ref_form = self.forms.get(target["form"]) if target else None
+                    if target is not None and ref_form is not None:
+                        parts.append(self._reference_text(ref_form, target["data"]))
+                    else:
+                        parts.append(str(value))
             else:
                 parts.append(str(value))
-        return "\n".join(parts).lower()
+                if f.type == "id_number":
+                    parts.append(_birth_text(str(value)))
+        return "\n".join(p for p in parts if p).lower()
 
     def _labels(self, form: Form, f: Field) -> dict[str, str]:
         key = (form.id, form.version, f.id)
@@ -635,6 +741,12 @@ class Workspace:
 
 
 _UNSEARCHED = frozenset({"integer", "decimal"})
+
+
+def _birth_text(id_number: str) -> str:
+    """The birth date in an ID number as a date ('1949-12-31'), so a search by date finds it."""
+    born = idnumber.birth_date(id_number)
+    return born.isoformat() if born else ""
 
 
 def _plain(value: Any) -> str:

@@ -123,9 +123,13 @@ def test_due_lists_an_overdue_person_and_a_visit_clears_it(data):
     due = run(data, "due", "--json")
     [row] = [json.loads(line) for line in due.stdout.splitlines()]
     assert row["name"] == "赵磊" and row["days_overdue"] > 0
+    assert "未随访" in run(data, "due").stdout  # as the app says it, not 从未随访
     visit = {"person": "11010519491231002X", "condition": "稳定", "incident": "无"}
     assert run(data, "add", "followup", stdin=json.dumps(visit)).returncode == 0
     assert run(data, "due", "--json").stdout == ""
+    nothing = run(data, "due")
+    assert nothing.returncode == 0 and nothing.stdout == ""  # no header without rows
+    assert "没有逾期或今天到期的随访" in nothing.stderr
     assert "赵磊" in run(data, "due", "--within", "40").stdout
 
 

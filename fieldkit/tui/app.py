@@ -47,6 +47,13 @@ from fieldkit.workspace import Workspace
 _CLOSED_WHILE_LOCKED = frozenset({"help", "command_palette", "home", "identity", "toggle_theme"})
 
 
+def _commands():
+    """The palette's commands (imported when the palette first opens)."""
+    from fieldkit.tui.palette import Commands
+
+    return Commands
+
+
 class WorkspaceReady(Message):
     """Posted to every screen when the data dir is open (or failed to open)."""
 
@@ -57,6 +64,7 @@ class FieldkitApp(App[None]):
     CSS_PATH = Path(__file__).with_name("fieldkit.tcss")  # absolute: subclasses work too
     TITLE = text.APP_TITLE
     ENABLE_COMMAND_PALETTE = True
+    COMMANDS: ClassVar[set] = {_commands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", text.KEY_HELP, id="app.help", tooltip=text.KEY_HELP_TIP),
         Binding(
@@ -116,6 +124,13 @@ class FieldkitApp(App[None]):
     @property
     def ready(self) -> bool:
         return self._ws is not None
+
+    def own_grid(self) -> str | None:
+        """The grid this laptop's worker looks after; None at the office (every grid)."""
+        ident = self._ws.identity if self._ws else None
+        if ident is None or ident.role == "office":
+            return None
+        return ident.grid
 
     def today(self) -> date:
         return self._ws.today() if self._ws else (self._today or date.today())
@@ -374,6 +389,11 @@ class FieldkitApp(App[None]):
                 gc.freeze()
             return self._persons
 
+    @property
+    def built_person_index(self) -> PersonIndex | None:
+        """The person index if it has been built (and not replaced since), else None."""
+        return self._persons
+
     def counts(self) -> dict[str, tuple[int, int]]:
         """Per form: records this month, this year. Call from a thread worker."""
         day = self.today()
@@ -391,6 +411,13 @@ class FieldkitApp(App[None]):
         for form in self.ws.forms:
             if any(f.ref_form == record["form"] for f in form.fields):
                 self.indexes.pop(form.id, None)  # titles shown there may have changed
+
+    def lists_changed(self) -> None:
+        """Many records changed at once (an import, a join): the lists are read anew."""
+        with self._index_lock:
+            self.indexes.clear()
+            self._persons = None
+        self.data_version += 1
 
     def visit_note(self, data: dict[str, Any]) -> str:
         """For a follow-up's answers: the note of a rule that asks for a joint visit, or ''."""
@@ -444,10 +471,17 @@ class FieldkitApp(App[None]):
             self.push_screen(DetailScreen(record_id))
 
     def describe(self, form: Form, record: dict[str, Any]) -> str:
-        """One line naming a record: its list columns (ID numbers masked)."""
-        ws = self.ws
-        parts = [ws.display(form, form.field(c), record["data"]) for c in form.list_columns]
+        """One line naming a record: its list columns (ID numbers masked, a person's
+        effective level, numbers with their label: '参与人次 200')."""
+        parts = [self.shown_value(form, form.field(c), record) for c in form.list_columns]
         return " · ".join(p for p in parts if p)
+
+    def shown_value(self, form: Form, f: Field, record: dict[str, Any]) -> str:
+        """A value as a list or a title shows it; a bare number says what it counts."""
+        value = self.ws.shown(form, f, record)
+        if value and f.type in ("integer", "decimal"):
+            return text.NUMBER_WITH_LABEL.format(label=f.label, value=value)
+        return value
 
     def reference_label(self, field: Field, value: str) -> str:
         target = self.ws.resolve(field.ref_form or "", value)
@@ -581,6 +615,13 @@ class FieldkitApp(App[None]):
         """Tell the user in one Chinese line; log anything unexpected with its traceback."""
         if isinstance(error, FieldkitError):
             self.notify(str(error), severity="error", timeout=10, markup=False)
+            return
+        if isinstance(error, OSError):
+            # A disk, a USB stick or a folder: said in Chinese, with the path; logged too.
+            self._log_error(error)
+            where = f"（{error.filename}）" if error.filename else ""
+            message = text.OS_ERROR.format(reason=os_reason(error), where=where)
+            self.notify(message, severity="error", timeout=15, markup=False)
             return
         self.errors.append(error)
         logfile = self._log_error(error)

@@ -59,7 +59,7 @@ class DetailScreen(Screen[None]):
         # One table in one widget: a record opens in a few milliseconds however long it is.
         table = Table(box=None, show_header=False, padding=(0, 2, 0, 0), expand=True)
         table.add_column(style="dim", no_wrap=True, width=16)
-        table.add_column(ratio=1)
+        table.add_column(ratio=1, overflow="fold")
         for f in form.fields:
             if not is_relevant(f, data, refs):
                 continue

@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from fieldkit.tui import text
+from fieldkit.tui.chinese import Paragraph
 from fieldkit.tui.safety import guarded
 
 
@@ -40,6 +41,12 @@ class ChoiceDialog(ModalScreen[str | None]):
         Binding(
             "right", "app.focus_next", show=False, id="dialog.right", tooltip=text.KEY_NEXT_BUTTON
         ),
+        Binding(
+            "up", "app.focus_previous", show=False, id="dialog.up", tooltip=text.KEY_PREV_BUTTON
+        ),
+        Binding(
+            "down", "app.focus_next", show=False, id="dialog.down", tooltip=text.KEY_NEXT_BUTTON
+        ),
     ]
 
     def __init__(
@@ -58,15 +65,19 @@ class ChoiceDialog(ModalScreen[str | None]):
         self.cancel = cancel
         self.danger = danger
 
+    MANY = 3  # more answers than this are listed one under another, one line each
+
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog" + (" -danger" if self.danger else "")):
             yield Label(self.title_text, classes="dialog-title")
             if self.body:
-                yield Static(self.body, classes="dialog-body", markup=False)
-            with Horizontal(classes="dialog-buttons"):
+                yield Static(Paragraph(self.body), classes="dialog-body")
+            many = len(self.answers) > self.MANY
+            row = Vertical if many else Horizontal
+            with row(classes="dialog-buttons" + (" -list" if many else "")):
                 for a in self.answers:
                     label = f"{a.label}（{a.key.upper()}）" if a.key else a.label
-                    yield Button(label, id=f"answer-{a.id}", variant=a.variant)  # type: ignore[arg-type]
+                    yield Button(label, id=f"answer-{a.id}", variant=a.variant, compact=many)  # type: ignore[arg-type]
 
     @guarded
     def on_mount(self) -> None:

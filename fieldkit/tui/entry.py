@@ -89,6 +89,16 @@ class FormScreen(Screen[None]):
         self.form = ws.form(self.form_id)
         if self.record is not None:
             opened = self.record["data"]
+            # A computed value left as the rules proposed it (the next visit for the level
+            # assessed) follows its inputs on an edit too; one the user set stays.
+            self.rule_keys = self._rule_inputs(opened)
+            self.auto = {
+                f.id: opened.get(f.id)
+                for f in self.form.fields
+                if ws.default_inputs(f)
+                and opened.get(f.id) is not None
+                and ws.default_for(self.form, f, opened) == opened.get(f.id)
+            }
         else:
             opened = {**ws.defaults(self.form_id, self.prefill), **self.prefill}
             self.auto = {
@@ -107,14 +117,16 @@ class FormScreen(Screen[None]):
         title = text.FORM_EDIT if self.record else text.FORM_NEW
         self.sub_title = title.format(form=self.form.label)
         yield Header()
-        with VerticalScroll(id="form-body"):
+        # Under the title, where a notification (bottom right) never covers it.
+        yield Static("", id="field-help", markup=False)
+        # Not a Tab stop itself: Tab from the last field goes round to the first.
+        with VerticalScroll(id="form-body", can_focus=False):
             yield Static("", id="problems", markup=False)
             for f in self.form.fields:
                 editor = make_editor(f, start.get(f.id), start)
                 row = FieldRow(f, editor, required=f.required)
                 self.rows[f.id] = row
                 yield row
-        yield Static(text.HELP_SAVE, id="field-help", markup=False)
         yield KeyFooter()
 
     @guarded
@@ -211,8 +223,6 @@ class FormScreen(Screen[None]):
 
     def _propose_defaults(self, data: dict[str, Any]) -> None:
         """Refresh computed defaults whose inputs changed, unless the user set the field."""
-        if self.record is not None:
-            return
         ws = self.fk.ws
         for fid, key in self._rule_inputs(data).items():
             if self.rule_keys.get(fid) == key:
@@ -283,9 +293,7 @@ class FormScreen(Screen[None]):
         if row is None or row is self.current_row:
             return
         previous, self.current_row = self.current_row, row
-        self.query_one("#field-help", Static).update(
-            row.help_line + "　" + text.HELP_SAVE, layout=False
-        )
+        self.query_one("#field-help", Static).update(row.help_line)
         if previous is not None and not previous.touched:
             previous.touched = True
             if self.outcome is not None:
@@ -301,6 +309,30 @@ class FormScreen(Screen[None]):
 
     @guarded
     def action_save(self) -> None:
+        concerns = self.fk.ws.concerns(self.form_id, self.raw(), record_id=self.record_id)
+        if not concerns:
+            self.save()
+            return
+
+        def answered(answer: str | None) -> None:
+            if answer == "save":
+                self.save()
+
+        self.app.push_screen(
+            ChoiceDialog(
+                text.CONCERN_TITLE,
+                "\n".join(f"· {c}" for c in concerns),
+                [
+                    Answer("back", text.CONCERN_BACK, "", "primary"),
+                    Answer("save", text.CONCERN_SAVE, "y", "warning"),
+                ],
+                cancel="back",
+            ),
+            answered,
+        )
+
+    def save(self) -> None:
+        """Save what the editors hold (checked again by the workspace)."""
         ws = self.fk.ws
         raw = self.raw()
         self.saving = True

@@ -24,6 +24,7 @@ from textual.widgets import Input, Label, Select, Static, TextArea
 from fieldkit.forms import Choice, Field
 from fieldkit.tui import text
 from fieldkit.tui.safety import guarded
+from fieldkit.tui.typeahead import TypeAheadSelect
 from fieldkit.validation import Invalid, parse_date, parse_datetime
 
 if TYPE_CHECKING:
@@ -203,17 +204,23 @@ class DateTimeEditor(DateEditor):
     ]
 
 
-class ChoiceEditor(Select[str]):
-    """One choice from a list (choices may depend on another answer)."""
+class ChoiceEditor(TypeAheadSelect[str]):
+    """One choice from a list (choices may depend on another answer); typing picks a choice
+    by its first characters or pinyin initials.
+
+    A required field that starts with a value (its default) has no 请选择 line to go back to:
+    blank would only be an error."""
 
     def __init__(self, field: Field, value: Any, choices: tuple[Choice, ...], **kwargs: Any):
         self.field = field
         self._codes = [c.code for c in choices]
+        chosen = value in self._codes
+        self.can_be_blank = not (chosen and field.required and field.default is not None)
         super().__init__(
             [(c.label, c.code) for c in choices],
             prompt=text.PROMPT_SELECT,
-            allow_blank=True,
-            value=value if value in self._codes else Select.NULL,
+            allow_blank=self.can_be_blank,
+            value=value if chosen else Select.NULL,
             compact=True,
             **kwargs,
         )
@@ -224,7 +231,7 @@ class ChoiceEditor(Select[str]):
     def set_raw(self, value: Any) -> None:
         if value in self._codes:
             self.value = value
-        else:
+        elif self.can_be_blank:
             self.clear()
 
     def set_choices(self, choices: tuple[Choice, ...]) -> None:

@@ -21,6 +21,7 @@ from textual.widgets import Button, DataTable, Header, Label, Static
 from fieldkit.tui import text
 from fieldkit.tui.app import WorkspaceReady
 from fieldkit.tui.footer import KeyFooter
+from fieldkit.tui.person_index import DueCounts, due_summary
 from fieldkit.tui.safety import guarded
 
 if TYPE_CHECKING:
@@ -74,14 +75,14 @@ def more_actions() -> list[HomeAction]:
         ),
         HomeAction(
             "report",
-            "年度报告和台账",
+            text.REPORT_LABEL,
             "查看全年统计数字，生成年度报告草稿（.docx）和台账（.xlsx）",
             "y",
             lambda app: _open_report(app),
         ),
         HomeAction(
             "sync",
-            "同步（导出、导入）",
+            text.SYNC_LABEL,
             "导出交给街道的文件；街道导入各网格的文件，处理冲突和重复人员",
             "s",
             lambda app: _open_sync(app),
@@ -130,17 +131,21 @@ class HomeScreen(Screen[None]):
             yield Static(text.OPENING, id="who", markup=False)
             yield Static("", id="due-count", markup=False)
             yield Static("", id="at-rest", markup=False)
-            yield Label(text.HOME_FORMS, classes="section-title")
+            with Horizontal(classes="title-line"):
+                yield Label(text.HOME_FORMS, classes="section-title")
+                yield Static(text.HOME_HINT, id="home-hint", markup=False)
             table: DataTable = DataTable(id="forms", cursor_type="row", zebra_stripes=True)
             table.add_column("", key="n", width=2)
-            table.add_column(text.COL_FORM, key="form", width=16)
-            table.add_column(text.COL_MONTH, key="month", width=6)
+            table.add_column(text.COL_FORM, key="form", width=12)
+            table.add_column(text.COL_MONTH, key="month", width=5)
             table.add_column(text.COL_YEAR, key="year", width=6)
-            table.add_column(text.COL_DRAFT, key="draft", width=8)
+            table.add_column(text.COL_DRAFT, key="draft", width=6)
             yield table
-            with Horizontal(classes="button-bar"):
-                yield Button(f"{text.BTN_NEW}（Enter）", id="btn-new", variant="primary")
-                yield Button(f"{text.BTN_RECORDS}（R）", id="btn-records")
+            with Horizontal(classes="button-bar", id="form-buttons"):
+                yield Button(
+                    f"{text.BTN_NEW}（Enter）", id="btn-new", variant="primary", compact=True
+                )
+                yield Button(f"{text.BTN_RECORDS}（R）", id="btn-records", compact=True)
             yield Label(text.HOME_MORE, classes="section-title")
             with Horizontal(classes="button-bar", id="more"):
                 for action in more_actions():
@@ -148,7 +153,6 @@ class HomeScreen(Screen[None]):
                     button = Button(action.label + key, id=f"action-{action.id}", compact=True)
                     button.tooltip = action.help
                     yield button
-            yield Static(text.HOME_HINT, id="home-hint")
         yield KeyFooter()
 
     @guarded
@@ -187,23 +191,28 @@ class HomeScreen(Screen[None]):
             return
         org = f" · {ident.org}" if ident.org else ""
         who = text.HOME_WHO.format(worker=ident.worker, grid=ident.grid, org=org)
-        self.query_one("#who", Static).update(f"{who}　　{day}")
+        self.query_one("#who", Static).update(f"{who}　{day}")
 
     @work(thread=True, exclusive=True, group="home-counts")
     def load_counts(self) -> None:
         version = self.fk.data_version
         counts = self.fk.counts()
         self.app.call_from_thread(self._show_counts, counts, version)
-        ident = self.fk.ws.identity
-        if ident is not None:
-            due = self.fk.person_index().due_counts(ident.grid)
-            self.app.call_from_thread(self._show_due, *due)
+        if self.fk.ws.identity is not None:
+            index = self.fk.person_index()
+            grid = self.fk.own_grid()
+            due = index.due_counts(grid)
+            self.app.call_from_thread(self._show_due, due, index.in_management(grid))
 
-    def _show_due(self, total: int, overdue: int) -> None:
-        label = text.HOME_DUE.format(total=total, overdue=overdue) if total else text.HOME_DUE_NONE
-        due = self.query_one("#due-count", Static)
-        due.update(label)
-        due.set_class(overdue > 0, "-overdue")
+    def _show_due(self, due: DueCounts, managed: int) -> None:
+        parts = [text.HOME_MANAGED.format(n=managed)]
+        if due.total:
+            parts.append(text.HOME_DUE.format(counts=due_summary(due)))
+        else:
+            parts.append(text.HOME_DUE_NONE)
+        label = self.query_one("#due-count", Static)
+        label.update("　".join(parts))
+        label.set_class(due.overdue > 0, "-overdue")
 
     def _show_counts(self, counts: dict[str, tuple[int, int]], version: int) -> None:
         table = self.query_one("#forms", DataTable)

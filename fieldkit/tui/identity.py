@@ -36,7 +36,12 @@ FIELDS = (
 class IdentityScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
-            "ctrl+s", "save", text.KEY_SAVE, priority=True, id="identity.save", tooltip=text.ID_SAVE
+            "ctrl+s",
+            "save",
+            text.KEY_SAVE,
+            priority=True,
+            id="identity.save",
+            tooltip=text.ID_SAVE_TIP,
         ),
         Binding("escape", "back", text.KEY_BACK, id="identity.back", tooltip=text.KEY_BACK_TIP),
     ]
@@ -44,6 +49,7 @@ class IdentityScreen(Screen[None]):
     def __init__(self, *, first_run: bool):
         super().__init__(id="identity")
         self.first_run = first_run
+        self.hints: dict[str, str] = {}  # field -> the note it shows when there is no error
 
     @property
     def fk(self) -> FieldkitApp:
@@ -60,7 +66,7 @@ class IdentityScreen(Screen[None]):
             "key": "",
         }
         yield Header()
-        with VerticalScroll(id="identity-body"):
+        with VerticalScroll(id="identity-body", can_focus=False):
             intro = text.IDENTITY_INTRO if self.first_run else text.IDENTITY_EDIT_INTRO
             yield Static(intro, classes="intro", markup=False)
             with self.fk.ws_lock:
@@ -77,6 +83,7 @@ class IdentityScreen(Screen[None]):
                         yield Input(
                             values[fid], placeholder=placeholder, id=f"id-{fid}", compact=True
                         )
+                    self.hints[fid] = hint
                     yield Static(hint, classes="field-note -shown -info" if hint else "field-note")
             with Horizontal(classes="button-bar"):
                 label = text.ID_SAVE if self.first_run else text.ID_SAVE_EDIT
@@ -96,6 +103,18 @@ class IdentityScreen(Screen[None]):
         else:
             self.focus_next()
 
+    @on(Input.Changed)
+    @guarded
+    def typed(self, event: Input.Changed) -> None:
+        """A field's error goes once it is filled in (its hint comes back)."""
+        fid = (event.input.id or "").removeprefix("id-")
+        note = self.query_one(f"#row-{fid} .field-note", Static)
+        if note.has_class("-error") and event.value.strip():
+            hint = self.hints.get(fid, "")
+            note.update(hint)
+            note.set_class(False, "-error")
+            note.set_class(bool(hint), "-shown", "-info")
+
     @on(Button.Pressed, "#identity-save")
     @guarded
     def pressed(self) -> None:
@@ -108,6 +127,7 @@ class IdentityScreen(Screen[None]):
     def _note(self, fid: str, message: str) -> None:
         note = self.query_one(f"#row-{fid} .field-note", Static)
         note.update(message)
+        note.set_class(False, "-info")
         note.set_class(True, "-shown", "-error")
 
     @guarded

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fieldkit.forms import Form
+from fieldkit.tui import chinese
 from fieldkit.workspace import Workspace
 
 
@@ -73,11 +74,32 @@ class RecordIndex:
             if self.ready:
                 return
             form = self.ws.form(self.form_id)
-            search_text, titles = self.ws.search_text, self._titles
             for e in list(self.entries):
                 if e.key is None:
-                    e.key = search_text(form, e.record["data"], titles)
+                    e.key = self._search_key(form, e.record["data"], self._titles)
             self.ready = True
+
+    def _search_key(
+        self, form: Form, data: dict[str, Any], titles: dict[str, str] | None = None
+    ) -> str:
+        """The record's search text and the pinyin initials of its title (a person's name, or
+        the name of the person visited), so that 'wjg' finds 王建国. `titles` as for
+        `Workspace.search_text` (None: look the referenced records up)."""
+        key = self.ws.search_text(form, data, titles)
+        value = data.get(form.title_field)
+        if value in (None, ""):
+            return key
+        if form.field(form.title_field).type == "reference":
+            found = titles.get(str(value)) if titles is not None else None
+            title = (
+                found.split("\n")[0]
+                if found
+                else self.ws.display(form, form.field(form.title_field), data)
+            )
+        else:
+            title = str(value)
+        spelled = chinese.initials(title)
+        return key + "\n" + "\n".join(spelled) if spelled else key
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -113,7 +135,7 @@ class RecordIndex:
         if record.get("deleted"):
             return
         form = ws.form(self.form_id)
-        entry = _entry(form, record, ws.search_text(form, record["data"]))
+        entry = _entry(form, record, self._search_key(form, record["data"]))
         at = next(
             (i for i, e in enumerate(self.entries) if e.order < entry.order), len(self.entries)
         )

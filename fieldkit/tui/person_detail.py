@@ -52,7 +52,7 @@ class PersonDetailScreen(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     def _visits(self) -> list[dict[str, Any]]:
-        index = self.fk._persons
+        index = self.fk.built_person_index
         if index is not None:
             visits = list(index.visits.get(self.person_id, []))
         else:
@@ -89,14 +89,17 @@ class PersonDetailScreen(Screen[None]):
         self.sub_title = text.PERSON_TITLE.format(name=data.get("name", ""))
 
         base = Table(box=None, show_header=False, padding=(0, 2, 0, 0), expand=True)
+        # Long values wrap (an address, a guardian's phone): nothing is cut.
         base.add_column(style="dim", no_wrap=True, width=12)
-        base.add_column(ratio=1)
+        base.add_column(ratio=1, overflow="fold")
         base.add_column(style="dim", no_wrap=True, width=12)
-        base.add_column(ratio=1)
+        base.add_column(ratio=1, overflow="fold")
         pairs: list[tuple[str, str]] = []
         for fid in BASE_FIELDS + MORE_FIELDS:
             f = form.field(fid)
             value = ws.display(form, f, data, masked=False)
+            if fid == "level":
+                value = self._level(person, visits, value)
             if fid in ("level", "guardian") and not value:
                 continue
             pairs.append((f.label, value or text.EMPTY_VALUE))
@@ -123,6 +126,23 @@ class PersonDetailScreen(Screen[None]):
             text.PERSON_TIMELINE.format(n=len(visits))
         )
         self.query_one("#person-visits", Static).update(self._timeline(visits))
+
+    def _level(self, person: dict[str, Any], visits: list[dict[str, Any]], registered: str) -> str:
+        """The effective level (as everywhere else), saying where it comes from when a visit's
+        assessment differs from the registered one: '3级（2026-11-20 随访评估，登记为 2级）'."""
+        ws = self.fk.ws
+        form = ws.form("person")
+        level = ws.level_of(person)
+        if level is None:
+            return registered
+        shown = form.field("level").label_of(level, person["data"])
+        if shown == registered or not visits:
+            return shown
+        return text.PERSON_LEVEL_FROM_VISIT.format(
+            level=shown,
+            day=str(visits[0]["data"].get("date", ""))[:10],
+            registered=registered or text.EMPTY_VALUE,
+        )
 
     @staticmethod
     def _derived(value: str, today: date) -> list[tuple[str, str]]:
@@ -177,7 +197,7 @@ class PersonDetailScreen(Screen[None]):
             ("assistance", text.COL_HELP),
         ]
         for fid, label in columns:
-            table.add_column(label, no_wrap=fid == "date")
+            table.add_column(label, no_wrap=fid == "date", overflow="fold")
         for visit in visits:
             data = visit["data"]
             cells = [ws.display(form, form.field(fid), data) or "" for fid, _ in columns]

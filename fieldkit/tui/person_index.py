@@ -13,8 +13,26 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from fieldkit import schedule
+from fieldkit import idnumber, schedule
+from fieldkit.tui import chinese, text
 from fieldkit.workspace import Workspace
+
+
+def soon_days(rules: dict[str, Any]) -> int:
+    """How many days ahead a visit counts as due soon (rules.toml [due] soon_days)."""
+    return int(rules.get("due", {}).get("soon_days", 7))
+
+
+@dataclass(frozen=True)
+class DueCounts:
+    overdue: int
+    today: int
+    soon: int  # due within soon_days, not today
+    soon_days: int
+
+    @property
+    def total(self) -> int:
+        return self.overdue + self.today + self.soon
 
 
 @dataclass(slots=True)
@@ -50,6 +68,7 @@ class PersonIndex:
         self.visit_owner: dict[str, str] = {}  # visit id -> person id
         self.ordered: list[PersonRow] = []
         self.by_urgency: list[PersonRow] = []
+        self.soon_days = soon_days(ws.forms.rules)
         self._lock = threading.Lock()
 
     @classmethod
@@ -77,7 +96,11 @@ class PersonIndex:
         due = schedule.schedule(ws.forms.rules, person, live, self.today)
         form = ws.form("person")
         category = ws._labels(form, form.field("category")).get(data.get("category"), "")
-        key = "\n".join((str(data.get("name", "")), str(data.get("id_number", "")), category))
+        name, number = str(data.get("name", "")), str(data.get("id_number", ""))
+        born = idnumber.birth_date(number)
+        words = [name, number, born.isoformat() if born else "", category]
+        words += [*chinese.initials(name), *chinese.initials(category)]
+        key = "\n".join(w for w in words if w)
         return PersonRow(
             id=person["id"],
             record=person,
@@ -104,7 +127,8 @@ class PersonIndex:
         return len(self.rows)
 
     def grids(self) -> list[str]:
-        return sorted({r.grid for r in self.rows.values() if r.grid})
+        """The grids persons belong to, in natural order (第二网格 before 第十网格)."""
+        return sorted({r.grid for r in self.rows.values() if r.grid}, key=chinese.natural_key)
 
     def matches(
         self,
@@ -116,10 +140,11 @@ class PersonIndex:
         due_only: bool = False,
     ) -> list[PersonRow]:
         """Rows holding every word of `query`, of the category, status and grid given.
-        `due_only`: persons due today or overdue, most overdue first."""
+        `due_only`: persons overdue, due today or within `soon_days`, most overdue first."""
         rows = self.ordered
         if due_only:
-            rows = [r for r in self.by_urgency if r.due.days_overdue >= 0]  # type: ignore[union-attr]
+            soon = -self.soon_days
+            rows = [r for r in self.by_urgency if r.due.days_overdue >= soon]  # type: ignore[union-attr]
         if category:
             rows = [r for r in rows if r.category == category]
         if status:
@@ -130,10 +155,26 @@ class PersonIndex:
             rows = [r for r in rows if word in r.key]
         return rows
 
-    def due_counts(self, grid: str | None) -> tuple[int, int]:
-        """(due or overdue, overdue) in a grid."""
-        due = self.matches(grid=grid, due_only=True)
-        return len(due), sum(1 for r in due if r.due.overdue)  # type: ignore[union-attr]
+    def due_counts(self, grid: str | None) -> DueCounts:
+        """How many persons of a grid are overdue, due today and due within `soon_days`."""
+        days = [r.due.days_overdue for r in self.matches(grid=grid, due_only=True)]  # type: ignore[union-attr]
+        return DueCounts(
+            overdue=sum(d > 0 for d in days),
+            today=sum(d == 0 for d in days),
+            soon=sum(d < 0 for d in days),
+            soon_days=self.soon_days,
+        )
+
+    def in_management(self, grid: str | None = None) -> int:
+        """Persons under active supervision (on the visit schedule), in a grid or all."""
+        today = self.today.isoformat()
+        return sum(
+            1
+            for r in self.rows.values()
+            if r.status == schedule.ACTIVE
+            and (not grid or r.grid == grid)
+            and str(r.record["data"].get("end_date") or "9999") >= today
+        )
 
     def update(self, record: dict[str, Any]) -> None:
         """Bring the index in step with a saved person or visit (tombstones included)."""
@@ -159,3 +200,15 @@ class PersonIndex:
             else:
                 return
             self._sort()
+
+
+def due_summary(due: DueCounts) -> str:
+    """'逾期 3 人，今天到期 1 人，7 天内到期 2 人' (parts that are zero left out)."""
+    parts = []
+    if due.overdue:
+        parts.append(text.DUE_PART_OVERDUE.format(n=due.overdue))
+    if due.today:
+        parts.append(text.DUE_PART_TODAY.format(n=due.today))
+    if due.soon:
+        parts.append(text.DUE_PART_SOON.format(n=due.soon, days=due.soon_days))
+    return "，".join(parts)

@@ -20,14 +20,19 @@ from textual.widgets import DataTable, Header, Input, Select, Static
 from fieldkit import idnumber
 from fieldkit.tui import text
 from fieldkit.tui.footer import KeyFooter
-from fieldkit.tui.person_index import PersonIndex, PersonRow
+from fieldkit.tui.person_index import (
+    DueCounts,
+    PersonIndex,
+    PersonRow,
+    due_summary,
+    soon_days,
+)
 from fieldkit.tui.safety import guarded
-from fieldkit.tui.search_list import SearchListScreen
+from fieldkit.tui.search_list import Column, SearchListScreen, cell
+from fieldkit.tui.typeahead import TypeAheadSelect
 
 if TYPE_CHECKING:
     from fieldkit.tui.app import FieldkitApp
-
-PAGE = 100  # rows added to the table at a time
 
 
 def due_state(row: PersonRow, soon_days: int) -> tuple[str, str]:
@@ -78,37 +83,41 @@ class PersonsScreen(SearchListScreen):
     def fk(self) -> FieldkitApp:
         return self.app  # type: ignore[return-value]
 
-    def columns(self) -> list[tuple[str, str, int]]:
+    def columns(self) -> list[Column]:
+        # What a worker looks for first: who, how urgent, when; then what kind of case.
         return [
-            ("name", text.COL_NAME, 8),
-            ("id", text.COL_ID_NUMBER, 18),
-            ("category", text.COL_CATEGORY, 16),
-            ("level", text.COL_LEVEL, 4),
-            ("status", text.COL_STATUS, 4),
-            ("last", text.COL_LAST_VISIT, 10),
-            ("next", text.COL_NEXT_DUE, 10),
-            ("state", text.COL_DUE_STATE, 14),
+            Column("name", text.COL_NAME, 8, keep=0, grow=True, least=6),
+            Column("state", text.COL_DUE_STATE, 16, keep=0),
+            Column("next", text.COL_NEXT_DUE, 10, keep=1),
+            Column("category", text.COL_CATEGORY, 16, keep=2, least=8),
+            Column("level", text.COL_LEVEL, 4, keep=3),
+            Column("status", text.COL_STATUS, 4, keep=5),
+            Column("last", text.COL_LAST_VISIT, 10, keep=4),
+            Column("id", text.COL_ID_NUMBER, 18, keep=6),
         ]
 
     def compose(self) -> ComposeResult:
         ws = self.fk.ws
         self.person_form = ws.form("person")
-        self.soon_days = int(ws.forms.rules.get("due", {}).get("soon_days", 7))
+        self.soon_days = soon_days(ws.forms.rules)
         self.sub_title = text.DUE_TITLE if self.due_only else text.PERSONS_TITLE
         yield Header()
         with Horizontal(id="filters"):
-            yield Input(placeholder=text.PERSON_SEARCH, id="search", compact=True)
+            yield Input(
+                placeholder=text.PERSON_SEARCH, id="search", compact=True, select_on_focus=False
+            )
             categories = [(c.label, c.code) for c in self.person_form.field("category").choices]
-            yield Select[str](categories, prompt=text.ALL_CATEGORIES, id="category", compact=True)
+            yield TypeAheadSelect[str](
+                categories, prompt=text.ALL_CATEGORIES, id="category", compact=True
+            )
             if not self.due_only:
                 statuses = [(c.label, c.code) for c in self.person_form.field("status").choices]
-                yield Select[str](statuses, prompt=text.ALL_STATUSES, id="status", compact=True)
-                yield Select[str]([], prompt=text.ALL_GRIDS, id="grid", compact=True)
+                yield TypeAheadSelect[str](
+                    statuses, prompt=text.ALL_STATUSES, id="status", compact=True
+                )
+                yield TypeAheadSelect[str]([], prompt=text.ALL_GRIDS, id="grid", compact=True)
         yield Static(text.LOADING, id="count")
-        table: DataTable = DataTable(id="table", cursor_type="row", zebra_stripes=True)
-        for key, label, width in self.columns():
-            table.add_column(label, key=key, width=width)
-        yield table
+        yield DataTable(id="table", cursor_type="row", zebra_stripes=True)
         yield KeyFooter()
 
     @guarded
@@ -133,7 +142,10 @@ class PersonsScreen(SearchListScreen):
     def on_screen_resume(self) -> None:
         if self.index is not None and self.seen_version != self.fk.data_version:
             self.seen_version = self.fk.data_version
-            self.refilter(keep=self.current_id())
+            if self.fk.built_person_index is not self.index:
+                self.load()  # replaced (an import, a join): read anew
+            else:
+                self.refilter(keep=self.current_id())
 
     # -- filtering -------------------------------------------------------------------------
 
@@ -146,8 +158,7 @@ class PersonsScreen(SearchListScreen):
 
     def _grid(self) -> str | None:
         if self.due_only:
-            ident = self.fk.ws.identity
-            return ident.grid if ident else None
+            return self.fk.own_grid()
         return self._select("#grid")
 
     @on(Input.Changed, "#search")
@@ -186,40 +197,40 @@ class PersonsScreen(SearchListScreen):
         )
         self.app.call_from_thread(self._show, hits, generation, keep)
 
-    def cells(self, row: PersonRow) -> list[Text]:
+    def row_cells(self, row: PersonRow) -> dict[str, Text]:
         ws = self.fk.ws
         form = self.person_form
         data = row.record["data"]
         state, style = due_state(row, self.soon_days)
         level = form.field("level").label_of(row.level, data) if row.level else ""
-        values = [
-            row.name,
-            idnumber.mask(str(data.get("id_number", ""))),
-            ws.display(form, form.field("category"), data),
-            level,
-            ws.display(form, form.field("status"), data),
-            row.last_visit or (text.NEVER_VISITED if row.due else ""),
-            row.due.next_due.isoformat() if row.due else text.NOT_SCHEDULED,
-            state,
-        ]
-        return [Text(v, style=style) for v in values]
-
-    def _add_page(self) -> None:
-        table = self.query_one("#table", DataTable)
-        for row in self.hits[self.shown : self.shown + PAGE]:
-            table.add_row(*self.cells(row), key=row.id)
-        self.shown = min(len(self.hits), self.shown + PAGE)
+        values = {
+            "name": row.name,
+            "state": state,
+            "next": row.due.next_due.isoformat() if row.due else text.NOT_SCHEDULED,
+            "category": ws.display(form, form.field("category"), data),
+            "level": level,
+            "status": ws.display(form, form.field("status"), data),
+            "last": row.last_visit or (text.NEVER_VISITED if row.due else ""),
+            "id": idnumber.mask(str(data.get("id_number", ""))),
+        }
+        return {k: cell(v, style) for k, v in values.items()}
 
     def _count(self) -> None:
         total = len(self.hits)
         if self.due_only:
-            overdue = sum(1 for r in self.hits if r.due and r.due.overdue)
             if not total:
                 label = text.DUE_NONE
-            elif self.shown < total:
-                label = text.DUE_COUNT_WINDOW.format(total=total, overdue=overdue, shown=self.shown)
             else:
-                label = text.DUE_COUNT.format(total=total, overdue=overdue)
+                days = [r.due.days_overdue for r in self.hits if r.due]
+                counts = DueCounts(
+                    overdue=sum(d > 0 for d in days),
+                    today=sum(d == 0 for d in days),
+                    soon=sum(d < 0 for d in days),
+                    soon_days=self.soon_days,
+                )
+                label = text.DUE_COUNT.format(counts=due_summary(counts))
+                if self.shown < total:
+                    label += text.COUNT_MORE.format(shown=self.shown)
         elif not total:
             label = text.PERSONS_NONE
         elif self.shown < total:
@@ -260,25 +271,14 @@ class PersonsScreen(SearchListScreen):
 
 
 class DueScreen(PersonsScreen):
-    """Persons of this worker's grid due or overdue for a visit, most overdue first."""
+    """Persons of this worker's grid overdue, due today or due within `soon_days`, most
+    overdue first (the office sees every grid)."""
 
     due_only = True
 
-    def columns(self) -> list[tuple[str, str, int]]:
-        return [
-            ("name", text.COL_NAME, 8),
-            ("id", text.COL_ID_NUMBER, 18),
-            ("category", text.COL_CATEGORY, 16),
-            ("level", text.COL_LEVEL, 4),
-            ("last", text.COL_LAST_VISIT, 10),
-            ("next", text.COL_NEXT_DUE, 10),
-            ("state", text.COL_DUE_STATE, 16),
-        ]
-
-    def cells(self, row: PersonRow) -> list[Text]:
-        cells = super().cells(row)
-        del cells[4]  # status: every row here is 在管
-        return cells
+    def columns(self) -> list[Column]:
+        # Every row here is 在管: no status column.
+        return [c for c in super().columns() if c.key != "status"]
 
 
 def open_persons(app: FieldkitApp) -> None:

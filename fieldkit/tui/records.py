@@ -9,23 +9,28 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.cells import cell_len
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Header, Input, Select, Static
 
+from fieldkit.forms import Field
 from fieldkit.tui import text
 from fieldkit.tui.dialogs import Answer, ChoiceDialog
 from fieldkit.tui.footer import KeyFooter
 from fieldkit.tui.index import Entry, RecordIndex
 from fieldkit.tui.safety import guarded
-from fieldkit.tui.search_list import SearchListScreen
+from fieldkit.tui.search_list import Column, SearchListScreen, cell
+from fieldkit.tui.typeahead import TypeAheadSelect
 
 if TYPE_CHECKING:
     from fieldkit.tui.app import FieldkitApp
 
-PAGE = 100  # rows added to the table at a time
+
+SAMPLE = 200  # records measured for the widths of text columns
 
 
 class RecordsScreen(SearchListScreen):
@@ -49,6 +54,7 @@ class RecordsScreen(SearchListScreen):
         self.seen_version = -1
         self.generation = 0  # bumps per search; a late result of an older one is dropped
         self.updated_at = 0.0  # perf_counter when the table last changed (benchmarks read it)
+        self.typical: dict[str, int] = {}  # text column -> the width most values fit in
 
     @property
     def fk(self) -> FieldkitApp:
@@ -59,20 +65,44 @@ class RecordsScreen(SearchListScreen):
         self.sub_title = text.RECORDS_TITLE.format(form=self.form.label)
         yield Header()
         with Horizontal(id="filters"):
-            yield Input(placeholder=text.SEARCH_PLACEHOLDER, id="search", compact=True)
-            yield Select[int]([], prompt=text.ALL_YEARS, id="year", compact=True)
-            yield Select[int](
+            yield Input(
+                placeholder=text.SEARCH_PLACEHOLDER,
+                id="search",
+                compact=True,
+                select_on_focus=False,
+            )
+            yield TypeAheadSelect[int]([], prompt=text.ALL_YEARS, id="year", compact=True)
+            yield TypeAheadSelect[int](
                 [(text.MONTH.format(m=m), m) for m in range(1, 13)],
                 prompt=text.ALL_MONTHS,
                 id="month",
                 compact=True,
             )
         yield Static(text.LOADING, id="count")
-        table: DataTable = DataTable(id="table", cursor_type="row", zebra_stripes=True)
-        for column in self.form.list_columns:
-            table.add_column(self.form.field(column).label, key=column)
-        yield table
+        yield DataTable(id="table", cursor_type="row", zebra_stripes=True)
         yield KeyFooter()
+
+    def columns(self) -> list[Column]:
+        # The form lists its most telling columns first: later ones go first when narrow.
+        return [
+            _column(self.form.field(fid), keep, self.typical.get(fid))
+            for keep, fid in enumerate(self.form.list_columns)
+        ]
+
+    def _measure(self, index: RecordIndex) -> None:
+        """How wide the text columns' values usually are, from the newest records (a case
+        number is shown whole before the parties' names get more room)."""
+        ws, form = self.fk.ws, self.form
+        sample = index.entries[:SAMPLE]
+        for fid in form.list_columns:
+            f = form.field(fid)
+            if f.type in ("text", "multiline", "reference") and sample:
+                widths = sorted(cell_len(ws.shown(form, f, e.record)) for e in sample)
+                self.typical[fid] = widths[int(len(widths) * 0.9)]  # most of them whole
+
+    def row_cells(self, row: Entry) -> dict[str, Text]:
+        ws, form = self.fk.ws, self.form
+        return {fid: cell(ws.shown(form, form.field(fid), row.record)) for fid in form.list_columns}
 
     @guarded
     def on_mount(self) -> None:
@@ -88,6 +118,8 @@ class RecordsScreen(SearchListScreen):
     def _loaded(self, index: RecordIndex) -> None:
         self.index = index
         self.seen_version = self.fk.data_version
+        self._measure(index)
+        self.fit_table(self.app.size.width)
         years = self.query_one("#year", Select)
         years.set_options([(text.YEAR.format(y=y), y) for y in index.years()])
         self.refilter()
@@ -137,16 +169,6 @@ class RecordsScreen(SearchListScreen):
     ) -> None:
         hits = index.matches(query, year, month)
         self.app.call_from_thread(self._show, hits, generation, keep)
-
-    def _add_page(self) -> None:
-        table = self.query_one("#table", DataTable)
-        ws = self.fk.ws
-        form = self.form
-        fields = [form.field(c) for c in form.list_columns]
-        for entry in self.hits[self.shown : self.shown + PAGE]:
-            data = entry.record["data"]
-            table.add_row(*(ws.display(form, f, data) for f in fields), key=entry.id)
-        self.shown = min(len(self.hits), self.shown + PAGE)
 
     def _count(self) -> None:
         total = len(self.hits)
@@ -227,3 +249,19 @@ def confirm_delete(app: FieldkitApp, record_id: str, done=None) -> None:
         ),
         answered,
     )
+
+
+def _column(f: Field, keep: int, typical: int | None = None) -> Column:
+    """A list column for a field, as wide as its values usually are (`typical`, measured for
+    text); text takes what is left over."""
+    if f.type in ("text", "multiline"):
+        return Column(f.id, f.label, min(typical or 10, 40), keep=keep, grow=True, least=8)
+    if f.is_choice:
+        widest = max((cell_len(c.label) for c in f.all_choices()), default=4)
+        if f.type == "select_multiple":
+            widest = max(widest, 16)
+        return Column(f.id, f.label, min(widest, 20), keep, least=min(widest, 8))
+    if f.type == "reference":
+        return Column(f.id, f.label, min(typical or 8, 20), keep, grow=True, least=6)
+    widths = {"date": 10, "datetime": 16, "id_number": 18, "phone": 13}
+    return Column(f.id, f.label, widths.get(f.type, 6), keep)

@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Checkbox, DataTable, Header, Label, ProgressBar, Select, Static
 
 from fieldkit import figures as F
+from fieldkit.tui.chinese import natural_key
 from fieldkit.tui.footer import KeyFooter
 
 if TYPE_CHECKING:
@@ -99,6 +100,7 @@ class ReportScreen(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
+        self.sub_title = TITLE
         yield Header()
         with Vertical(id="report-body"):
             yield Label(TITLE, classes="section-title")
@@ -142,7 +144,7 @@ class ReportScreen(Screen[None]):
         this_year = app.today().year
         if this_year not in years:
             years = sorted({this_year, *years}, reverse=True)
-        grids = F.grids(records)
+        grids = sorted(F.grids(records), key=natural_key)  # 第二网格 before 第十网格
         app.call_from_thread(self._show_choices, years, grids)
 
     def _show_choices(self, years: list[int], grids: list[str]) -> None:

@@ -17,7 +17,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import (
@@ -39,6 +39,7 @@ from fieldkit import bundle, devices, export, formsync, idnumber, intake, merge,
 from fieldkit import sync_messages as words
 from fieldkit.errors import FieldkitError
 from fieldkit.tui import text
+from fieldkit.tui.chinese import Paragraph
 from fieldkit.tui.devices_tab import (
     TAB_DEVICES,
     TAB_DEVICES_WAITING,
@@ -49,6 +50,7 @@ from fieldkit.tui.devices_tab import (
 from fieldkit.tui.dialogs import Answer, ChoiceDialog
 from fieldkit.tui.footer import KeyFooter
 from fieldkit.tui.safety import guarded
+from fieldkit.tui.search_list import Column, cell, fit_columns
 from fieldkit.workspace import ValidationFailed
 
 if TYPE_CHECKING:
@@ -58,6 +60,9 @@ TITLE = "同步"
 HELP = "导出交给街道的文件；街道导入各网格的文件，处理冲突、重复人员和未通过检查的记录"
 TAB_EXPORT, TAB_IMPORT = "导出", "导入"
 TAB_CONFLICTS, TAB_DUPLICATES, TAB_REJECTED = "冲突", "重复人员", "未通过检查"
+KEY_NEXT_TAB, KEY_PREV_TAB = "下一页", "上一页"
+KEY_NEXT_TAB_TIP = "切换到下一个标签页（也可 Ctrl+PgDn）"
+KEY_PREV_TAB_TIP = "切换到上一个标签页（也可 Ctrl+PgUp）"
 
 ENCRYPTED = "导出文件将加密给街道：{name}（指纹 {fp}）。\n只有街道的电脑能打开。"
 ENCRYPTED_LEGACY = "导出文件将加密（旧版街道公钥），只有街道的电脑能打开。"
@@ -85,6 +90,10 @@ FIRST_EXPORT = (
 PREVIEW_EXTRA = "另含这些记录的历史版本和冲突版本 {n} 个。"
 NOTHING_NEW = "自上次导出以来没有新的变化。要再交一份全部记录，请勾选“导出全部记录”。"
 EXPORTED = "已导出：{path}"
+FOLDER_MISSING_TITLE = "这个文件夹不存在"
+FOLDER_MISSING_BODY = "{folder}\n如果要导出到 U 盘，请先检查 U 盘是否插好、路径是否写对。也可以新建这个文件夹并导出到这里。"
+FOLDER_MAKE = "新建文件夹并导出"
+FOLDER_NOT_DIR = "{folder} 是一个文件，不是文件夹：请写要导出到的文件夹"
 EXPORTED_PLAIN = "（未加密）"
 FORMS_SKIPPED = "。注意：forms/ 中的 {names} 没有一起导出：{why}"
 
@@ -115,22 +124,22 @@ REFUSED_LINE = "无法导入 {name}：{error}"
 NO_CONFLICTS = "没有待处理的冲突。"
 CONFLICTS_HINT = "两台电脑各自改了同一条记录。选中一行按 Enter，逐字段或整体选择保留哪个版本。"
 NO_DUPLICATES = "没有疑似重复的人员。"
-DUPLICATES_HINT = "同一身份证号登记了多次。选中要保留的那一条按 Enter：其余的随访都改为指向它。"
+DUPLICATES_HINT = (
+    "同一身份证号登记了多次。选中一行按 Enter，对照各次登记逐项选择保留的内容，确认后合并："
+    "其余登记的随访记录都改为指向合并后的人员。"
+)
+REGISTRATION_LINE = "{n}. {who} · {grid} · {at} · 随访等 {refs} 条"
+VERSION_LINE = "版本{n}：{who} {at}"
 STALE = "{n} 条记录仍指向已合并的人员（来自合并前的电脑）。"
 BTN_STALE = "改为指向合并后的人员"
 NO_REJECTED = "没有未通过检查的记录。"
 REJECTED_HINT = "这些记录内容不符合表单要求，已保留但没有合并；修正后请让网格员重新导出。"
 
-JOIN_TITLE = "合并重复人员"
-JOIN_BODY = (
-    "保留：{keep}\n合并掉：{drop}\n被合并人员的随访记录将改为指向保留的人员。合并会同步到各电脑。"
-)
-JOIN_OK = "合并"
-JOINED = "已合并 {n} 人，{moved} 条记录改为指向保留的人员。"
+REPOINTED = "{moved} 条记录已改为指向合并后的人员。"
 
 CONFLICT_TITLE = "处理冲突：{form} {title}"
-VERSION_HEAD = "版本{n}：{who} {at}"
-CURRENT_MARK = "（当前显示）"
+VERSION_HEAD = "版本{n}\n{who} {at}"
+CURRENT_MARK = "（当前）"
 COL_FIELD, COL_TAKE = "字段", "采用"
 DELETED_LABEL = "删除状态"
 DELETED_YES, DELETED_NO = "已删除", "未删除"
@@ -138,14 +147,15 @@ CONFLICT_HINT = (
     "↑↓ 选字段，按数字键 1、2…… 选该字段采用哪个版本；Ctrl+S 保存。也可以整体采用一个版本。"
 )
 BTN_WHOLE = "全部采用版本{n}"
-BTN_SAVE = "按所选保存（Ctrl+S）"
+KEY_SAVE_PICKS = "按所选保存"
+BTN_SAVE = KEY_SAVE_PICKS + "（Ctrl+S）"
 RESOLVED = "冲突已处理，生成了新版本，下次导出时会同步到各电脑。"
 
 DEFAULT_CSS_TEXT = """
 SyncScreen #sync-tabs { height: 1fr; }
 SyncScreen TabPane { padding: 0 1; }
 SyncScreen .line { height: auto; margin: 1 0 0 0; }
-SyncScreen Input { width: 80; }
+SyncScreen Input { width: 100%; max-width: 80; }
 SyncScreen #files { height: auto; max-height: 10; }
 SyncScreen #import-table, SyncScreen #conflict-table, SyncScreen #duplicate-table,
 SyncScreen #rejected-table { height: auto; max-height: 16; }
@@ -156,6 +166,7 @@ SyncScreen #import-notes { height: auto; }
 SyncScreen .ok { color: $success; }
 SyncScreen .warn { color: $warning; }
 ConflictScreen #conflict-body { padding: 0 2; }
+ConflictScreen .button-bar Button { margin: 0 2 0 0; }
 ConflictScreen #fields { height: auto; max-height: 20; }
 """
 
@@ -172,7 +183,28 @@ class SyncScreen(Screen[None]):
     DEFAULT_CSS = DEFAULT_CSS_TEXT
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", text.KEY_BACK, id="sync.back", tooltip=text.KEY_BACK_TIP),
+        Binding(
+            "f6,ctrl+pagedown",
+            "switch_tab(1)",
+            KEY_NEXT_TAB,
+            id="sync.next_tab",
+            tooltip=KEY_NEXT_TAB_TIP,
+        ),
+        Binding(
+            "shift+f6,ctrl+pageup",
+            "switch_tab(-1)",
+            KEY_PREV_TAB,
+            show=False,
+            id="sync.prev_tab",
+            tooltip=KEY_PREV_TAB_TIP,
+        ),
     ]
+    HELP_ABOUT = (
+        "本界面有六个标签页：导出、导入、冲突、重复人员、未通过检查、设备。",
+        "切换标签页：按 F6 到下一页、Shift+F6 到上一页（也可以用 Ctrl+PgDn、Ctrl+PgUp）；"
+        "或者按 Shift+Tab 回到顶部的标签栏，用 ←→ 选择。",
+        "在一页之内用 Tab 在输入框、按钮和列表之间移动，Enter 执行。",
+    )
 
     def __init__(self) -> None:
         super().__init__(id="sync")
@@ -180,7 +212,7 @@ class SyncScreen(Screen[None]):
         self.files: list[Path] = []
         self.last_report: merge.ImportReport | None = None
         self.conflict_ids: list[str] = []
-        self.duplicate_rows: list[tuple[review.Duplicate, dict[str, Any]]] = []
+        self.duplicate_rows: list[review.Duplicate] = []
 
     @property
     def fk(self) -> FieldkitApp:
@@ -222,27 +254,23 @@ class SyncScreen(Screen[None]):
                 yield Static("", id="import-summary", classes="line", markup=False)
                 yield Static("", id="import-notes", classes="line warn", markup=False)
             with TabPane(TAB_CONFLICTS, id="conflicts"), VerticalScroll():
-                yield Static(CONFLICTS_HINT, classes="line", markup=False)
+                yield Static(Paragraph(CONFLICTS_HINT), classes="line")
                 table = DataTable(id="conflict-table", cursor_type="row", zebra_stripes=True)
                 for key, label in (
-                    ("form", "表单"),
                     ("title", "记录"),
+                    ("who", "各版本（谁、何时改的）"),
                     ("fields", "不同的字段"),
-                    ("who", "各版本"),
                 ):
                     table.add_column(label, key=key)
                 yield table
                 yield Static("", id="conflict-empty", classes="line", markup=False)
             with TabPane(TAB_DUPLICATES, id="duplicates"), VerticalScroll():
-                yield Static(DUPLICATES_HINT, classes="line", markup=False)
+                yield Static(Paragraph(DUPLICATES_HINT), classes="line")
                 table = DataTable(id="duplicate-table", cursor_type="row", zebra_stripes=True)
                 for key, label in (
-                    ("id", "身份证号"),
                     ("name", "姓名"),
-                    ("grid", "所属网格"),
-                    ("by", "登记人"),
-                    ("at", "登记时间"),
-                    ("refs", "随访等"),
+                    ("id", "身份证号"),
+                    ("who", "各次登记（登记人、网格、时间、随访等记录）"),
                 ):
                     table.add_column(label, key=key)
                 yield table
@@ -251,7 +279,7 @@ class SyncScreen(Screen[None]):
                 with Horizontal(classes="button-bar"):
                     yield Button(BTN_STALE, id="btn-stale")
             with TabPane(TAB_REJECTED, id="rejected"), VerticalScroll():
-                yield Static(REJECTED_HINT, classes="line", markup=False)
+                yield Static(Paragraph(REJECTED_HINT), classes="line")
                 table = DataTable(id="rejected-table", cursor_type="row", zebra_stripes=True)
                 for key, label in (
                     ("at", "收到时间"),
@@ -284,6 +312,30 @@ class SyncScreen(Screen[None]):
     def action_back(self) -> None:
         if not (self.busy or self.query_one(DevicesPane).deciding):
             self.app.pop_screen()
+
+    @guarded
+    def action_switch_tab(self, step: int) -> None:
+        """The next (or previous) tab, its first control focused."""
+        tabs = self.query_one(TabbedContent)
+        panes = [pane.id for pane in tabs.query(TabPane) if pane.id]
+        at = panes.index(tabs.active) if tabs.active in panes else 0
+        tabs.active = panes[(at + step) % len(panes)]
+        self.call_after_refresh(self._focus_pane)
+
+    def _focus_pane(self, tries: int = 20) -> None:
+        """Focus the active page's first control once the page is on screen (it is shown a
+        refresh or two after the tab changes; focusing it before then does nothing)."""
+        tabs = self.query_one(TabbedContent)
+        pane = tabs.get_pane(tabs.active)
+        first = next(
+            (w for w in pane.query("*") if w.can_focus and w.display and not w.disabled), None
+        )
+        if first is None:
+            return
+        if first.focusable:
+            first.focus()
+        elif tries:
+            self.call_after_refresh(self._focus_pane, tries - 1)
 
     # -- export ----------------------------------------------------------------------------
 
@@ -389,12 +441,38 @@ class SyncScreen(Screen[None]):
     def start_export(self) -> None:
         if self.busy:
             return
-        folder = self.query_one("#export-folder", Input).value.strip()
-        if not folder:
+        typed = self.query_one("#export-folder", Input).value.strip()
+        if not typed:
             self.notify(FOLDER, severity="warning")
             return
-        self.busy = True
-        self.run_export(Path(folder).expanduser(), self._export_choice())
+        folder = Path(typed).expanduser()
+        choice = self._export_choice()
+        if folder.is_dir():
+            self.busy = True
+            self.run_export(folder, choice)
+            return
+        if folder.exists():
+            self.notify(FOLDER_NOT_DIR.format(folder=folder), severity="error", markup=False)
+            return
+
+        # A folder that is not there is often a USB stick that is not plugged in: ask first.
+        def answered(answer: str | None) -> None:
+            if answer == "make" and not self.busy:
+                self.busy = True
+                self.run_export(folder, choice)
+
+        self.app.push_screen(
+            ChoiceDialog(
+                FOLDER_MISSING_TITLE,
+                FOLDER_MISSING_BODY.format(folder=folder),
+                [
+                    Answer("no", text.CANCEL, "", "primary"),
+                    Answer("make", FOLDER_MAKE, "m", "default"),
+                ],
+                cancel="no",
+            ),
+            answered,
+        )
 
     @work(thread=True, exclusive=True, group="sync-export", exit_on_error=False)
     def run_export(self, folder: Path, choice: dict[str, Any]) -> None:
@@ -559,8 +637,7 @@ class SyncScreen(Screen[None]):
 
     def records_changed(self) -> None:
         """After an import or a trust decision: lists, review tabs and export preview anew."""
-        self.fk.indexes.clear()  # record lists are rebuilt from the merged store
-        self.fk.data_version += 1
+        self.fk.lists_changed()  # record and person lists are rebuilt from the merged store
         self.load_review()
         self.load_targets()
         self.load_preview()
@@ -603,10 +680,12 @@ class SyncScreen(Screen[None]):
         )
 
     def _title(self, rec: dict[str, Any]) -> str:
+        """A record's title alone (a person's name, the person visited): the list is narrow."""
         form = self.fk.ws.forms.get(rec["form"])
         if form is None:
             return rec["id"][:8]
-        return self.fk.describe(form, rec)
+        title = self.fk.ws.display(form, form.field(form.title_field), rec["data"])
+        return title or self.fk.describe(form, rec)
 
     def _field_label(self, form_id: str, key: str) -> str:
         if key == review.DELETED:
@@ -620,15 +699,17 @@ class SyncScreen(Screen[None]):
         table.clear()
         self.conflict_ids = []
         for c, form_label, title in conflicts:
-            who = "；".join(
-                f"{h['updated_by']} {text.short_time(h['updated_at'])}" for h in c.heads
+            # One line per version, so that every worker's change is seen.
+            who = "\n".join(
+                VERSION_LINE.format(n=n, who=h["updated_by"], at=text.short_time(h["updated_at"]))
+                for n, h in enumerate(c.heads, start=1)
             )
             table.add_row(
-                _plain(form_label),
-                _plain(title),
-                _plain("、".join(field_labels[c.record_id])),
+                _plain(f"{form_label}：{title}"),
                 _plain(who),
+                _plain("、".join(field_labels[c.record_id])),
                 key=c.record_id,
+                height=None,
             )
             self.conflict_ids.append(c.record_id)
         self.query_one("#conflict-empty", Static).update("" if conflicts else NO_CONFLICTS)
@@ -638,17 +719,24 @@ class SyncScreen(Screen[None]):
         table.clear()
         self.duplicate_rows = []
         for dup in duplicates:
-            for rec in dup.records:
-                data = rec["data"]
-                table.add_row(
-                    _plain(idnumber.mask(str(dup.value))),
-                    _plain(data.get("name", "")),
-                    _plain(data.get("grid", "")),
-                    _plain(rec.get("created_by", "")),
-                    _plain(text.short_time(rec.get("created_at", ""))),
-                    _plain(dup.references.get(rec["id"], 0)),
+            names = dict.fromkeys(str(r["data"].get("name", "")) for r in dup.records)
+            who = "\n".join(
+                REGISTRATION_LINE.format(
+                    n=n,
+                    who=rec.get("created_by", ""),
+                    grid=rec["data"].get("grid", ""),
+                    at=text.short_time(rec.get("created_at", "")),
+                    refs=dup.references.get(rec["id"], 0),
                 )
-                self.duplicate_rows.append((dup, rec))
+                for n, rec in enumerate(dup.records, start=1)
+            )
+            table.add_row(
+                _plain("、".join(names)),
+                _plain(idnumber.mask(str(dup.value))),
+                _plain(who),
+                height=None,
+            )
+            self.duplicate_rows.append(dup)
         self.query_one("#duplicate-empty", Static).update("" if duplicates else NO_DUPLICATES)
         tabs.get_tab("duplicates").label = f"{TAB_DUPLICATES}（{len(duplicates)}）"
         self.query_one("#stale", Static).update(STALE.format(n=stale) if stale else "")
@@ -677,50 +765,25 @@ class SyncScreen(Screen[None]):
 
     @on(DataTable.RowSelected, "#duplicate-table")
     @guarded
-    def ask_join(self, event: DataTable.RowSelected) -> None:
+    def open_join(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        dup, keep = self.duplicate_rows[event.cursor_row]
-        drops = [r for r in dup.records if r["id"] != keep["id"]]
-        form = self.fk.ws.form(dup.form)
+        from fieldkit.tui.join import JoinScreen
 
-        def describe(rec: dict[str, Any]) -> str:
-            refs = dup.references.get(rec["id"], 0)
-            return f"{self.fk.describe(form, rec)}（{rec.get('created_by', '')}登记，随访等 {refs} 条）"
+        dup = self.duplicate_rows[event.cursor_row]
+        self.app.push_screen(JoinScreen(dup.form, dup.value), self._joined)
 
-        def answered(answer: str | None) -> None:
-            if answer == "join":
-                self.join(keep["id"], [r["id"] for r in drops])
-
-        body = JOIN_BODY.format(keep=describe(keep), drop="；".join(describe(r) for r in drops))
-        self.app.push_screen(
-            ChoiceDialog(
-                JOIN_TITLE,
-                body,
-                [Answer("join", JOIN_OK, "", "primary"), Answer("no", text.CANCEL, "", "default")],
-                cancel="no",
-            ),
-            answered,
-        )
-
-    @guarded
-    def join(self, keep_id: str, drop_ids: list[str]) -> None:
-        moved = 0
-        with self.fk.ws_lock:
-            for drop_id in drop_ids:
-                moved += review.join(self.fk.ws, keep_id, drop_id).repointed
-        self.fk.indexes.clear()
-        self.fk.data_version += 1
-        self.notify(JOINED.format(n=len(drop_ids), moved=moved), markup=False)
-        self.load_review()
+    def _joined(self, joined: bool | None) -> None:
+        if joined:
+            self.load_review()
+            self.load_preview()
 
     @on(Button.Pressed, "#btn-stale")
     @guarded
     def follow_joins(self) -> None:
         with self.fk.ws_lock:
             moved = review.follow_joins(self.fk.ws)
-        self.fk.indexes.clear()
-        self.fk.data_version += 1
-        self.notify(JOINED.format(n=0, moved=moved), markup=False)
+        self.fk.lists_changed()
+        self.notify(REPOINTED.format(moved=moved), markup=False)
         self.load_review()
 
 
@@ -730,7 +793,9 @@ class ConflictScreen(Screen[bool]):
     DEFAULT_CSS = DEFAULT_CSS_TEXT
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", text.KEY_BACK, id="conflict.back", tooltip=text.KEY_BACK_TIP),
-        Binding("ctrl+s", "save", BTN_SAVE, priority=True, id="conflict.save", tooltip=RESOLVED),
+        Binding(
+            "ctrl+s", "save", KEY_SAVE_PICKS, priority=True, id="conflict.save", tooltip=RESOLVED
+        ),
     ]
 
     def __init__(self, record_id: str) -> None:
@@ -753,24 +818,20 @@ class ConflictScreen(Screen[bool]):
         self.picks = dict.fromkeys(self.fields, 0)
         form = ws.forms.get(self.heads[0]["form"]) if self.heads else None
         yield Header()
-        with Vertical(id="conflict-body"):
-            title = self.fk.describe(form, self.heads[0]) if form and self.heads else ""
+        with VerticalScroll(id="conflict-body", can_focus=False):
+            title = ""
+            if form and self.heads:
+                title = ws.display(form, form.field(form.title_field), self.heads[0]["data"])
             label = form.label if form else ""
             yield Label(CONFLICT_TITLE.format(form=label, title=title), classes="section-title")
-            yield Static(CONFLICT_HINT, classes="line", markup=False)
-            table: DataTable = DataTable(id="fields", cursor_type="row", zebra_stripes=True)
-            table.add_column(COL_FIELD, key="field")
-            for n, h in enumerate(self.heads, start=1):
-                head = VERSION_HEAD.format(
-                    n=n, who=h["updated_by"], at=text.short_time(h["updated_at"])
-                )
-                table.add_column(head + (CURRENT_MARK if n == 1 else ""), key=f"v{n}")
-            table.add_column(COL_TAKE, key="take")
-            yield table
+            yield Static(Paragraph(CONFLICT_HINT), classes="line")
+            # Two-line headings: the version and who made it; 采用 right after the field.
+            yield DataTable(id="fields", cursor_type="row", zebra_stripes=True, header_height=2)
             with Horizontal(classes="button-bar"):
                 for n in range(1, len(self.heads) + 1):
-                    yield Button(BTN_WHOLE.format(n=n), id=f"whole-{n}")
-                yield Button(BTN_SAVE, id="btn-save", variant="primary")
+                    yield Button(BTN_WHOLE.format(n=n), id=f"whole-{n}", compact=True)
+                yield Button(BTN_SAVE, id="btn-save", variant="primary", compact=True)
+        yield KeyFooter()
 
     @guarded
     def on_mount(self) -> None:
@@ -781,20 +842,30 @@ class ConflictScreen(Screen[bool]):
         ws = self.fk.ws
         form = ws.forms.get(self.heads[0]["form"])
         table = self.query_one("#fields", DataTable)
+        columns = [Column("field", COL_FIELD, 10, keep=0), Column("take", COL_TAKE, 5, keep=0)]
+        for n, h in enumerate(self.heads, start=1):
+            head = VERSION_HEAD.format(
+                n=n, who=h["updated_by"], at=text.short_time(h["updated_at"])[5:]
+            )
+            if n == 1:
+                head = head.replace("\n", CURRENT_MARK + "\n", 1)
+            columns.append(Column(f"v{n}", head, 12, keep=0, grow=True, least=8))
+        for column, width in fit_columns(columns, self.app.size.width - 6):
+            table.add_column(column.label, key=column.key, width=width)
         for key in self.fields:
             cells = [self._value(form, key, h) for h in self.heads]
             label = DELETED_LABEL
             if key != review.DELETED:
                 label = form.field(key).label if form and form.has(key) else key
-            table.add_row(_plain(label), *cells, _plain(f"版本{self.picks[key] + 1}"), key=key)
+            table.add_row(_plain(label), _plain(f"版本{self.picks[key] + 1}"), *cells, key=key)
         table.focus()
 
     def _value(self, form, key: str, rec: dict[str, Any]) -> Text:
         if key == review.DELETED:
-            return Text(DELETED_YES if rec["deleted"] else DELETED_NO)
+            return cell(DELETED_YES if rec["deleted"] else DELETED_NO)
         if form is not None and form.has(key):
-            return Text(self.fk.ws.display(form, form.field(key), rec["data"]))
-        return Text(str(rec["data"].get(key, "")))
+            return cell(self.fk.ws.display(form, form.field(key), rec["data"]))
+        return cell(str(rec["data"].get(key, "")))
 
     @guarded
     def on_key(self, event) -> None:

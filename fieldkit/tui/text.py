@@ -72,6 +72,7 @@ LOADING = "正在加载……"
 INTERNAL_ERROR = "程序出错：{error}。屏幕上的内容没有丢失；详细信息已记录到 {log}"
 ERROR_TITLE = "出错了"
 FATAL_ERROR = "程序出错，已退出：{error}。已保存的记录和草稿都在；详细信息已记录到 {log}"
+OS_ERROR = "无法完成：{reason}{where}"
 NOT_READY = "数据还在加载，请稍候再试"
 
 # -- identity -------------------------------------------------------------------------------
@@ -107,6 +108,7 @@ ID_PLACEHOLDER_ORG = "如：东城街道办事处"
 ID_PLACEHOLDER_KEY = "如：/media/u盘/街道公钥-1A2B3C4D.fkkey"
 ID_SAVE = "保存并开始"
 ID_SAVE_EDIT = "保存"
+ID_SAVE_TIP = "保存网格员信息"
 ID_SAVED = "已保存网格员信息"
 ID_SAVED_FP = "已保存网格员信息。\n本机指纹：{fp}\n（街道信任本机时核对）"
 ID_REQUIRED = "必填"
@@ -120,10 +122,12 @@ COL_MONTH = "本月"
 COL_YEAR = "本年"
 COL_DRAFT = "草稿"
 DRAFT_MARK = "有草稿"
-HOME_HINT = "数字键 1–6 或 Enter 新建，R 查看记录，F1 帮助"
+HOME_HINT = "数字键或 Enter 新建，R 查看记录"
 BTN_NEW = "新建记录"
 BTN_RECORDS = "查看记录"
 BTN_HELP = "帮助"
+SYNC_LABEL = "同步：导出导入"
+REPORT_LABEL = "年度报告和台账"
 CMD_NEW = "新建：{form}"
 CMD_NEW_HELP = "录入一条新的「{form}」记录"
 CMD_RECORDS = "记录：{form}"
@@ -154,13 +158,16 @@ PLACEHOLDER_ID = "18位身份证号"
 PLACEHOLDER_PHONE = "手机或座机号"
 HELP_DATE = "日期：可输入 2026-03-05、2026/3/5 或 20260305；↑↓ 加减一天，PgUp/PgDn 加减一月，T 今天"
 HELP_DATETIME = "日期时间：如 2026-03-05 14:30；↑↓ 加减一天，T 现在"
-HELP_SELECT = "单选：Enter 或空格展开选项，↑↓ 选择，Enter 确定"
+HELP_SELECT = "单选：直接打字选择（开头的字或拼音首字母），或 Enter 展开后 ↑↓ 选择"
 HELP_MULTI = "多选：←→ 移动，空格勾选或取消，可选多项"
 HELP_MULTILINE = "多行文字：Enter 换行，Tab 到下一项"
-HELP_REFERENCE = "Enter 或直接输入姓名、身份证号查找"
+HELP_REFERENCE = "Enter 打开查找，Backspace 清除"
 HELP_TEXT = "Enter 或 Tab 到下一项"
-HELP_SAVE = "Ctrl+S 保存，Esc 离开"
+CONCERN_TITLE = "保存前请确认"
+CONCERN_BACK = "返回修改"
+CONCERN_SAVE = "仍然保存"
 REF_NONE = "（未选择）按 Enter 查找"
+NUMBER_WITH_LABEL = "{label} {value}"
 ID_INFO = "{gender}，{birth} 出生"
 PROBLEMS = "有 {n} 处需要修改："
 SAVED = "已保存"
@@ -194,7 +201,7 @@ PICK_MANY = "找到 {total} 条，显示前 {shown} 条；多输入几个字可�
 
 # -- records --------------------------------------------------------------------------------
 RECORDS_TITLE = "记录 · {form}"
-SEARCH_PLACEHOLDER = "搜索：输入文字筛选（名称、地点、当事人、姓名、身份证号……）"
+SEARCH_PLACEHOLDER = "搜索：名称、姓名、身份证号……"
 ALL_YEARS = "全部年份"
 ALL_MONTHS = "全部月份"
 YEAR = "{y}年"
@@ -240,26 +247,27 @@ CANCEL = "取消"
 HELP_TITLE = "帮助"
 HELP_KEYS = "本界面的按键"
 HELP_GLOBAL = "随时可用"
-HELP_GUIDE = """\
-使用指南
-
-· 首页列出各类表单和本月、本年已录入的条数。按数字键或 Enter 新建记录，按 R 查看记录。
-· 录入时用 Tab / Enter 到下一项，Shift+Tab 回上一项。带 * 的是必填项。
-  日期可输入 20260305、2026/3/5 等，↑↓ 加减一天，T 填入今天。
-  单选项按 Enter 展开；多选项用空格勾选；随访对象直接输入姓名或身份证号查找。
-· Ctrl+S 保存。有错误时会列出全部问题，光标跳到第一处。
-· 没填完就离开，内容会保存为草稿，下次打开同一张表时可以继续。
-· 记录列表里直接输入文字即可筛选，可按年份、月份过滤；Enter 打开详情，
-  E 修改（保存为新版本），H 查看修改历史，D 删除（需确认）。
-· 列表中身份证号只显示部分，详情里才显示完整号码。
-· Ctrl+P 打开命令面板，可以搜索所有功能。所有数据只保存在本机，不需要网络。
-"""
+HELP_THIS_SCREEN = "本界面"
+HELP_GUIDE_TITLE = "使用指南"
+HELP_GUIDE = (
+    "首页列出各类表单和本月、本年录入的条数。按数字键或 Enter 新建记录，按 R 查看记录。",
+    "录入时用 Tab 或 Enter 到下一项，Shift+Tab 回上一项。带 * 的是必填项。",
+    "日期可输入 20260305、2026/3/5 等，↑↓ 加减一天，T 填入今天。",
+    "单选项可直接打字选择：打开头的字或拼音首字母（如 xmsf 选“刑满释放人员”），"
+    "也可按 Enter 展开后用 ↑↓ 选择。多选项用空格勾选。随访对象直接输入姓名或身份证号查找。",
+    "Ctrl+S 保存。有错误时会列出全部问题，光标跳到第一处。",
+    "没填完就离开，内容会保存为草稿，下次打开同一张表时可以继续。",
+    "记录列表里直接输入文字即可筛选（姓名、身份证号的一部分、出生日期都可以），"
+    "可按年份、月份过滤；Enter 打开详情，E 修改（保存为新版本），H 查看修改历史，D 删除（需确认）。",
+    "列表中身份证号只显示部分，详情里才显示完整号码。窗口较窄时，列表只显示最要紧的几列。",
+    "Ctrl+P 打开命令面板，可以搜索所有功能（也可输入拼音首字母）。所有数据只保存在本机，不需要网络。",
+)
 
 # -- special populations: persons, due visits, person detail -----------------------------------
 PERSONS_TITLE = "特殊人群"
 PERSONS_HELP = "查看在管人员、上次随访和下次随访日期，按类别、状态、网格筛选"
 DUE_TITLE = "到期随访"
-DUE_HELP = "本网格到期和逾期未随访的人员，逾期最久的在前；按 F 立即随访"
+DUE_HELP = "本网格逾期、今天到期和近几天到期的人员，逾期最久的在前；按 F 立即随访"
 PERSON_SEARCH = "搜索：姓名或身份证号"
 ALL_CATEGORIES = "全部类别"
 ALL_STATUSES = "全部状态"
@@ -277,18 +285,20 @@ DUE_OVERDUE = "逾期{days}天"
 DUE_TODAY = "今天到期"
 DUE_SOON = "{days}天后到期"
 DUE_JOINT = "联合"
-DUE_NONE = "本网格没有到期或逾期的随访"
-DUE_COUNT = "到期和逾期 {total} 人，其中逾期 {overdue} 人"
-DUE_COUNT_WINDOW = (
-    "到期和逾期 {total} 人，其中逾期 {overdue} 人（已显示 {shown} 人，向下翻页显示更多）"
-)
+DUE_NONE = "没有逾期或近期到期的随访"
+DUE_COUNT = "{counts}"
+COUNT_MORE = "（已显示 {shown} 人，向下翻页显示更多）"
 PERSONS_COUNT = "共 {total} 人"
 PERSONS_COUNT_WINDOW = "共 {total} 人，已显示 {shown} 人（向下翻页显示更多）"
 PERSONS_NONE = "没有符合条件的人员"
 NEVER_VISITED = "未随访"
 NOT_SCHEDULED = "—"
-HOME_DUE = "到期随访：{total} 人（逾期 {overdue} 人），按 V 查看"
-HOME_DUE_NONE = "到期随访：本网格暂无到期或逾期人员"
+HOME_MANAGED = "在管 {n} 人"
+HOME_DUE = "到期随访（V）：{counts}"
+HOME_DUE_NONE = "近期没有要随访的人员"
+DUE_PART_OVERDUE = "逾期 {n} 人"
+DUE_PART_TODAY = "今天到期 {n} 人"
+DUE_PART_SOON = "{days} 天内到期 {n} 人"
 KEY_FOLLOWUP = "随访"
 KEY_FOLLOWUP_TIP = "为选中的人员录入一次随访（人员已填好）"
 KEY_REGISTER = "登记"
@@ -305,6 +315,7 @@ PERSON_SUPERVISION_END = "管理期满"
 PERSON_NO_END = "无固定期限"
 PERSON_SCHEDULE = "随访安排"
 PERSON_LEVEL_NOW = "当前级别"
+PERSON_LEVEL_FROM_VISIT = "{level}（{day} 随访评估；登记为 {registered}）"
 PERSON_NEXT = "下次随访：{day}（{state}）"
 PERSON_NEXT_NONE = "不在随访计划中（{status}）"
 PERSON_JOINT = "须联合随访：{departments}"

@@ -19,6 +19,8 @@ from fieldkit.workspace import Workspace
 
 TODAY = date(2026, 11, 24)
 SIZE = (100, 30)
+# Snapshots are taken on a small laptop window and on a roomier one: nothing may be cut on either.
+SIZES = pytest.mark.parametrize("size", [(80, 24), (100, 30)], ids=["80x24", "100x30"])
 PERSON_ID = "11010519491231002X"  # a valid ID number (domain.md)
 
 

@@ -9,6 +9,7 @@ import pytest
 from textual.widgets import Sparkline, Static
 
 from fieldkit.tui.dashboard import DashboardScreen
+from fieldkit.tui.dialogs import ChoiceDialog
 from fieldkit.tui.entry import FormScreen
 from fieldkit.tui.home import HomeScreen
 from fieldkit.tui.person_detail import PersonDetailScreen
@@ -17,6 +18,7 @@ from fieldkit.tui.persons import DueScreen, PersonsScreen
 from .conftest import (
     PERSON_ID,
     SIZE,
+    SIZES,
     choose,
     fill,
     make_app,
@@ -136,7 +138,7 @@ async def test_overdue_person_leaves_due_list_after_a_visit(root: Path):
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, HomeScreen)
-        assert "暂无" in str(app.screen.query_one("#due-count", Static).content)
+        assert "近期没有要随访的人员" in str(app.screen.query_one("#due-count", Static).content)
         no_errors(app)
 
 
@@ -156,7 +158,15 @@ async def test_high_risk_assessment_proposes_a_joint_visit_in_two_weeks(root: Pa
         assert form.raw()["next_visit"] == "2026-12-08"  # within 2 weeks
         note = str(form.rows["next_visit"].query_one(".field-note", Static).content)
         assert "联合随访" in note and "卫健精防" in note and "派出所" in note
-        await save_and_close(pilot)
+        await pilot.press("ctrl+s")  # only 社区网格 went: asked first
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceDialog)
+        asked = str(app.screen.query_one(".dialog-body", Static).content)
+        assert "本次参与部门中没有：卫健精防、派出所" in asked
+        await pilot.press("y")  # save all the same
+        await settle(pilot)
+        await pilot.press("escape")  # the "saved" dialog: done
+        await settle(pilot)
         # On the due list (a week later it is due) the visit is marked as joint.
         index = app.person_index()
         row = index.rows["p-chen"]
@@ -255,31 +265,61 @@ def casework(root: Path) -> Path:
         at="2026-11-20T12:00:00+08:00",
         record_id="v-chen",
     )
+    # 普管 (monthly) from 2026-10-27: due 2026-11-27, three days on; a name too long for 80×24.
+    seed(
+        root,
+        "person",
+        {
+            "category": "corrections",
+            "name": "欧阳司马晓明月",
+            "id_number": "440524198001010021",
+            "level": "normal",
+            "start_date": "2026-10-27",
+            "end_date": "2027-10-26",
+        },
+        at="2026-10-27T09:00:00+08:00",
+        record_id="p-ouyang",
+    )
     return root
 
 
-def test_snapshot_persons(snap_compare, casework: Path):
+@SIZES
+def test_snapshot_persons(snap_compare, size, casework: Path):
     async def run_before(pilot):
         await ready(pilot)
         await pilot.press("p")
         await settle(pilot)
 
-    assert snap_compare(make_app(casework), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(make_app(casework), terminal_size=size, run_before=run_before)
 
 
-def test_snapshot_due(snap_compare, casework: Path):
+@SIZES
+def test_snapshot_due(snap_compare, size, casework: Path):
     async def run_before(pilot):
         await ready(pilot)
         await pilot.press("v")
         await settle(pilot)
 
-    assert snap_compare(make_app(casework), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(make_app(casework), terminal_size=size, run_before=run_before)
 
 
-def test_snapshot_person_detail(snap_compare, casework: Path):
+@SIZES
+def test_snapshot_person_detail(snap_compare, size, casework: Path):
     async def run_before(pilot):
         await ready(pilot)
         pilot.app.push_screen(PersonDetailScreen("p-chen"))
         await settle(pilot)
 
-    assert snap_compare(make_app(casework), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(make_app(casework), terminal_size=size, run_before=run_before)
+
+
+@SIZES
+def test_snapshot_status_dialog(snap_compare, size, casework: Path):
+    async def run_before(pilot):
+        await ready(pilot)
+        pilot.app.push_screen(PersonDetailScreen("p-chen"))
+        await settle(pilot)
+        await pilot.press("s")
+        await pilot.pause()
+
+    assert snap_compare(make_app(casework), terminal_size=size, run_before=run_before)

@@ -1,4 +1,5 @@
-"""What the main screens look like at 100×30 (fixed day, fixed records, no cursor blink).
+"""What the main screens look like at 80×24 and at 100×30 (fixed day, fixed records, no cursor
+blink): at both sizes nothing may be cut.
 
 Update after an intended change with: pytest tests/tui/test_snapshots.py --snapshot-update
 """
@@ -14,11 +15,20 @@ from fieldkit.export import export
 from fieldkit.merge import import_files
 from fieldkit.workspace import Workspace
 
-from .conftest import PERSON_ID, SIZE, TODAY, make_app, open_site, ready, seed, settle
+from .conftest import PERSON_ID, SIZES, TODAY, make_app, open_site, ready, seed, settle
 
 
 @pytest.fixture
-def data(root: Path) -> Path:
+def steady_root(tmp_path: Path) -> Path:
+    """A data dir with an identity and fixed keys: the same fingerprint on every run."""
+    root = tmp_path / "steady"
+    open_site(root, "李娜", "第一网格", seed=3).close()
+    return root
+
+
+@pytest.fixture
+def data(steady_root: Path) -> Path:
+    root = steady_root
     seed(
         root,
         "person",
@@ -65,14 +75,16 @@ def still(pilot) -> None:
             widget.cursor_blink = False
 
 
-def test_home(snap_compare, data: Path):
+@SIZES
+def test_home(snap_compare, size, data: Path):
     async def run_before(pilot):
         await ready(pilot)
 
-    assert snap_compare(make_app(data), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(make_app(data), terminal_size=size, run_before=run_before)
 
 
-def test_form_with_error(snap_compare, data: Path):
+@SIZES
+def test_form_with_error(snap_compare, size, data: Path):
     async def run_before(pilot):
         await ready(pilot)
         await pilot.press("1")
@@ -83,10 +95,11 @@ def test_form_with_error(snap_compare, data: Path):
         pilot.app.clear_notifications()
         still(pilot)
 
-    assert snap_compare(make_app(data), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(make_app(data), terminal_size=size, run_before=run_before)
 
 
-def test_records_list(snap_compare, data: Path):
+@SIZES
+def test_records_list(snap_compare, size, data: Path):
     async def run_before(pilot):
         await ready(pilot)
         await pilot.press("r")
@@ -105,10 +118,11 @@ def test_records_list(snap_compare, data: Path):
         await pilot.pause(0.1)
         still(pilot)
 
-    assert snap_compare(make_app(data), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(make_app(data), terminal_size=size, run_before=run_before)
 
 
-def test_detail(snap_compare, data: Path):
+@SIZES
+def test_detail(snap_compare, size, data: Path):
     async def run_before(pilot):
         await ready(pilot)
         await pilot.press("down", "r")  # 特殊人群
@@ -116,10 +130,11 @@ def test_detail(snap_compare, data: Path):
         await pilot.press("enter")
         await pilot.pause()
 
-    assert snap_compare(make_app(data), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(make_app(data), terminal_size=size, run_before=run_before)
 
 
-def test_devices_tab(snap_compare, office: Path, tmp_path: Path):
+@SIZES
+def test_devices_tab(snap_compare, size, office: Path, tmp_path: Path):
     """The office after importing a new laptop's first file: held, waiting for trust."""
     with Workspace(office, today=TODAY) as hub:
         open_site(tmp_path / "laptop", "李娜", "第一网格", office=hub, seed=8).close()
@@ -140,7 +155,64 @@ def test_devices_tab(snap_compare, office: Path, tmp_path: Path):
         await settle(pilot)
         pilot.app.screen.query_one(TabbedContent).active = "devices"
         await settle(pilot)
+        await pilot.wait_for_scheduled_animations()
         pilot.app.screen.query_one("#device-table").focus()
         await settle(pilot)
 
-    assert snap_compare(make_app(office), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(make_app(office), terminal_size=size, run_before=run_before)
+
+
+@SIZES
+def test_help(snap_compare, size, data: Path):
+    async def run_before(pilot):
+        await ready(pilot)
+        await pilot.press("f1")
+        await pilot.pause()
+
+    assert snap_compare(make_app(data), terminal_size=size, run_before=run_before)
+
+
+@SIZES
+def test_identity(snap_compare, size, data: Path):
+    async def run_before(pilot):
+        await ready(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        still(pilot)
+
+    assert snap_compare(make_app(data), terminal_size=size, run_before=run_before)
+
+
+@SIZES
+def test_dashboard(snap_compare, size, data: Path):
+    async def run_before(pilot):
+        await ready(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+
+    assert snap_compare(make_app(data), terminal_size=size, run_before=run_before)
+
+
+@SIZES
+def test_history(snap_compare, size, data: Path):
+    async def run_before(pilot):
+        await ready(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press("h")
+        await settle(pilot)
+
+    assert snap_compare(make_app(data), terminal_size=size, run_before=run_before)
+
+
+@SIZES
+def test_sync_export(snap_compare, size, data: Path):
+    async def run_before(pilot):
+        await ready(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        pilot.app.screen.query_one("#export-folder", Input).value = "/media/U盘"
+        still(pilot)
+        await settle(pilot)
+
+    assert snap_compare(make_app(data), terminal_size=size, run_before=run_before)

@@ -8,15 +8,26 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, SelectionList, Static, TabbedContent
 
-from fieldkit import devices
+from fieldkit import devices, records
 from fieldkit.export import export
 from fieldkit.merge import import_files
 from fieldkit.tui.dialogs import ChoiceDialog
+from fieldkit.tui.join import JoinScreen
 from fieldkit.tui.sync_screens import ConflictScreen, SyncScreen
 from fieldkit.versions import heads_of
 from fieldkit.workspace import Workspace
 
-from .conftest import PERSON_ID, TODAY, introduce, make_app, no_errors, open_site, ready, settle
+from .conftest import (
+    PERSON_ID,
+    SIZES,
+    TODAY,
+    introduce,
+    make_app,
+    no_errors,
+    open_site,
+    ready,
+    settle,
+)
 
 PERSON = {
     "category": "严重精神障碍患者",
@@ -32,6 +43,18 @@ VISIT = {"date": "2026-11-20 10:00", "condition": "稳定", "risk_level": "1级"
 def usb(tmp_path: Path, office: Path) -> Path:
     """Files from three laptops the office trusts: one person registered on two of them, a
     person both of them edited (a conflict), and a record that fails its checks."""
+    return make_usb(tmp_path, office)
+
+
+@pytest.fixture
+def steady_usb(tmp_path: Path, office: Path, monkeypatch) -> Path:
+    """The same files, every change made a minute after the one before (stable snapshots)."""
+    moments = (f"2026-11-20T{9 + m // 60:02d}:{m % 60:02d}:00+08:00" for m in range(10**4))
+    monkeypatch.setattr(records, "now_iso", lambda: next(moments))
+    return make_usb(tmp_path, office)
+
+
+def make_usb(tmp_path: Path, office: Path) -> Path:
     folder = tmp_path / "usb"
     hub = Workspace(office, today=TODAY)
     a = open_site(tmp_path / "a", "李娜", "第一网格", office=hub)
@@ -75,6 +98,29 @@ async def open_sync(pilot) -> SyncScreen:
     return screen
 
 
+async def to_tab(pilot, presses: int, table: str) -> None:
+    """F6 `presses` times, until the page's table has the focus and the tabs stopped moving."""
+    await pilot.press(*["f6"] * presses)
+    for _ in range(100):
+        await settle(pilot)
+        focused = pilot.app.focused
+        if focused is not None and focused.id == table:
+            break
+    else:
+        raise AssertionError(f"F6 never reached {table}")
+    await pilot.wait_for_scheduled_animations()
+
+
+async def show_tab(pilot, pane: str, table: str) -> None:
+    """The page and its table focused directly (snapshots: no race with the tab's slide)."""
+    pilot.app.screen.query_one(TabbedContent).active = pane
+    await settle(pilot)
+    pilot.app.screen.query_one(f"#{table}").focus()
+    await settle(pilot)
+    await pilot.wait_for_scheduled_animations()
+    await settle(pilot)
+
+
 async def wait_idle(pilot, screen: SyncScreen) -> None:
     for _ in range(200):
         await settle(pilot)
@@ -97,7 +143,17 @@ async def test_export_shows_what_is_included_and_writes_the_file(root: Path, tmp
         assert "将导出 1 条记录：特殊人群 1" in text_of(screen, "#export-preview")
         folder = screen.query_one("#export-folder")
         folder.value = str(tmp_path / "stick")
+        await pilot.click("#btn-export")  # a folder that is not there (a USB stick not in?)
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ChoiceDialog)
+        assert str(tmp_path / "stick") in str(dialog.query_one(".dialog-body", Static).content)
+        await pilot.press("enter")  # the focused answer is 取消: nothing is made
+        await settle(pilot)
+        assert app.screen is screen and not (tmp_path / "stick").exists()
         await pilot.click("#btn-export")
+        await pilot.pause()
+        await pilot.press("m")  # 新建文件夹并导出
         await wait_idle(pilot, screen)
         await settle(pilot)
         (written,) = (tmp_path / "stick").glob("*.fkb")
@@ -181,27 +237,71 @@ async def test_a_conflict_resolved_field_by_field(office: Path, usb: Path):
         no_errors(app)
 
 
-async def test_duplicate_persons_are_joined_from_the_list(office: Path, usb: Path):
+async def test_duplicate_persons_are_joined_side_by_side_after_a_question(office: Path, usb: Path):
     with Workspace(office, today=TODAY) as ws:
         import_files(ws, [usb])
     app = make_app(office)
-    async with app.run_test(size=(140, 44)) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_sync(pilot)
-        screen.query_one(TabbedContent).active = "duplicates"
-        await settle(pilot)
+        await to_tab(pilot, 3, "duplicate-table")  # 导出 → 导入 → 冲突 → 重复人员
+        assert screen.query_one(TabbedContent).active == "duplicates"
         table = screen.query_one("#duplicate-table", DataTable)
-        assert table.row_count == 2
-        keep = screen.duplicate_rows[0][1]
+        assert table.row_count == 1  # one person registered twice: one row
+        who = str(table.get_row_at(0)[2])
+        assert "李娜 · 第一网格" in who and "王强 · 第二网格" in who
         table.focus()
-        await pilot.press("enter")  # keep the first row
+        await pilot.press("enter")
         await settle(pilot)
-        await pilot.press("enter")  # the dialog starts on 合并
+        join = app.screen
+        assert isinstance(join, JoinScreen)
+        fields = join.query_one("#join-fields", DataTable)
+        rows = {str(fields.get_row_at(i)[0]): i for i in range(fields.row_count)}
+        grids = [str(c) for c in fields.get_row_at(rows["所属网格"])[2:]]
+        b = grids.index("第二网格")  # 王强's registration (the order is by registration time)
+        assert str(fields.get_row_at(rows["随访等记录"])[2]) == "1 条"
+        assert str(fields.get_row_at(rows["姓名"])[1]) == "相同"  # 保留: right after the field
+        # Keep 王强's grid, and the phone only his registration has.
+        fields.move_cursor(row=rows["所属网格"])
+        await pilot.press(str(b + 1))
+        assert str(fields.get_row_at(rows["所属网格"])[1]) == f"登记{b + 1}"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceDialog)
+        asked = str(app.screen.query_one(".dialog-body", Static).content)
+        assert "所属网格 第二网格" in asked and "联系电话 13900139000" in asked
+        assert "1 条随访等记录将改为指向合并后的人员" in asked
+        await pilot.press("enter")  # the focused answer is 取消: nothing merged yet
+        await settle(pilot)
+        assert app.screen is join
+        with app.ws_lock:
+            assert len(app.ws.store.current("person")) == 3
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("y")
         await settle(pilot)
         assert app.screen is screen
         assert table.row_count == 0
+        keep = join.records[0]["id"]
         with app.ws_lock:
+            kept = app.ws.get_live(keep)
             visits = app.ws.store.current("followup")
-        assert {v["data"]["person"] for v in visits} == {keep["id"]}
+        assert kept["data"]["grid"] == "第二网格" and kept["data"]["phone"] == "13900139000"
+        assert {v["data"]["person"] for v in visits} == {keep}
+        no_errors(app)
+
+
+async def test_conflict_list_names_every_versions_worker(office: Path, usb: Path):
+    with Workspace(office, today=TODAY) as ws:
+        import_files(ws, [usb])
+    app = make_app(office)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_sync(pilot)
+        await to_tab(pilot, 2, "conflict-table")
+        table = screen.query_one("#conflict-table", DataTable)
+        row = [str(c) for c in table.get_row_at(0)]
+        assert row[0] == "特殊人群：张伟"
+        assert "李娜" in row[1] and "王强" in row[1] and len(row[1].splitlines()) == 2
+        assert row[2] == "联系电话、现居住地址"
         no_errors(app)
 
 
@@ -318,6 +418,7 @@ async def test_first_export_of_an_empty_laptop_writes_a_file_for_the_office(
         assert f"导出文件将加密给街道：东城街道办事处（指纹 {office_fp}）" in line
         assert "第一次导出即使没有记录也会生成文件" in text_of(screen, "#export-preview")
         assert not screen.query_one("#btn-export").disabled
+        (tmp_path / "usb").mkdir()
         screen.query_one("#export-folder").value = str(tmp_path / "usb")
         await pilot.click("#btn-export")
         await wait_idle(pilot, screen)
@@ -364,6 +465,7 @@ async def test_the_office_exports_a_grids_registry_for_its_laptops(office: Path,
         await wait_idle(pilot, screen)
         preview = text_of(screen, "#export-preview")
         assert "特殊人群 1，随访记录 1" in preview and "李娜（第一网格）" in preview
+        (tmp_path / "stick").mkdir()
         screen.query_one("#export-folder").value = str(tmp_path / "stick")
         await pilot.click("#btn-export")
         await wait_idle(pilot, screen)
@@ -388,3 +490,43 @@ async def test_the_office_exports_a_grids_registry_for_its_laptops(office: Path,
         notes = text_of(screen, "#import-notes")
         assert "收到新记录：特殊人群 1 条，随访记录 1 条" in notes
         no_errors(app)
+
+
+@SIZES
+def test_snapshot_conflict_list(snap_compare, size, office: Path, steady_usb: Path):
+    with Workspace(office, today=TODAY) as ws:
+        import_files(ws, [steady_usb])
+
+    async def run_before(pilot):
+        await open_sync(pilot)
+        await show_tab(pilot, "conflicts", "conflict-table")
+
+    assert snap_compare(make_app(office), terminal_size=size, run_before=run_before)
+
+
+@SIZES
+def test_snapshot_conflict_screen(snap_compare, size, office: Path, steady_usb: Path):
+    with Workspace(office, today=TODAY) as ws:
+        import_files(ws, [steady_usb])
+
+    async def run_before(pilot):
+        await open_sync(pilot)
+        await show_tab(pilot, "conflicts", "conflict-table")
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(make_app(office), terminal_size=size, run_before=run_before)
+
+
+@SIZES
+def test_snapshot_join_screen(snap_compare, size, office: Path, steady_usb: Path):
+    with Workspace(office, today=TODAY) as ws:
+        import_files(ws, [steady_usb])
+
+    async def run_before(pilot):
+        await open_sync(pilot)
+        await show_tab(pilot, "duplicates", "duplicate-table")
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(make_app(office), terminal_size=size, run_before=run_before)
