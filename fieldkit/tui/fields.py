@@ -29,6 +29,7 @@ from fieldkit.validation import Invalid, parse_date, parse_datetime
 
 if TYPE_CHECKING:
     from fieldkit.tui.app import FieldkitApp
+    from fieldkit.tui.picker import RecordPicker
 
 
 def _blank_to_none(value: str) -> str | None:
@@ -406,6 +407,7 @@ class ReferenceEditor(Widget, can_focus=True):
         self.field = field
         self._value: str | None = value or None
         self._label = ""
+        self._picker: RecordPicker | None = None  # open, over this field
 
     @guarded
     def on_mount(self) -> None:
@@ -435,12 +437,18 @@ class ReferenceEditor(Widget, can_focus=True):
     def action_pick(self, query: str = "") -> None:
         from fieldkit.tui.picker import RecordPicker
 
+        if self._picker in self.app.screen_stack:  # keys before the open picker took focus
+            self._picker.type_more(query)
+            return
+
         def chosen(record_id: str | None) -> None:
+            self._picker = None
             if record_id:
                 self.set_raw(record_id)
                 self.screen.focus_next()
 
-        self.app.push_screen(RecordPicker(self.field.ref_form or "", query), chosen)
+        self._picker = RecordPicker(self.field.ref_form or "", query)
+        self.app.push_screen(self._picker, chosen)
 
     @guarded
     def action_clear(self) -> None:
@@ -452,6 +460,13 @@ class ReferenceEditor(Widget, can_focus=True):
             event.stop()
             event.prevent_default()
             self.action_pick(event.character)
+
+    @guarded
+    def on_paste(self, event: events.Paste) -> None:
+        """A pasted name or ID number (from a spreadsheet, say) searches for the record."""
+        event.stop()
+        lines = event.text.strip().splitlines()
+        self.action_pick(lines[0].strip() if lines else "")
 
     @guarded
     def on_click(self) -> None:

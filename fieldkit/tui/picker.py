@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -62,6 +62,20 @@ class RecordPicker(ModalScreen[str | None]):
     def on_mount(self) -> None:
         self.query_one("#picker-query", Input).focus()
         self.load()
+
+    def type_more(self, characters: str) -> None:
+        """Characters typed before the search box had focus (a fast typist, an IME's word
+        arriving at once) belong to the search."""
+        if not self.is_mounted:
+            self.initial += characters
+            return
+        self.query_one("#picker-query", Input).insert_text_at_cursor(characters)
+
+    @guarded
+    def on_key(self, event: events.Key) -> None:
+        if event.is_printable and event.character:
+            event.stop()
+            self.type_more(event.character)
 
     @work(thread=True, exclusive=True, group="picker-load")
     def load(self) -> None:

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual import events
+from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -127,7 +129,21 @@ async def settle(pilot: Pilot) -> None:
 
 
 async def type_text(pilot: Pilot, value: str) -> None:
-    await pilot.press(*(("space" if ch == " " else ch) for ch in value))
+    """Type `value` as the terminal delivers an IME's committed word or a fast typist: the
+    key events in one burst, in order, then wait until the app has handled them all."""
+    driver = pilot.app._driver
+    for ch in value:
+        key = "space" if ch == " " else ch if ch.isalnum() else _character_to_key(ch)
+        event = events.Key(key, ch)
+        event.set_sender(pilot.app)
+        driver.send_message(event)
+    await pilot.pause()
+
+
+async def paste(pilot: Pilot, value: str) -> None:
+    """Paste `value` into the focused widget (Ctrl+V, or a right click in a Windows console)."""
+    pilot.app.post_message(events.Paste(value))  # as the terminal driver does
+    await pilot.pause()
 
 
 async def focus_field(pilot: Pilot, field_id: str, limit: int = 40) -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import DataTable, Static
+import pytest
+from textual.widgets import DataTable, Input, Static
 
 from fieldkit.tui.drafts import draft_key
 from fieldkit.tui.entry import FormScreen
 from fieldkit.tui.home import HomeScreen
+from fieldkit.tui.picker import RecordPicker
 from fieldkit.tui.records import RecordsScreen
 from fieldkit.workspace import Workspace
 
@@ -22,6 +24,7 @@ from .conftest import (
     focus_field,
     make_app,
     no_errors,
+    paste,
     ready,
     seed,
     settle,
@@ -110,41 +113,40 @@ def with_person(root: Path) -> None:
     )
 
 
-async def test_every_form_by_keyboard(root: Path):
+@pytest.mark.parametrize("form_id", list(FORM_NUMBER))
+async def test_every_form_by_keyboard(root: Path, form_id: str):
     """A valid record of each form, typed with keys only, is saved, listed and findable."""
     with_person(root)
     app = make_app(root)
     saved_titles = {}
+    number = FORM_NUMBER[form_id]
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        for form_id, number in FORM_NUMBER.items():
-            await pilot.press(number)
-            await pilot.pause()
-            assert isinstance(app.screen, FormScreen), form_id
-            saved_titles[form_id] = await ENTER[form_id](pilot)
-            await pilot.press("ctrl+s")
-            await pilot.pause()
-            assert app.screen.query_one(".dialog-title").render().plain.startswith("已保存"), (
-                form_id
-            )
-            await pilot.press("escape")  # 完成: back home
-            await settle(pilot)
-            assert isinstance(app.screen, HomeScreen), form_id
+        await pilot.press(number)
+        await pilot.pause()
+        assert isinstance(app.screen, FormScreen), form_id
+        saved_titles[form_id] = await ENTER[form_id](pilot)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen.query_one(".dialog-title").render().plain.startswith("已保存"), form_id
+        await pilot.press("escape")  # 完成: back home
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen), form_id
 
-            # Find it in the list: R opens the records, typing filters them.
-            table = app.screen.query_one("#forms", DataTable)
-            table.move_cursor(row=int(number) - 1)
-            await pilot.press("r")
-            await settle(pilot)
-            assert isinstance(app.screen, RecordsScreen)
-            await type_text(pilot, saved_titles[form_id][:3])
-            await settle(pilot)
-            rows = app.screen.query_one("#table", DataTable)
-            assert rows.row_count >= 1, form_id
-            cells = [str(c) for c in rows.get_row_at(0)]
-            assert any(saved_titles[form_id][:3] in c for c in cells), (form_id, cells)
-            await pilot.press("escape")
-            await settle(pilot)
+        # Find it in the list: R opens the records, typing filters them.
+        table = app.screen.query_one("#forms", DataTable)
+        table.move_cursor(row=int(number) - 1)
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, RecordsScreen)
+        await type_text(pilot, saved_titles[form_id][:3])
+        await settle(pilot)
+        rows = app.screen.query_one("#table", DataTable)
+        assert rows.row_count >= 1, form_id
+        cells = [str(c) for c in rows.get_row_at(0)]
+        assert any(saved_titles[form_id][:3] in c for c in cells), (form_id, cells)
+        await pilot.press("escape")
+        await settle(pilot)
         no_errors(app)
 
     for form_id, title in saved_titles.items():
@@ -304,6 +306,32 @@ async def test_followup_fields_follow_the_person(root: Path):
         await choose(pilot, "risk_level", "3级")
         # 3级 and above: a visit within two weeks, proposed by the rules.
         assert app.screen.query_one("#edit-next_visit").value == "2026-12-08"
+        no_errors(app)
+
+
+async def test_a_pasted_id_number_finds_the_person(root: Path):
+    """Copied from a spreadsheet cell (with its line end): one picker, searching for it."""
+    seed(
+        root,
+        "person",
+        {"category": "mental", "name": "陈静", "id_number": PERSON_ID, "level": "1"},
+        at="2026-02-01T09:00:00+08:00",
+        record_id="p-chen",
+    )
+    app = make_app(root)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("3")
+        await pilot.pause()
+        await focus_field(pilot, "person")
+        await paste(pilot, f"{PERSON_ID}\r\n")
+        await settle(pilot)
+        assert sum(isinstance(s, RecordPicker) for s in app.screen_stack) == 1
+        assert app.screen.query_one("#picker-query", Input).value == PERSON_ID
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, FormScreen)
+        assert app.screen.query_one("#edit-person").get_raw() == "p-chen"
         no_errors(app)
 
 

@@ -16,6 +16,7 @@ from .conftest import (
     first_run_passphrase,
     make_app,
     no_errors,
+    paste,
     ready,
     settle,
     type_text,
@@ -54,14 +55,14 @@ async def test_office_key_file_is_read_and_the_office_shown(root: Path, office: 
         await pilot.press("i")
         await pilot.pause()
         app.screen.query_one("#id-key").focus()
-        await type_text(pilot, str(root.parent / "wrong.txt"))
+        await paste(pilot, str(root.parent / "wrong.txt"))
         await pilot.press("enter")  # Enter in the last field saves
         await pilot.pause()
         note = app.screen.query_one("#row-key .field-note", Static)
         assert "不是 fieldkit 街道公钥文件" in str(note.content)
         assert isinstance(app.screen, IdentityScreen)
         await pilot.press("home", "shift+end", "backspace")
-        await type_text(pilot, str(key))
+        await paste(pilot, str(key))
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert not isinstance(app.screen, IdentityScreen)
