@@ -11,15 +11,30 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import platformdirs
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Checkbox, DataTable, Header, Label, ProgressBar, Select, Static
+from textual.widgets import (
+    Button,
+    Checkbox,
+    DataTable,
+    Header,
+    Input,
+    Label,
+    ProgressBar,
+    Select,
+    Static,
+)
 
 from fieldkit import figures as F
-from fieldkit.tui.chinese import natural_key
+from fieldkit import vault
+from fieldkit.errors import FieldkitError, os_reason
+from fieldkit.outfiles import exports_dir
+from fieldkit.tui import folders
+from fieldkit.tui.chinese import Paragraph, natural_key
 from fieldkit.tui.footer import KeyFooter
 
 if TYPE_CHECKING:
@@ -42,6 +57,8 @@ DONE_LEDGER = "台账已生成（{masked}）。"
 MASKED = "已脱敏，可对外报送"
 UNMASKED = "含完整的姓名、身份证号和电话，仅供内部使用"
 BUSY = "正在生成，请稍候……"
+SAVE_TO = "保存到"
+SAVE_TO_TIP = "报告草稿和台账保存到这个文件夹（如 U 盘）。数据目录已加密时，含完整信息的台账不能存在数据目录中"
 COL_ITEM, COL_VALUE = "项目", "数量"
 BTN_REPORT, BTN_LEDGER, BTN_BOTH = "生成报告草稿（D）", "生成台账（L）", "全部生成（G）"
 # Three options side by side within 80 columns: short labels, the rest in tooltips.
@@ -54,15 +71,22 @@ SEAL_TIP = "署名和成文日期按加盖印章的格式排（GB/T 9704 7.3.5.1
 
 DEFAULT_CSS_TEXT = """
 ReportScreen #report-body { padding: 0 2; }
-ReportScreen .pickers { height: auto; margin: 1 0 0 0; }
-ReportScreen .pickers Label { padding: 1 1 0 0; }
-ReportScreen #year { width: 16; }
-ReportScreen #grid { width: 24; }
+ReportScreen .pickers { height: 1; margin: 1 0 0 0; }
+ReportScreen .pickers Label { padding: 0 1 0 0; }
+ReportScreen .pickers Select { margin: 0 2 0 0; }
+ReportScreen #year { width: 12; }
+ReportScreen #grid { width: 20; }
 ReportScreen #summary { margin: 1 0 0 0; }
 ReportScreen #ungridded { color: $warning; }
-ReportScreen #figures { height: 1fr; min-height: 6; width: auto; max-width: 100%; }
-ReportScreen .options { height: auto; }
-ReportScreen #progress-row { height: auto; margin: 1 0 0 0; }
+ReportScreen #figures { height: 1fr; min-height: 4; width: auto; max-width: 100%; }
+ReportScreen .options { height: 1; margin: 1 0 0 0; }
+ReportScreen .options Checkbox { margin: 0 2 0 0; }
+ReportScreen .save-to { height: 1; margin: 1 0 0 0; }
+ReportScreen .save-to Label { padding: 0 1 0 0; }
+ReportScreen #save-folder { width: 1fr; }
+ReportScreen #report-buttons { height: 1; margin: 1 0 0 0; }
+ReportScreen #report-buttons Button { margin: 0 2 0 0; }
+ReportScreen #progress-row { height: auto; }
 ReportScreen #progress { width: 40; }
 ReportScreen #status { padding: 0 0 0 2; }
 ReportScreen #written { color: $success; height: auto; }
@@ -106,9 +130,9 @@ class ReportScreen(Screen[None]):
             yield Label(TITLE, classes="section-title")
             with Horizontal(classes="pickers"):
                 yield Label("年度")
-                yield Select([], id="year", allow_blank=True, prompt="年度")
+                yield Select([], id="year", allow_blank=True, prompt="年度", compact=True)
                 yield Label("网格")
-                yield Select([], id="grid", allow_blank=True, prompt=ALL_GRIDS)
+                yield Select([], id="grid", allow_blank=True, prompt=ALL_GRIDS, compact=True)
             yield Static(LOADING, id="summary", markup=False)
             yield Static("", id="ungridded", markup=False)
             table: DataTable = DataTable(id="figures", cursor_type="row", zebra_stripes=True)
@@ -116,13 +140,22 @@ class ReportScreen(Screen[None]):
             table.add_column(COL_VALUE, key="value", width=12)
             yield table
             with Horizontal(classes="options"):
-                yield Checkbox(MASK_LABEL, id="mask", tooltip=MASK_TIP)
-                yield Checkbox(EXACT_LABEL, id="exact", tooltip=EXACT_TIP)
-                yield Checkbox(SEAL_LABEL, id="seal", tooltip=SEAL_TIP)
-            with Horizontal(classes="button-bar"):
-                yield Button(BTN_REPORT, id="btn-report", variant="primary")
-                yield Button(BTN_LEDGER, id="btn-ledger")
-                yield Button(BTN_BOTH, id="btn-both")
+                yield Checkbox(MASK_LABEL, id="mask", tooltip=MASK_TIP, compact=True)
+                yield Checkbox(EXACT_LABEL, id="exact", tooltip=EXACT_TIP, compact=True)
+                yield Checkbox(SEAL_LABEL, id="seal", tooltip=SEAL_TIP, compact=True)
+            with Horizontal(classes="save-to"):
+                yield Label(SAVE_TO)
+                yield Input(
+                    str(default_folder(self.fk.ws.root)),
+                    id="save-folder",
+                    tooltip=SAVE_TO_TIP,
+                    compact=True,
+                    select_on_focus=False,
+                )
+            with Horizontal(id="report-buttons"):
+                yield Button(BTN_REPORT, id="btn-report", variant="primary", compact=True)
+                yield Button(BTN_LEDGER, id="btn-ledger", compact=True)
+                yield Button(BTN_BOTH, id="btn-both", compact=True)
             with Horizontal(id="progress-row"):
                 yield ProgressBar(id="progress", show_eta=False)
                 yield Static("", id="status", markup=False)
@@ -207,7 +240,7 @@ class ReportScreen(Screen[None]):
         )
         if not figs.work_records:
             summary = EMPTY_YEAR.format(year=figs.year)
-        self.query_one("#summary", Static).update(summary)
+        self.query_one("#summary", Static).update(Paragraph(summary))
         left_out = ""
         if figs.grid and figs.ungridded:
             forms = self.fk.ws.forms
@@ -239,24 +272,38 @@ class ReportScreen(Screen[None]):
         if year is None:
             return
         job = Job(report=what in ("report", "both"), ledger=what in ("ledger", "both"))
-        self.busy = True
-        bar = self.query_one("#progress", ProgressBar)
-        bar.update(total=job.steps, progress=0)
-        bar.display = True
-        self.query_one("#written", Static).update("")
-        self.generate(
-            job,
-            year,
-            self.grid,
-            mask=self.query_one("#mask", Checkbox).value,
-            exact=self.query_one("#exact", Checkbox).value,
-            seal=self.query_one("#seal", Checkbox).value,
-        )
+        grid = self.grid
+        options = {
+            "mask": self.query_one("#mask", Checkbox).value,
+            "exact": self.query_one("#exact", Checkbox).value,
+            "seal": self.query_one("#seal", Checkbox).value,
+        }
+
+        def write_into(folder: Path) -> None:
+            if self.busy:
+                return
+            self.busy = True
+            bar = self.query_one("#progress", ProgressBar)
+            bar.update(total=job.steps, progress=0)
+            bar.display = True
+            self.query_one("#written", Static).update("")
+            self.generate(job, year, grid, folder, **options)
+
+        typed = self.query_one("#save-folder", Input).value
+        folders.when_ready(self, typed, "保存", write_into, default_folder(self.fk.ws.root))
 
     # Errors reach the app's handler: a FieldkitError shows as its message, the app goes on.
     @work(thread=True, exclusive=True, group="report-generate")
     def generate(
-        self, job: Job, year: int, grid: str | None, *, mask: bool, exact: bool, seal: bool
+        self,
+        job: Job,
+        year: int,
+        grid: str | None,
+        folder: Path,
+        *,
+        mask: bool,
+        exact: bool,
+        seal: bool,
     ) -> None:
         """Write what `job` asks for. An existing file is never replaced: the new one gets the
         next free name (…（草稿2）.docx), and the screen says where it went."""
@@ -268,19 +315,27 @@ class ReportScreen(Screen[None]):
             app.call_from_thread(self._step, message)
 
         try:
+            _make_folder(folder)
             with app.ws_lock:
                 records = _copy(app)
-                draft_name = report.draft_target(app.ws, year, grid, None).path
-                ledger_name = ledger.ledger_target(app.ws, year, grid, None, mask=mask).path
+                draft_name = report.draft_target(app.ws, year, grid, folder).path
+                ledger_name = ledger.ledger_target(app.ws, year, grid, folder, mask=mask).path
             written: list[tuple[Path, Path, str]] = []
             if job.report:
                 path, _ = report.write_report(
-                    app.ws, year, grid=grid, exact=exact, seal=seal, records=records, progress=say
+                    app.ws,
+                    year,
+                    output=folder,
+                    grid=grid,
+                    exact=exact,
+                    seal=seal,
+                    records=records,
+                    progress=say,
                 )
                 written.append((path, draft_name, DONE_REPORT))
             if job.ledger:
                 path, _ = ledger.write_ledger(
-                    app.ws, year, grid=grid, mask=mask, records=records, progress=say
+                    app.ws, year, output=folder, grid=grid, mask=mask, records=records, progress=say
                 )
                 done = DONE_LEDGER.format(masked=MASKED if mask else UNMASKED)
                 written.append((path, ledger_name, done))
@@ -300,10 +355,10 @@ class ReportScreen(Screen[None]):
             else KEPT.format(name=intended.name, path=path)
             for path, intended, _ in written
         ]
-        self.query_one("#written", Static).update("\n".join(lines))
-        self.query_one("#status", Static).update(" ".join(done for _, _, done in written))
-        for (_, _, done), line in zip(written, lines, strict=True):
-            self.notify(f"{done}\n{line}", timeout=10, markup=False)
+        # On the screen, not in a toast: a toast over Chinese text loses characters where it
+        # overlaps the widgets below (Textual issue #6357).
+        self.query_one("#written", Static).update(Paragraph("\n".join(lines)))
+        self.query_one("#status", Static).update(Paragraph(" ".join(d for _, _, d in written)))
 
     def _idle(self) -> None:
         self.busy = False
@@ -312,6 +367,23 @@ class ReportScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+def default_folder(root: Path) -> Path:
+    """Where reports and ledgers go unless the user writes another folder: the data dir's
+    exports folder, or the user's documents once the data dir is encrypted (a full ledger
+    must not lie unencrypted inside it)."""
+    if vault.is_encrypted(root):
+        return platformdirs.user_documents_path()
+    return exports_dir(root)
+
+
+def _make_folder(folder: Path) -> None:
+    """The folder the user agreed to have made (see folders.when_ready)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FieldkitError(f"无法新建文件夹 {folder}：{os_reason(exc)}") from None
 
 
 def _copy(app: FieldkitApp) -> dict[str, list[dict[str, Any]]]:

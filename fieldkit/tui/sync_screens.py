@@ -38,7 +38,7 @@ from textual.widgets import (
 from fieldkit import bundle, devices, export, formsync, idnumber, intake, merge, outfiles, review
 from fieldkit import sync_messages as words
 from fieldkit.errors import FieldkitError
-from fieldkit.tui import text
+from fieldkit.tui import folders, text
 from fieldkit.tui.chinese import Paragraph
 from fieldkit.tui.devices_tab import (
     TAB_DEVICES,
@@ -47,7 +47,6 @@ from fieldkit.tui.devices_tab import (
     missing_line,
     new_device_line,
 )
-from fieldkit.tui.dialogs import Answer, ChoiceDialog
 from fieldkit.tui.footer import KeyFooter
 from fieldkit.tui.safety import guarded
 from fieldkit.tui.search_list import Column, cell, fit_columns
@@ -87,13 +86,9 @@ FIRST_EXPORT = (
     "本机还没有导出过：第一次导出即使没有记录也会生成文件。"
     "把它交给街道导入，街道核对指纹信任本机后，本机以后的文件才会合并。"
 )
-PREVIEW_EXTRA = "另含这些记录的历史版本和冲突版本 {n} 个。"
+PREVIEW_EXTRA = "连同修改历史，共 {n} 个版本。"
 NOTHING_NEW = "自上次导出以来没有新的变化。要再交一份全部记录，请勾选“导出全部记录”。"
 EXPORTED = "已导出：{path}"
-FOLDER_MISSING_TITLE = "这个文件夹不存在"
-FOLDER_MISSING_BODY = "{folder}\n如果要导出到 U 盘，请先检查 U 盘是否插好、路径是否写对。也可以新建这个文件夹并导出到这里。"
-FOLDER_MAKE = "新建文件夹并导出"
-FOLDER_NOT_DIR = "{folder} 是一个文件，不是文件夹：请写要导出到的文件夹"
 EXPORTED_PLAIN = "（未加密）"
 FORMS_SKIPPED = "。注意：forms/ 中的 {names} 没有一起导出：{why}"
 
@@ -428,7 +423,7 @@ class SyncScreen(Screen[None]):
             wording = PREVIEW_ALL if info.everything else PREVIEW
             line = wording.format(records=info.records, detail=detail)
             if info.versions > info.records:
-                line += PREVIEW_EXTRA.format(n=info.versions - info.records)
+                line += PREVIEW_EXTRA.format(n=info.versions)
         if info.kind in ("grid", "all") and info.audience and self.fk.ws.identity.role == "office":
             line += READERS.format(who=info.audience)
         self.query_one("#export-preview", Static).update(line)
@@ -441,38 +436,14 @@ class SyncScreen(Screen[None]):
     def start_export(self) -> None:
         if self.busy:
             return
-        typed = self.query_one("#export-folder", Input).value.strip()
-        if not typed:
-            self.notify(FOLDER, severity="warning")
-            return
-        folder = Path(typed).expanduser()
         choice = self._export_choice()
-        if folder.is_dir():
-            self.busy = True
-            self.run_export(folder, choice)
-            return
-        if folder.exists():
-            self.notify(FOLDER_NOT_DIR.format(folder=folder), severity="error", markup=False)
-            return
 
-        # A folder that is not there is often a USB stick that is not plugged in: ask first.
-        def answered(answer: str | None) -> None:
-            if answer == "make" and not self.busy:
+        def export_to(folder: Path) -> None:
+            if not self.busy:
                 self.busy = True
                 self.run_export(folder, choice)
 
-        self.app.push_screen(
-            ChoiceDialog(
-                FOLDER_MISSING_TITLE,
-                FOLDER_MISSING_BODY.format(folder=folder),
-                [
-                    Answer("no", text.CANCEL, "", "primary"),
-                    Answer("make", FOLDER_MAKE, "m", "default"),
-                ],
-                cancel="no",
-            ),
-            answered,
-        )
+        folders.when_ready(self, self.query_one("#export-folder", Input).value, "导出", export_to)
 
     @work(thread=True, exclusive=True, group="sync-export", exit_on_error=False)
     def run_export(self, folder: Path, choice: dict[str, Any]) -> None:

@@ -8,8 +8,11 @@ import docx
 import openpyxl
 import pytest
 from report_support import IDS, load_into
-from textual.widgets import Checkbox, DataTable, ProgressBar, Select, Static
+from textual.widgets import Checkbox, DataTable, Input, ProgressBar, Select, Static
 
+from fieldkit import vault
+from fieldkit.tui import report_screen
+from fieldkit.tui.dialogs import ChoiceDialog
 from fieldkit.tui.report_screen import ReportScreen, monthly_series
 from fieldkit.workspace import Workspace
 
@@ -139,3 +142,54 @@ async def test_monthly_series_for_the_dashboard(data: Path):
         series = monthly_series(app, 2026)
         assert sum(series["visits"]) == 5 and series["mediations"][1] == 1
         no_errors(app)
+
+
+async def test_a_folder_that_is_not_there_is_made_only_when_the_user_agrees(
+    data: Path, tmp_path: Path
+):
+    stick = tmp_path / "U盘" / "报告"
+    app = make_app(data)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_report(pilot)
+        screen.query_one("#save-folder", Input).value = str(stick)
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceDialog)  # the stick may not be plugged in
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen and not stick.exists() and not screen.written
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("m")  # 新建文件夹并保存
+        await wait_idle(pilot, screen)
+        [draft] = screen.written
+        assert draft.parent == stick and draft.suffix == ".docx"
+        assert draft.name in text_of(screen, "#written")
+        no_errors(app)
+
+
+async def test_with_a_passphrase_files_go_outside_the_data_dir(tmp_path: Path, monkeypatch):
+    """A full ledger must not lie unencrypted in an encrypted data dir: the folder offered is
+    the user's documents, and one typed inside the data dir is refused with the reason."""
+    documents = tmp_path / "文档"
+    monkeypatch.setattr(report_screen.platformdirs, "user_documents_path", lambda: documents)
+    root = tmp_path / "locked"
+    vault.create(root, "口令不告诉别人 2026")
+    with Workspace(root, today=TODAY) as ws:
+        ws.set_identity(worker="李娜", grid="第一网格", org="东城街道办事处", abbr="东")
+        load_into(ws)
+    app = make_app(root)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_report(pilot)
+        assert screen.query_one("#save-folder", Input).value == str(documents)
+        await pilot.press("l")  # a full ledger (not masked)
+        await wait_idle(pilot, screen)
+        [ledger] = screen.written
+        assert ledger.parent == documents
+        (root / "exports").mkdir()
+        screen.query_one("#save-folder", Input).value = str(root / "exports")
+        await pilot.press("l")
+        await wait_idle(pilot, screen)
+        assert not list((root / "exports").iterdir())
+        messages = [str(n.message) for n in app._notifications]
+        assert any("数据目录" in m and "加密" in m for m in messages), messages

@@ -216,3 +216,19 @@ def test_sync_export(snap_compare, size, data: Path):
         await settle(pilot)
 
     assert snap_compare(make_app(data), terminal_size=size, run_before=run_before)
+
+
+@SIZES
+def test_report(snap_compare, size, data: Path):
+    async def run_before(pilot):
+        await ready(pilot)
+        await pilot.press("y")
+        for _ in range(50):  # the choices, then the figures, each from a thread worker
+            await settle(pilot)
+            if pilot.app.screen.figures is not None:
+                break
+        pilot.app.screen.query_one("#save-folder", Input).value = "/media/U盘/报告"
+        still(pilot)
+        await settle(pilot)
+
+    assert snap_compare(make_app(data), terminal_size=size, run_before=run_before)
