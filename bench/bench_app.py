@@ -32,10 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from textual import events
 
 from fieldkit.tui.app import FieldkitApp
-from fieldkit.tui.detail import DetailScreen
-from fieldkit.tui.entry import FormScreen
-from fieldkit.tui.home import HomeScreen
-from fieldkit.tui.records import RecordsScreen
+from fieldkit.tui.screens.detail import DetailScreen
+from fieldkit.tui.screens.entry import FormScreen
+from fieldkit.tui.screens.home import HomeScreen
+from fieldkit.tui.screens.records import RecordsScreen
 from fieldkit.workspace import Workspace
 
 SEARCHES = ["王", "王德", "王德林", "", "1101", "张", "张伟", "", "稳定", "入户"]
@@ -45,7 +45,7 @@ START_SCRIPT = textwrap.dedent(
     import sys, time
     from pathlib import Path
     from fieldkit.tui.app import FieldkitApp
-    from fieldkit.tui.home import HomeScreen
+    from fieldkit.tui.screens.home import HomeScreen
 
     class Timed(FieldkitApp):
         def on_mount(self):  # runs after FieldkitApp.on_mount (Textual calls both)
@@ -203,7 +203,7 @@ def main() -> None:
     if root is None:
         root = Path(tempfile.mkdtemp(prefix="fieldkit-bench-")) / "data"
     if not (root / "store").exists():
-        from fieldkit import demo
+        from fieldkit.demo import generator as demo
 
         print(f"generating {args.records} demo records in {root} …", file=sys.stderr)
         with Workspace(root) as ws:

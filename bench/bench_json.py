@@ -32,7 +32,7 @@ COMMANDS = {
 def fieldkit(root: Path, *args: str, out=subprocess.DEVNULL) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONIOENCODING": "gbk"}  # a Chinese Windows console's code page
     return subprocess.run(
-        [sys.executable, "-m", "fieldkit.cli", "--data-dir", str(root), *args],
+        [sys.executable, "-m", "fieldkit.cli.main", "--data-dir", str(root), *args],
         stdout=out,
         stderr=subprocess.PIPE,
         env=env,

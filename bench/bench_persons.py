@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench_app import key, row, until
 
 from fieldkit.tui.app import FieldkitApp
-from fieldkit.tui.home import HomeScreen
-from fieldkit.tui.persons import DueScreen, PersonsScreen
+from fieldkit.tui.screens.home import HomeScreen
+from fieldkit.tui.screens.persons import DueScreen, PersonsScreen
 from fieldkit.workspace import Workspace
 
 SEARCHES = ["王", "王德", "王德林", "", "4201", "42010", "", "张", "张伟", "", "刑满", ""]
@@ -84,7 +84,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = args.data_dir
         if root is None:
-            from fieldkit import demo
+            from fieldkit.demo import generator as demo
 
             root = Path(tmp) / "data"
             with Workspace(root) as ws:

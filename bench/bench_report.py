@@ -3,7 +3,7 @@
     python bench/bench_report.py                  # 100k records, year 2025, 3 runs
     python bench/bench_report.py --records 10000 --runs 5
 
-The demo store is built once with the demo generator (fieldkit.demo) and cached in
+The demo store is built once with the demo generator (fieldkit.demo.generator) and cached in
 $FIELDKIT_BENCH_CACHE or the temp dir; later runs reuse it. Measured two ways:
 
 - in process, on an open workspace: figures, draft, ledgers (the work itself);
@@ -26,7 +26,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from fieldkit import demo, figures, ledger, report
+from fieldkit.demo import generator as demo
+from fieldkit.reports import annual as report
+from fieldkit.reports import figures, ledger
 from fieldkit.workspace import Workspace
 
 TARGET_SECONDS = 3.0
@@ -63,7 +65,7 @@ def timed(fn: Callable[[], object], runs: int) -> list[float]:
 
 def run_cli(root: Path, *args: str) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of one `fieldkit` command."""
-    cmd = [sys.executable, "-m", "fieldkit.cli", "--data-dir", str(root), *args]
+    cmd = [sys.executable, "-m", "fieldkit.cli.main", "--data-dir", str(root), *args]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)

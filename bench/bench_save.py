@@ -18,7 +18,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from fieldkit import demo
+from fieldkit.demo import generator as demo
 from fieldkit.workspace import Workspace
 
 TODAY = date(2025, 12, 31)

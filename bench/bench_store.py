@@ -29,9 +29,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fieldkit import storage as storage_module
-from fieldkit.records import first_version, next_version
-from fieldkit.store import Store
+from fieldkit.store import storage as storage_module
+from fieldkit.store.database import Store
+from fieldkit.store.records import first_version, next_version
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华建国红玉梅"

@@ -36,9 +36,10 @@ from pathlib import Path
 
 import orjson
 
-from fieldkit import bundle, demo, devices, roster
-from fieldkit.export import export
-from fieldkit.merge import import_files
+from fieldkit.demo import generator as demo
+from fieldkit.sync import bundle, devices, roster
+from fieldkit.sync.export import export
+from fieldkit.sync.merge import import_files
 from fieldkit.workspace import Workspace
 
 YEAR = 2025

@@ -35,10 +35,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_store import EDITOR, RUNS, make_record
 from bench_sync import TODAY, make_bundles
 
-from fieldkit import vault
-from fieldkit.merge import import_files
-from fieldkit.records import next_version
-from fieldkit.store import Store
+from fieldkit.store import vault
+from fieldkit.store.database import Store
+from fieldkit.store.records import next_version
+from fieldkit.sync.merge import import_files
 from fieldkit.workspace import Workspace
 
 SAVES = 200

@@ -14,17 +14,20 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
-from fieldkit import casenumbers, convert, devices, errorlog, grids, idnumber, keys, schedule, vault
-from fieldkit.changes import SEQ, ChangeSet
 from fieldkit.errors import FieldkitError
-from fieldkit.export import EVERYTHING_NEXT, EXPORTED
-from fieldkit.forms import CHOICE_TYPES, Field, Form, FormSet, load_forms
-from fieldkit.locations import drafts_dir, forms_dir, held_dir, store_dir
-from fieldkit.records import now_iso, record_day
-from fieldkit.seals import SEALED
-from fieldkit.store import Store, Transaction
-from fieldkit.validation import Context, Outcome, Problem, validate
-from fieldkit.versions import heads_of
+from fieldkit.files import errorlog
+from fieldkit.files.locations import drafts_dir, forms_dir, held_dir, store_dir
+from fieldkit.forms import casenumbers, grids, idnumber, schedule
+from fieldkit.forms.definitions import CHOICE_TYPES, Field, Form, FormSet, load_forms
+from fieldkit.forms.validation import Context, Outcome, Problem, validate
+from fieldkit.store import convert, vault
+from fieldkit.store.changes import SEQ, ChangeSet
+from fieldkit.store.database import Store, Transaction
+from fieldkit.store.records import now_iso, record_day
+from fieldkit.store.versions import heads_of
+from fieldkit.sync import devices, keys
+from fieldkit.sync.export import EVERYTHING_NEXT, EXPORTED
+from fieldkit.sync.seals import SEALED
 
 IDENTITY = "identity"  # meta
 NOW_GRACE = timedelta(minutes=5)  # how far ahead of the clock a "not in the future" time may be
@@ -63,7 +66,7 @@ class Workspace:
     def __init__(self, root: Path, *, today: date | None = None, read_only: bool = False):
         """Open a data dir for work, or with `read_only` for reading beside the app (see
         `open_for_reading`): then every change raises StoreReadOnly. One with a passphrase
-        must be unlocked in this process first (fieldkit.vault.unlock); vault.Locked
+        must be unlocked in this process first (fieldkit.store.vault.unlock); vault.Locked
         otherwise."""
         self.root = Path(root)
         #: the unlocked vault of a data dir with a passphrase; None: the data dir is plain

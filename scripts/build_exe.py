@@ -4,7 +4,7 @@
     python scripts/build_exe.py            # -> dist/fieldkit (dist\\fieldkit.exe on Windows)
 
 The executable holds Python, fieldkit, the shipped forms (forms/*.toml, as the package
-fieldkit.formdefs, where fieldkit.forms.builtin_dir looks in a frozen build), the app's styles
+fieldkit.formdefs, where fieldkit.forms.definitions.builtin_dir looks in a frozen build), the app's styles
 (fieldkit/tui/*.tcss) and every library; a laptop needs nothing else. Build on the system it is
 for: PyInstaller does not cross-compile (the Windows build runs in .github/workflows/windows.yml).
 `python scripts/smoke_exe.py` then tries the result as a user would.
@@ -21,12 +21,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# The entry point: the console script `fieldkit` (fieldkit.cli:main), as a file PyInstaller can
+# The entry point: the console script `fieldkit` (fieldkit.cli.main:main), as a file PyInstaller can
 # start from.
 ENTRY = """\
 import sys
 
-from fieldkit.cli import main
+from fieldkit.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

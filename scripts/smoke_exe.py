@@ -144,8 +144,8 @@ def commands(s: Smoke) -> None:
 def check_ahead(exe: Path, work: Path) -> None:
     """The import's second process, started as the frozen build starts it."""
     sys.path.insert(0, str(ROOT))
-    from fieldkit import bundle as bundles
-    from fieldkit import import_check, keys
+    from fieldkit.sync import bundle as bundles
+    from fieldkit.sync import import_check, keys
     from fieldkit.workspace import Workspace
 
     path = next((work / "usb").glob("*.fkb"))

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from fieldkit import vault
+from fieldkit.store import vault
 from fieldkit.workspace import Workspace
 
 TODAY = date(2026, 11, 24)

@@ -10,8 +10,8 @@ from datetime import date
 from itertools import count
 from typing import Any
 
-from fieldkit.idnumber import check_char
-from fieldkit.records import first_version, next_version
+from fieldkit.forms.idnumber import check_char
+from fieldkit.store.records import first_version, next_version
 
 YEAR = 2026
 TODAY = date(2026, 11, 24)

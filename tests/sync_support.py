@@ -10,10 +10,10 @@ from pathlib import Path
 import orjson
 from conftest import TODAY
 
-from fieldkit import bundle, devices, roster
-from fieldkit.export import export
-from fieldkit.keys import b64
-from fieldkit.merge import import_files
+from fieldkit.sync import bundle, devices, roster
+from fieldkit.sync.export import export
+from fieldkit.sync.keys import b64
+from fieldkit.sync.merge import import_files
 from fieldkit.workspace import Workspace
 
 PERSON = {
@@ -45,7 +45,7 @@ class Clock:
         return self.now.isoformat(timespec="seconds")
 
     def install(self, monkeypatch) -> Clock:
-        from fieldkit import records
+        from fieldkit.store import records
 
         monkeypatch.setattr(records, "now_iso", self)
         return self
@@ -128,7 +128,7 @@ def rebuild(path: Path, manifest: dict, payload: dict, *, signer=None, sig: byte
 
 def state(ws: Workspace) -> dict[str, tuple[dict, list[str]]]:
     """Per record id: the current version and the other heads' ids, as the store holds them."""
-    from fieldkit.versions import CONFLICTS
+    from fieldkit.store.versions import CONFLICTS
 
     others = ws.store.table_docs(CONFLICTS)
     out = {}

@@ -10,10 +10,10 @@ import orjson
 import pytest
 from sync_support import MEETING, PERSON, card_of, dir_digest, introduce, open_office, open_site
 
-from fieldkit import bundle, devices
 from fieldkit.errors import FieldkitError
-from fieldkit.export import export
-from fieldkit.merge import import_files
+from fieldkit.sync import bundle, devices
+from fieldkit.sync.export import export
+from fieldkit.sync.merge import import_files
 
 
 @pytest.fixture

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 from sync_support import Clock, introduce, open_office, open_site, send
 
-from fieldkit import casenumbers, intake
-from fieldkit.export import export
-from fieldkit.merge import import_files
+from fieldkit.forms import casenumbers
+from fieldkit.sync import intake
+from fieldkit.sync.export import export
+from fieldkit.sync.merge import import_files
 
 MEDIATION = {"dispute_type": "邻里", "parties": "甲、乙", "summary": "噪音纠纷"}
 

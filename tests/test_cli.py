@@ -11,7 +11,7 @@ import pytest
 def run(data_dir, *args, stdin=None):
     env = {**os.environ, "FIELDKIT_DATA_DIR": str(data_dir)}
     proc = subprocess.run(
-        [sys.executable, "-m", "fieldkit.cli", *args],
+        [sys.executable, "-m", "fieldkit.cli.main", *args],
         input=stdin,
         capture_output=True,
         text=True,
@@ -134,7 +134,7 @@ def test_due_lists_an_overdue_person_and_a_visit_clears_it(data):
 
 
 def test_a_second_writer_gets_a_clear_message(data):
-    from fieldkit.store import Store
+    from fieldkit.store.database import Store
 
     with Store(data / "store"):
         proc = run(data, "delete", "00000000")

@@ -17,7 +17,7 @@ from fieldkit.workspace import Workspace
 def run(data_dir, *args):
     env = {**os.environ, "FIELDKIT_DATA_DIR": str(data_dir)}
     return subprocess.run(
-        [sys.executable, "-m", "fieldkit.cli", *args],
+        [sys.executable, "-m", "fieldkit.cli.main", *args],
         capture_output=True,
         text=True,
         env=env,

@@ -14,7 +14,7 @@ from sync_support import MEETING, PERSON, dir_digest
 
 def fk(data_dir, *args, stdin=None):
     proc = subprocess.run(
-        [sys.executable, "-m", "fieldkit.cli", "--data-dir", str(data_dir), *map(str, args)],
+        [sys.executable, "-m", "fieldkit.cli.main", "--data-dir", str(data_dir), *map(str, args)],
         input=stdin,
         capture_output=True,
         text=True,

@@ -11,10 +11,10 @@ import pytest
 from conftest import TODAY
 from sync_support import dir_digest
 
-from fieldkit import devices, review, roster
-from fieldkit.export import export
-from fieldkit.merge import import_files
-from fieldkit.versions import all_versions, heads_of
+from fieldkit.store.versions import all_versions, heads_of
+from fieldkit.sync import devices, review, roster
+from fieldkit.sync.export import export
+from fieldkit.sync.merge import import_files
 from fieldkit.workspace import Workspace
 
 FORMAT1 = Path(__file__).parent / "data" / "format1"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from fieldkit.records import version_id
-from fieldkit.store import Store
-from fieldkit.vault import Cipher
+from fieldkit.store.database import Store
+from fieldkit.store.records import version_id
+from fieldkit.store.vault import Cipher
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,9 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 WRITER = """
 import random, sys, uuid
 from pathlib import Path
-from fieldkit.records import first_version
-from fieldkit.store import Store
-from fieldkit.vault import Cipher
+from fieldkit.store.records import first_version
+from fieldkit.store.database import Store
+from fieldkit.store.vault import Cipher
 
 directory, seed, key = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 rng = random.Random(seed)

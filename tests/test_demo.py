@@ -5,12 +5,13 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from fieldkit import casenumbers, demo, idnumber, schedule
-from fieldkit.changes import SEQ
-from fieldkit.forms import load_forms
-from fieldkit.records import version_id
-from fieldkit.validation import Context, validate
-from fieldkit.versions import all_versions
+from fieldkit.demo import generator as demo
+from fieldkit.forms import casenumbers, idnumber, schedule
+from fieldkit.forms.definitions import load_forms
+from fieldkit.forms.validation import Context, validate
+from fieldkit.store.changes import SEQ
+from fieldkit.store.records import version_id
+from fieldkit.store.versions import all_versions
 from fieldkit.workspace import Workspace
 
 FORMS = load_forms()

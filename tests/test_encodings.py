@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from fieldkit import textfiles
+from fieldkit.files import textfiles
 
 ACTIVITY = {"date": "2026-03-01", "title": "调解成功", "venue_type": "community"}
 RARE = {"date": "2026-03-02", "title": "吉祥𠮷", "venue_type": "community"}  # 𠮷 is not in GBK
@@ -18,7 +18,7 @@ RARE = {"date": "2026-03-02", "title": "吉祥𠮷", "venue_type": "community"} 
 def run(data_dir, *args, stdin: bytes = b"", encoding="gbk"):
     env = {**os.environ, "FIELDKIT_DATA_DIR": str(data_dir), "PYTHONIOENCODING": encoding}
     return subprocess.run(
-        [sys.executable, "-m", "fieldkit.cli", *args],
+        [sys.executable, "-m", "fieldkit.cli.main", *args],
         input=stdin,
         capture_output=True,
         env=env,

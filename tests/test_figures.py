@@ -5,8 +5,8 @@ from datetime import date
 import pytest
 from report_support import TODAY, YEAR, dataset, rec
 
-from fieldkit import figures as F
-from fieldkit.forms import load_forms
+from fieldkit.forms.definitions import load_forms
+from fieldkit.reports import figures as F
 
 
 @pytest.fixture(scope="module")

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from fieldkit import bundle as bundles
-from fieldkit import outfiles
 from fieldkit.errors import FieldkitError
-from fieldkit.storage import JournalStorage
-from fieldkit.store import Store
+from fieldkit.files import outfiles
+from fieldkit.store.database import Store
+from fieldkit.store.storage import JournalStorage
+from fieldkit.sync import bundle as bundles
 
 YEAR = "2026"
 
@@ -36,7 +36,7 @@ def no_waiting(monkeypatch):
 def run(data_dir, *args, stdin: str | None = None):
     env = {**os.environ, "FIELDKIT_DATA_DIR": str(data_dir)}
     return subprocess.run(
-        [sys.executable, "-m", "fieldkit.cli", *args],
+        [sys.executable, "-m", "fieldkit.cli.main", *args],
         input=stdin,
         capture_output=True,
         text=True,
@@ -168,7 +168,8 @@ def test_the_command_line_says_compaction_was_put_off(demo, tmp_path):
     shutil.copytree(demo, data)
     code = (
         "import errno, os, sys\n"
-        "from fieldkit import cli, outfiles\n"
+        "from fieldkit.cli import main as cli\n"
+        "from fieldkit.files import outfiles\n"
         "real = os.replace\n"
         "def held(src, dst):\n"
         "    if str(dst).endswith('snapshot.json'):\n"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from fieldkit import formsync
-from fieldkit.forms import FormError, builtin_dir, load_forms
-from fieldkit.validation import Context, validate
+from fieldkit.forms.definitions import FormError, builtin_dir, load_forms
+from fieldkit.forms.validation import Context, validate
+from fieldkit.sync import formsync
 
 REQUIRED = {
     "outreach": {"date", "title", "venue_type", "theme"},
@@ -251,7 +251,7 @@ def test_every_command_runs_with_malformed_overrides_and_says_why(tmp_path):
     env = {**os.environ, "FIELDKIT_DATA_DIR": str(data)}
     for args in (["init", "--worker", "李娜", "--grid", "第一网格"], ["forms"], ["due", "--json"]):
         proc = subprocess.run(
-            [sys.executable, "-m", "fieldkit.cli", *args],
+            [sys.executable, "-m", "fieldkit.cli.main", *args],
             capture_output=True,
             text=True,
             env=env,

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from fieldkit import cli, forms, import_check
+from fieldkit.cli import main as cli
+from fieldkit.forms import definitions as forms
+from fieldkit.sync import import_check
 
 ROOT = Path(__file__).resolve().parent.parent
 

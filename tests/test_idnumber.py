@@ -3,7 +3,7 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fieldkit import idnumber
+from fieldkit.forms import idnumber
 
 TODAY = date(2026, 11, 24)
 

@@ -15,9 +15,9 @@ from sync_support import (
     state,
 )
 
-from fieldkit import bundle, devices, import_check, review, roster
-from fieldkit.export import export
-from fieldkit.merge import import_files
+from fieldkit.sync import bundle, devices, import_check, review, roster
+from fieldkit.sync.export import export
+from fieldkit.sync.merge import import_files
 
 CARDS: list[dict] = []  # the laptops' cards, for the offices that trust them
 KEYS: list = []  # and their keys, to sign a tampered file as the laptop would

@@ -19,11 +19,11 @@ from report_support import (
     load_into,
 )
 
-from fieldkit import ledger
 from fieldkit.errors import FieldkitError
-from fieldkit.idnumber import mask
+from fieldkit.forms.idnumber import mask
+from fieldkit.reports import ledger
+from fieldkit.reports.xlsx import NUMBER, TEXT, Column, Workbook, column_letter, text_lines
 from fieldkit.workspace import Workspace
-from fieldkit.xlsx import NUMBER, TEXT, Column, Workbook, column_letter, text_lines
 
 SHEETS = [
     "汇总",

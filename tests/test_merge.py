@@ -18,12 +18,13 @@ from sync_support import (
     state,
 )
 
-from fieldkit import bundle, review, versions
 from fieldkit.errors import FieldkitError
-from fieldkit.export import export
-from fieldkit.merge import import_files
-from fieldkit.records import first_version, next_version
-from fieldkit.storage import JournalStorage
+from fieldkit.store import versions
+from fieldkit.store.records import first_version, next_version
+from fieldkit.store.storage import JournalStorage
+from fieldkit.sync import bundle, review
+from fieldkit.sync.export import export
+from fieldkit.sync.merge import import_files
 
 VISIT = {"date": "2026-11-20 10:00", "method": "入户面访", "condition": "稳定", "risk_level": "1级", "incident": "无"}  # fmt: skip
 

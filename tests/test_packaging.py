@@ -27,7 +27,7 @@ def test_an_installed_copy_loads_the_shipped_forms(tmp_path):
     )
     shipped = {p.name for p in (target / "fieldkit" / "formdefs").glob("*.toml")}
     assert {f"{name}.toml" for name in ("outreach", "person", "followup", "rules")} <= shipped
-    code = "from fieldkit.forms import builtin_dir, load_forms; print(builtin_dir()); print(len(load_forms().forms))"
+    code = "from fieldkit.forms.definitions import builtin_dir, load_forms; print(builtin_dir()); print(len(load_forms().forms))"
     proc = subprocess.run(
         [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(target)!r}); {code}"],
         capture_output=True,

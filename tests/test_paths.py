@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fieldkit import bundle as bundles
+from fieldkit.sync import bundle as bundles
 from fieldkit.tui.drafts import Drafts, draft_key
 
 RECORD = "0b6f4d2e-3c1a-4f5e-9a7b-1c2d3e4f5a6b"

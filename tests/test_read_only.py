@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 from report_support import ORG, YEAR, load_into
 
-from fieldkit import storage as storage_mod
-from fieldkit.storage import (
+from fieldkit.store import storage as storage_mod
+from fieldkit.store.database import Store
+from fieldkit.store.storage import (
     JOURNAL_NAME,
     SNAPSHOT_NAME,
     JournalStorage,
     StoreEncrypted,
     StoreReadOnly,
 )
-from fieldkit.store import Store
-from fieldkit.vault import Cipher
+from fieldkit.store.vault import Cipher
 from fieldkit.workspace import Workspace, open_for_reading
 
 
@@ -226,7 +226,7 @@ def test_a_compaction_while_opening_an_encrypted_storage_is_read_again(tmp_path,
 def run(data_dir: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "FIELDKIT_DATA_DIR": str(data_dir), **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "fieldkit.cli", *args],
+        [sys.executable, "-m", "fieldkit.cli.main", *args],
         capture_output=True,
         text=True,
         env=env,
@@ -282,7 +282,7 @@ def test_a_first_release_data_dir_is_converted_once_then_read(tmp_path):
 
 
 def test_reading_commands_unlock_an_encrypted_data_dir_while_the_app_holds_it(tmp_path):
-    from fieldkit import vault
+    from fieldkit.store import vault
 
     root = tmp_path / "data"
     vault.create(root, "correct horse battery staple")

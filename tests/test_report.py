@@ -11,11 +11,11 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from report_support import ORG, SECRETS, TODAY, YEAR, load_into
 
-from fieldkit import demo
-from fieldkit import report as R
+from fieldkit.demo import generator as demo
 from fieldkit.errors import FieldkitError
-from fieldkit.forms import builtin_dir, load_forms
-from fieldkit.idnumber import mask
+from fieldkit.forms.definitions import builtin_dir, load_forms
+from fieldkit.forms.idnumber import mask
+from fieldkit.reports import annual as R
 from fieldkit.workspace import Workspace
 
 HEADINGS = [

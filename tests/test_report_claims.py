@@ -10,11 +10,11 @@ import docx
 import pytest
 from report_support import ORG, TODAY, WORKER, YEAR, load_into
 
-from fieldkit import figures as F
-from fieldkit import report as R
 from fieldkit.errors import FieldkitError
-from fieldkit.forms import load_forms
-from fieldkit.records import first_version
+from fieldkit.forms.definitions import load_forms
+from fieldkit.reports import annual as R
+from fieldkit.reports import figures as F
+from fieldkit.store.records import first_version
 from fieldkit.workspace import Workspace
 
 NONE_HAPPENED = ("未发生", "未发现")

@@ -2,8 +2,8 @@ from datetime import date
 
 import pytest
 
-from fieldkit import schedule
-from fieldkit.forms import load_forms
+from fieldkit.forms import schedule
+from fieldkit.forms.definitions import load_forms
 
 RULES = load_forms().rules
 TODAY = date(2026, 11, 24)

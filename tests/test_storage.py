@@ -11,9 +11,9 @@ import pytest
 from tinydb import TinyDB
 from tinydb.table import Table
 
-from fieldkit import storage as storage_mod
 from fieldkit.errors import FieldkitError
-from fieldkit.storage import JOURNAL_NAME, SNAPSHOT_NAME, JournalStorage, StoreCorrupt
+from fieldkit.store import storage as storage_mod
+from fieldkit.store.storage import JOURNAL_NAME, SNAPSHOT_NAME, JournalStorage, StoreCorrupt
 
 
 def doc(n: int) -> dict:

@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tinydb import Query
 
-from fieldkit.records import first_version, next_version
-from fieldkit.storage import JOURNAL_NAME
-from fieldkit.store import Store, StoreError, StoreLocked
-from fieldkit.versions import all_versions
+from fieldkit.store.database import Store, StoreError, StoreLocked
+from fieldkit.store.records import first_version, next_version
+from fieldkit.store.storage import JOURNAL_NAME
+from fieldkit.store.versions import all_versions
 
 AT = "2026-03-05T09:00:00+08:00"
 _seq = itertools.count(1)  # one device's run of version numbers, for the whole module
@@ -247,7 +247,7 @@ def test_store_is_locked_against_another_process(tmp_path):
     script = textwrap.dedent(
         f"""
         import sys
-        from fieldkit.store import Store, StoreLocked
+        from fieldkit.store.database import Store, StoreLocked
         try:
             Store({str(tmp_path)!r})
         except StoreLocked as exc:

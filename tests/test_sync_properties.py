@@ -26,10 +26,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sync_support import MEETING, PERSON, Clock, introduce, open_office, open_site, state
 
-from fieldkit import bundle, records, review
-from fieldkit.export import export
-from fieldkit.merge import import_files
-from fieldkit.versions import all_versions, heads_of
+from fieldkit.store import records
+from fieldkit.store.versions import all_versions, heads_of
+from fieldkit.sync import bundle, review
+from fieldkit.sync.export import export
+from fieldkit.sync.merge import import_files
 from fieldkit.workspace import Workspace
 
 LAPTOPS, SITES = 3, 4  # site 3 is the office

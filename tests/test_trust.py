@@ -24,13 +24,14 @@ from sync_support import (
     send,
 )
 
-from fieldkit import bundle, devices, report, roster
 from fieldkit.errors import FieldkitError
-from fieldkit.export import export
-from fieldkit.keys import b64
-from fieldkit.merge import import_files
-from fieldkit.records import version_id
-from fieldkit.seals import make_legacy_seal, make_run_seal
+from fieldkit.reports import annual as report
+from fieldkit.store.records import version_id
+from fieldkit.sync import bundle, devices, roster
+from fieldkit.sync.export import export
+from fieldkit.sync.keys import b64
+from fieldkit.sync.merge import import_files
+from fieldkit.sync.seals import make_legacy_seal, make_run_seal
 
 FOLLOWUP = {
     "date": "2026-11-02T10:00",

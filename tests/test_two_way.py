@@ -17,10 +17,10 @@ from sync_support import (
     send,
 )
 
-from fieldkit import bundle, export
 from fieldkit.errors import FieldkitError
-from fieldkit.merge import import_files
-from fieldkit.versions import all_versions, heads_of
+from fieldkit.store.versions import all_versions, heads_of
+from fieldkit.sync import bundle, export
+from fieldkit.sync.merge import import_files
 
 VISIT = {"date": "2026-11-20 10:00", "method": "入户面访", "condition": "稳定", "risk_level": "1级", "incident": "无"}  # fmt: skip
 GRIDS = 'names = ["第一网格", "第二网格", "街道"]\n'

@@ -2,8 +2,8 @@ from datetime import date
 
 import pytest
 
-from fieldkit.forms import load_forms
-from fieldkit.validation import Context, validate
+from fieldkit.forms.definitions import load_forms
+from fieldkit.forms.validation import Context, validate
 
 FORMS = load_forms()
 TODAY = date(2026, 11, 24)

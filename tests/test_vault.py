@@ -16,13 +16,16 @@ import pytest
 from conftest import TODAY
 from leak_scan import leaks
 
-from fieldkit import cli, errorlog, held, keys, vault
+from fieldkit.cli import main as cli
 from fieldkit.errors import FieldkitError
-from fieldkit.export import export
-from fieldkit.idnumber import check_char
-from fieldkit.locations import store_dir
-from fieldkit.merge import import_files
-from fieldkit.store import Store, StoreCorrupt
+from fieldkit.files import errorlog
+from fieldkit.files.locations import store_dir
+from fieldkit.forms.idnumber import check_char
+from fieldkit.store import vault
+from fieldkit.store.database import Store, StoreCorrupt
+from fieldkit.sync import held, keys
+from fieldkit.sync.export import export
+from fieldkit.sync.merge import import_files
 from fieldkit.tui.drafts import Drafts
 from fieldkit.workspace import Workspace
 
@@ -218,8 +221,9 @@ def test_plain_exports_are_not_written_into_an_encrypted_data_dir(tmp_path):
 def test_the_app_path_refuses_plain_files_anywhere_in_the_data_dir(tmp_path):
     """The rule is in the core (the app's screens call it too), for any folder in the data
     dir, not only the default exports/."""
-    from fieldkit import export, ledger
-    from fieldkit.outfiles import PlainInDataDir
+    from fieldkit.files.outfiles import PlainInDataDir
+    from fieldkit.reports import ledger
+    from fieldkit.sync import export
 
     root = tmp_path / "laptop"
     day_of_work(root)
@@ -267,7 +271,7 @@ def test_without_a_passphrase_the_command_line_refuses_clearly(tmp_path):
     day_of_work(root)
     env = {k: v for k, v in os.environ.items() if k != cli.PASSPHRASE_ENV}
     proc = subprocess.run(
-        [sys.executable, "-m", "fieldkit.cli", "--data-dir", str(root), "list", "person"],
+        [sys.executable, "-m", "fieldkit.cli.main", "--data-dir", str(root), "list", "person"],
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,

@@ -2,11 +2,11 @@ from datetime import timedelta
 
 import pytest
 
-from fieldkit.changes import SEQ
 from fieldkit.errors import FieldkitError
-from fieldkit.history import record_history
-from fieldkit.records import first_version, version_id
-from fieldkit.versions import all_versions, heads_of
+from fieldkit.store.changes import SEQ
+from fieldkit.store.history import record_history
+from fieldkit.store.records import first_version, version_id
+from fieldkit.store.versions import all_versions, heads_of
 from fieldkit.workspace import BatchInvalid, ValidationFailed, Workspace
 
 PERSON = {

@@ -26,9 +26,10 @@ import tempfile
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from fieldkit import demo, devices, keys, roster
-from fieldkit.export import export
-from fieldkit.merge import import_files
+from fieldkit.demo import generator as demo
+from fieldkit.sync import devices, keys, roster
+from fieldkit.sync.export import export
+from fieldkit.sync.merge import import_files
 from fieldkit.workspace import Workspace
 
 HERE = Path(__file__).resolve().parent

@@ -1,6 +1,6 @@
 """The Textual app: opens the data dir in the background, then the home screen.
 
-A data dir with a passphrase is unlocked first (fieldkit.tui.lock); a new one asks to set one (or
+A data dir with a passphrase is unlocked first (fieldkit.tui.screens.lock); a new one asks to set one (or
 to go without, explicitly). The app locks itself after an idle time (10 minutes unless set with
 `fieldkit passwd --idle-lock`): the lock screen covers everything until the passphrase is typed
 again, and open forms keep what was typed (and save it as an encrypted draft).
@@ -33,9 +33,11 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.worker import WorkerFailed
 
-from fieldkit import errorlog, idnumber, vault
 from fieldkit.errors import FieldkitError, os_reason
-from fieldkit.forms import Field, Form
+from fieldkit.files import errorlog
+from fieldkit.forms import idnumber
+from fieldkit.forms.definitions import Field, Form
+from fieldkit.store import vault
 from fieldkit.tui import text
 from fieldkit.tui.drafts import Drafts
 from fieldkit.tui.index import RecordIndex
@@ -49,7 +51,7 @@ _CLOSED_WHILE_LOCKED = frozenset({"help", "command_palette", "home", "identity",
 
 def _commands():
     """The palette's commands (imported when the palette first opens)."""
-    from fieldkit.tui.palette import Commands
+    from fieldkit.tui.widgets.palette import Commands
 
     return Commands
 
@@ -152,8 +154,8 @@ class FieldkitApp(App[None]):
     @guarded
     def on_mount(self) -> None:
         self.theme = "textual-dark"
-        from fieldkit.tui.home import HomeScreen
-        from fieldkit.tui.lock import PassphraseScreen, UnlockScreen
+        from fieldkit.tui.screens.home import HomeScreen
+        from fieldkit.tui.screens.lock import PassphraseScreen, UnlockScreen
 
         self.push_screen(HomeScreen())
         if self.needs_passphrase:
@@ -246,7 +248,7 @@ class FieldkitApp(App[None]):
         for problem in ws.forms.problems:  # an office's forms file that was left out
             self.notify(problem, severity="warning", timeout=30, markup=False)
         if ws.identity is None:
-            from fieldkit.tui.identity import IdentityScreen
+            from fieldkit.tui.screens.identity import IdentityScreen
 
             self.push_screen(IdentityScreen(first_run=True))
         self._start_idle_lock()
@@ -255,9 +257,9 @@ class FieldkitApp(App[None]):
     @work(thread=True, group="warm-up")
     def warm_up(self) -> None:
         """Import the screens now, so the first form or record opens as fast as the next."""
-        import fieldkit.tui.detail
-        import fieldkit.tui.entry
-        import fieldkit.tui.records  # noqa: F401
+        import fieldkit.tui.screens.detail
+        import fieldkit.tui.screens.entry
+        import fieldkit.tui.screens.records  # noqa: F401
 
     @guarded
     def on_unmount(self) -> None:
@@ -303,10 +305,10 @@ class FieldkitApp(App[None]):
         typed in open forms stays there, and is kept as an (encrypted) draft meanwhile."""
         if self.locked or self._ws is None or not self._ws.encrypted:
             return
-        from fieldkit.tui.lock import UnlockScreen
+        from fieldkit.tui.screens.lock import UnlockScreen
 
         for screen in self.screen_stack:
-            # A form screen (fieldkit.tui.entry.FormScreen) with unsaved answers.
+            # A form screen (fieldkit.tui.screens.entry.FormScreen) with unsaved answers.
             raw = getattr(screen, "raw", None)
             if callable(raw) and getattr(screen, "dirty", False) and not screen.saving:  # type: ignore[attr-defined]
                 try:
@@ -330,7 +332,7 @@ class FieldkitApp(App[None]):
         if self._ws.encrypted:
             self.lock()
             return
-        from fieldkit.tui.lock import PassphraseScreen
+        from fieldkit.tui.screens.lock import PassphraseScreen
 
         def chosen(passphrase: str | None) -> None:
             if passphrase:
@@ -433,7 +435,7 @@ class FieldkitApp(App[None]):
     def offer_existing(self, screen: Screen, other: dict[str, Any]) -> None:
         """A form screen's new record duplicates `other`: ask, then open `other` instead
         (the half-typed duplicate is dropped, not kept as a draft)."""
-        from fieldkit.tui.dialogs import Answer, ChoiceDialog
+        from fieldkit.tui.screens.dialogs import Answer, ChoiceDialog
 
         form = self.ws.form(other["form"])
 
@@ -462,11 +464,11 @@ class FieldkitApp(App[None]):
         """A record's detail screen; a person's is the casework screen."""
         record = self.ws.get_live(record_id)
         if record["form"] == "person":
-            from fieldkit.tui.person_detail import PersonDetailScreen
+            from fieldkit.tui.screens.person_detail import PersonDetailScreen
 
             self.push_screen(PersonDetailScreen(record_id))
         else:
-            from fieldkit.tui.detail import DetailScreen
+            from fieldkit.tui.screens.detail import DetailScreen
 
             self.push_screen(DetailScreen(record_id))
 
@@ -508,8 +510,8 @@ class FieldkitApp(App[None]):
     ) -> None:
         """A new entry (or an edit of `record`), offering a kept draft back first. `prefill`
         gives some answers of a new entry (e.g. the person, for a follow-up)."""
-        from fieldkit.tui.dialogs import Answer, ChoiceDialog
-        from fieldkit.tui.entry import FormScreen
+        from fieldkit.tui.screens.dialogs import Answer, ChoiceDialog
+        from fieldkit.tui.screens.entry import FormScreen
 
         form = self.ws.form(form_id)
         record_id = record["id"] if record else None
@@ -540,27 +542,27 @@ class FieldkitApp(App[None]):
         )
 
     def open_records(self, form_id: str) -> None:
-        from fieldkit.tui.records import RecordsScreen
+        from fieldkit.tui.screens.records import RecordsScreen
 
         self.push_screen(RecordsScreen(form_id))
 
     @guarded
     def action_help(self) -> None:
-        from fieldkit.tui.help import HelpScreen
+        from fieldkit.tui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
     @guarded
     def action_home(self) -> None:
-        from fieldkit.tui.home import HomeScreen
+        from fieldkit.tui.screens.home import HomeScreen
 
         while len(self.screen_stack) > 2 and not isinstance(self.screen, HomeScreen):
             self.pop_screen()
 
     @guarded
     def action_identity(self) -> None:
-        from fieldkit.tui.identity import IdentityScreen
+        from fieldkit.tui.screens.identity import IdentityScreen
 
         self.push_screen(IdentityScreen(first_run=False))
 
@@ -574,7 +576,7 @@ class FieldkitApp(App[None]):
 
     @guarded
     def action_command_palette(self) -> None:
-        from fieldkit.tui.palette import Palette
+        from fieldkit.tui.widgets.palette import Palette
 
         if self.locked or self.needs_passphrase or self.first_run:
             return
@@ -595,7 +597,7 @@ class FieldkitApp(App[None]):
                     text.CMD_RECORDS_HELP.format(form=form.label),
                     lambda f=form.id: self.open_records(f),
                 )
-            from fieldkit.tui.home import more_actions
+            from fieldkit.tui.screens.home import more_actions
 
             for action in more_actions():
                 yield SystemCommand(action.label, action.help, lambda a=action: a.run(self))
@@ -608,7 +610,7 @@ class FieldkitApp(App[None]):
     # -- errors ------------------------------------------------------------------------------
 
     def _log_error(self, error: BaseException) -> Path:
-        """Log the error without personal data in clear (fieldkit.errorlog); return the path."""
+        """Log the error without personal data in clear (fieldkit.files.errorlog); return the path."""
         return errorlog.write(self.root, error)
 
     def report_error(self, error: BaseException) -> None:

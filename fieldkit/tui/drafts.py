@@ -2,7 +2,7 @@
 
 One JSON file per form (new entries) or per record (edits) in the data dir's drafts folder,
 replaced atomically: a crash leaves either the old draft or the new one, never half of one.
-In a data dir with a passphrase the file is sealed under its data key (fieldkit.vault), bound
+In a data dir with a passphrase the file is sealed under its data key (fieldkit.store.vault), bound
 to its name, and it is sealed before it is written: no temporary file holds it in clear.
 
 A draft's file name is a hash of its form and record id, never the ids themselves: both may
@@ -21,10 +21,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fieldkit import vault
 from fieldkit.errors import FieldkitError
-from fieldkit.locations import drafts_dir
-from fieldkit.records import is_record_id
+from fieldkit.files.locations import drafts_dir
+from fieldkit.store import vault
+from fieldkit.store.records import is_record_id
 
 
 @dataclass(frozen=True)

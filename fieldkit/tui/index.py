@@ -11,8 +11,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from fieldkit.forms import Form
-from fieldkit.tui import chinese
+from fieldkit.forms.definitions import Form
+from fieldkit.tui.widgets import chinese
 from fieldkit.workspace import Workspace
 
 

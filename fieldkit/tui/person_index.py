@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from fieldkit import idnumber, schedule
-from fieldkit.tui import chinese, text
+from fieldkit.forms import idnumber, schedule
+from fieldkit.tui import text
+from fieldkit.tui.widgets import chinese
 from fieldkit.workspace import Workspace
 
 

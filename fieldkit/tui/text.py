@@ -353,7 +353,7 @@ KEY_GRID_TOGGLE_TIP = "在本网格和全部网格之间切换"
 KEY_YEAR_PREV = "上一年"
 KEY_YEAR_NEXT = "下一年"
 
-# -- passphrase and lock (fieldkit.tui.lock) -------------------------------------------------
+# -- passphrase and lock (fieldkit.tui.screens.lock) -------------------------------------------------
 UNLOCK_TITLE = "输入口令"
 UNLOCK_INTRO = "数据目录已加密，请输入口令打开。"
 LOCKED_TITLE = "已锁定"

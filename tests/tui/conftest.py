@@ -14,8 +14,8 @@ from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from fieldkit import devices, roster
-from fieldkit.locations import keys_dir
+from fieldkit.files.locations import keys_dir
+from fieldkit.sync import devices, roster
 from fieldkit.tui.app import FieldkitApp
 from fieldkit.workspace import Workspace
 

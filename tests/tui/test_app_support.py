@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from fieldkit import devices
 from fieldkit.errors import FieldkitError
+from fieldkit.sync import devices
 from fieldkit.tui.drafts import Drafts, draft_key
 from fieldkit.tui.index import RecordIndex
 from fieldkit.workspace import Workspace

@@ -8,10 +8,10 @@ import pytest
 from textual.widgets import DataTable, Input, Static
 
 from fieldkit.tui.drafts import draft_key
-from fieldkit.tui.entry import FormScreen
-from fieldkit.tui.home import HomeScreen
-from fieldkit.tui.picker import RecordPicker
-from fieldkit.tui.records import RecordsScreen
+from fieldkit.tui.screens.entry import FormScreen
+from fieldkit.tui.screens.home import HomeScreen
+from fieldkit.tui.screens.picker import RecordPicker
+from fieldkit.tui.screens.records import RecordsScreen
 from fieldkit.workspace import Workspace
 
 from .conftest import (

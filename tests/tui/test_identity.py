@@ -7,8 +7,8 @@ from pathlib import Path
 
 from textual.widgets import Static
 
-from fieldkit import devices
-from fieldkit.tui.identity import IdentityScreen
+from fieldkit.sync import devices
+from fieldkit.tui.screens.identity import IdentityScreen
 from fieldkit.workspace import Workspace
 
 from .conftest import (

@@ -10,12 +10,12 @@ import pytest
 from leak_scan import leaks
 from textual.widgets import Input, Static
 
-from fieldkit import vault
-from fieldkit.tui import lock
+from fieldkit.store import vault
 from fieldkit.tui.drafts import draft_key
-from fieldkit.tui.entry import FormScreen
-from fieldkit.tui.home import HomeScreen
-from fieldkit.tui.lock import PassphraseScreen, UnlockScreen
+from fieldkit.tui.screens import lock
+from fieldkit.tui.screens.entry import FormScreen
+from fieldkit.tui.screens.home import HomeScreen
+from fieldkit.tui.screens.lock import PassphraseScreen, UnlockScreen
 from fieldkit.workspace import Workspace
 
 from .conftest import (

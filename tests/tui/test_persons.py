@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from textual.widgets import Sparkline, Static
 
-from fieldkit.tui.dashboard import DashboardScreen
-from fieldkit.tui.dialogs import ChoiceDialog
-from fieldkit.tui.entry import FormScreen
-from fieldkit.tui.home import HomeScreen
-from fieldkit.tui.person_detail import PersonDetailScreen
-from fieldkit.tui.persons import DueScreen, PersonsScreen
+from fieldkit.tui.screens.dashboard import DashboardScreen
+from fieldkit.tui.screens.dialogs import ChoiceDialog
+from fieldkit.tui.screens.entry import FormScreen
+from fieldkit.tui.screens.home import HomeScreen
+from fieldkit.tui.screens.person_detail import PersonDetailScreen
+from fieldkit.tui.screens.persons import DueScreen, PersonsScreen
 
 from .conftest import (
     PERSON_ID,

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Static
 
-from fieldkit.history import record_history
-from fieldkit.tui.detail import DetailScreen
-from fieldkit.tui.entry import FormScreen
-from fieldkit.tui.history import HistoryScreen
-from fieldkit.tui.records import RecordsScreen
+from fieldkit.store.history import record_history
+from fieldkit.tui.screens.detail import DetailScreen
+from fieldkit.tui.screens.entry import FormScreen
+from fieldkit.tui.screens.history import HistoryScreen
+from fieldkit.tui.screens.records import RecordsScreen
 from fieldkit.workspace import Workspace
 
 from .conftest import (

@@ -10,10 +10,10 @@ import pytest
 from report_support import IDS, load_into
 from textual.widgets import Checkbox, DataTable, Input, ProgressBar, Select, Static
 
-from fieldkit import vault
-from fieldkit.tui import report_screen
-from fieldkit.tui.dialogs import ChoiceDialog
-from fieldkit.tui.report_screen import ReportScreen, monthly_series
+from fieldkit.store import vault
+from fieldkit.tui.screens import report as report_screen
+from fieldkit.tui.screens.dialogs import ChoiceDialog
+from fieldkit.tui.screens.report import ReportScreen, monthly_series
 from fieldkit.workspace import Workspace
 
 from .conftest import TODAY, make_app, no_errors, ready, settle

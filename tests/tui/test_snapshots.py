@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, TabbedContent, TextArea
 
-from fieldkit.export import export
-from fieldkit.merge import import_files
+from fieldkit.sync.export import export
+from fieldkit.sync.merge import import_files
 from fieldkit.workspace import Workspace
 
 from .conftest import PERSON_ID, SIZES, TODAY, make_app, open_site, ready, seed, settle

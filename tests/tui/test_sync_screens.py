@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, SelectionList, Static, TabbedContent
 
-from fieldkit import devices, records
-from fieldkit.export import export
-from fieldkit.merge import import_files
-from fieldkit.tui.dialogs import ChoiceDialog
-from fieldkit.tui.join import JoinScreen
-from fieldkit.tui.sync_screens import ConflictScreen, SyncScreen
-from fieldkit.versions import heads_of
+from fieldkit.store import records
+from fieldkit.store.versions import heads_of
+from fieldkit.sync import devices
+from fieldkit.sync.export import export
+from fieldkit.sync.merge import import_files
+from fieldkit.tui.screens.dialogs import ChoiceDialog
+from fieldkit.tui.screens.join import JoinScreen
+from fieldkit.tui.screens.sync import ConflictScreen, SyncScreen
 from fieldkit.workspace import Workspace
 
 from .conftest import (

@@ -13,16 +13,16 @@ import pytest
 from textual.command import CommandPalette
 from textual.widgets import DataTable, Input, Select, Static
 
-from fieldkit.tui.chinese import initials, natural_key, rank, wrap
-from fieldkit.tui.dialogs import ChoiceDialog
-from fieldkit.tui.entry import FormScreen
-from fieldkit.tui.help import HelpScreen
-from fieldkit.tui.identity import IdentityScreen
-from fieldkit.tui.person_detail import PersonDetailScreen
-from fieldkit.tui.persons import DueScreen, PersonsScreen
-from fieldkit.tui.picker import RecordPicker
-from fieldkit.tui.records import RecordsScreen
-from fieldkit.tui.search_list import Column, fit_columns
+from fieldkit.tui.screens.dialogs import ChoiceDialog
+from fieldkit.tui.screens.entry import FormScreen
+from fieldkit.tui.screens.help import HelpScreen
+from fieldkit.tui.screens.identity import IdentityScreen
+from fieldkit.tui.screens.person_detail import PersonDetailScreen
+from fieldkit.tui.screens.persons import DueScreen, PersonsScreen
+from fieldkit.tui.screens.picker import RecordPicker
+from fieldkit.tui.screens.records import RecordsScreen
+from fieldkit.tui.widgets.chinese import initials, natural_key, rank, wrap
+from fieldkit.tui.widgets.search_list import Column, fit_columns
 from fieldkit.workspace import Workspace
 
 from .conftest import (
