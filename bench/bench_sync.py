@@ -116,7 +116,7 @@ def main() -> None:
     args = ap.parse_args()
 
     base = Path(args.cache or os.environ.get("FIELDKIT_BENCH_CACHE") or tempfile.gettempdir())
-    folder = base / "fieldkit-bench" / f"sync3-{args.bundles}x{args.records}"
+    folder = base / "fieldkit-bench" / f"sync4-{args.bundles}x{args.records}"
     t0 = time.perf_counter()
     plain, secret = make_bundles(folder, args.bundles, args.records)
     made = time.perf_counter() - t0

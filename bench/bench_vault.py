@@ -181,7 +181,7 @@ def main() -> None:
         rows.append(("save one record, p95", p95["plain"], p95["encrypted"], "ms"))
 
         base = Path(args.cache or os.environ.get("FIELDKIT_BENCH_CACHE") or tempfile.gettempdir())
-        folder = base / "fieldkit-bench" / "sync3-20x5000"
+        folder = base / "fieldkit-bench" / "sync4-20x5000"
         _, secret = make_bundles(folder, 20, 5000)
         imports: dict[str, list[dict]] = {"plain": [], "encrypted": []}
         for n in range(args.runs):
