@@ -804,7 +804,7 @@ def cmd_import(root: Path, args) -> int:
 
 def cmd_keygen(root: Path, args) -> int:
     from fieldkit.files import outfiles
-    from fieldkit.sync import bundle, devices
+    from fieldkit.sync import devices
 
     folder = Path(args.output).expanduser() if args.output else outfiles.exports_dir(root)
     with Workspace(root) as ws:
@@ -814,7 +814,8 @@ def cmd_keygen(root: Path, args) -> int:
         )
         card = devices.stored_card(ws.store, ident.device)
     name = f"街道公钥-{ident.device[:8].upper()}.fkkey"
-    path = bundle.write_atomically(folder, name, devices.office_key_text(card).encode("utf-8"))
+    key_file = devices.office_key_text(card).encode("utf-8")
+    path = outfiles.write_bytes(outfiles.Target(folder / name), key_file)
     out.print(str(path), markup=False)
     err.print(
         f"本机已设为街道电脑（指纹 {devices.fingerprint(ident.device)}）。私钥只在本机数据目录 keys/ 中，"
