@@ -200,7 +200,6 @@ class SyncScreen(Screen[None]):
         super().__init__(id="sync")
         self.busy = False
         self.files: list[Path] = []
-        self.last_report: merge.ImportReport | None = None
         self.conflict_ids: list[str] = []
         self.duplicate_rows: list[review.Duplicate] = []
 
@@ -554,7 +553,6 @@ class SyncScreen(Screen[None]):
 
     def _imported(self, report: merge.ImportReport) -> None:
         self.busy = False
-        self.last_report = report
         table = self.query_one("#import-table", DataTable)
         table.clear()
         for f in report.files:
