@@ -1,7 +1,7 @@
 """How sync results read, in the command line and in the app alike: a file's counts, a held
 file, a device waiting for trust, changes that have not arrived, a device's standing, the kinds
-of steps in a record's history, numbers by form. Where the two differ is only how the user acts next (a command
-to type, or a key to press), which the caller passes in."""
+of steps in a record's history, numbers by form. Where the two differ is only how the user acts
+next (a command to type, or a key to press), which the caller passes in."""
 
 from __future__ import annotations
 
