@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from fieldkit.errors import FieldkitError
-from fieldkit.files import errorlog
+from fieldkit.files import durable, errorlog
 from fieldkit.files.locations import drafts_dir, forms_dir, held_dir, store_dir
 from fieldkit.forms import casenumbers, grids, idnumber, schedule
 from fieldkit.forms.definitions import CHOICE_TYPES, Field, Form, FormSet, load_forms
@@ -248,7 +248,7 @@ class Workspace:
         for path, purpose, name in jobs:
             data = path.read_bytes()
             if not vault.is_sealed(data):
-                vault.write_file(path, v.seal_file(purpose, name, data))
+                durable.write_file(path, v.seal_file(purpose, name, data))
         errorlog.seal_plain_log(self.root)
         vault.mark_ready(v)
 

@@ -119,7 +119,7 @@ def test_a_past_year_counts_persons_at_its_year_end(forms):
 
 def test_an_empty_year_is_all_zeros_and_no_rates(forms):
     figs = F.compute(dataset(), forms, 2020, today=TODAY)
-    assert figs.total_records == 0
+    assert figs.work_records == 0
     assert figs.mediation.success_rate is None and figs.mediation.fulfilment_rate is None
 
 

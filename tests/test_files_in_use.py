@@ -20,17 +20,16 @@ from pathlib import Path
 import pytest
 
 from fieldkit.errors import FieldkitError
-from fieldkit.files import outfiles
+from fieldkit.files import durable, outfiles
 from fieldkit.store.database import Store
 from fieldkit.store.storage import JournalStorage
-from fieldkit.sync import bundle as bundles
 
 YEAR = "2026"
 
 
 @pytest.fixture(autouse=True)
 def no_waiting(monkeypatch):
-    monkeypatch.setattr(outfiles, "RETRY_DELAYS", (0, 0, 0))
+    monkeypatch.setattr(durable, "RETRY_DELAYS", (0, 0, 0))
 
 
 def run(data_dir, *args, stdin: str | None = None):
@@ -119,20 +118,22 @@ def test_a_file_held_for_a_moment_is_retried(tmp_path, monkeypatch):
 
 def test_a_bundle_name_taken_gets_the_next_number(tmp_path):
     (tmp_path / "李娜.fkb").write_bytes(b"someone else's")
-    (tmp_path / "李娜-2.fkb").mkdir()  # even by a folder
-    path = bundles.write_atomically(tmp_path, "李娜.fkb", b"mine")
-    assert path.name == "李娜-3.fkb" and path.read_bytes() == b"mine"
+    (tmp_path / "李娜（2）.fkb").mkdir()  # even by a folder
+    path = outfiles.write_bytes(outfiles.Target(tmp_path / "李娜.fkb"), b"mine")
+    assert path.name == "李娜（3）.fkb" and path.read_bytes() == b"mine"
     assert (tmp_path / "李娜.fkb").read_bytes() == b"someone else's"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["李娜-2.fkb", "李娜-3.fkb", "李娜.fkb"]
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["李娜.fkb", "李娜（2）.fkb", "李娜（3）.fkb"]
 
 
 def test_a_bundle_that_cannot_be_written_is_one_line(tmp_path, monkeypatch):
     def refuse(src, dst):
         raise PermissionError(errno.EACCES, "denied", str(dst))
 
+    monkeypatch.setattr(outfiles.os, "link", refuse)
     monkeypatch.setattr(outfiles.os, "replace", refuse)
     with pytest.raises(FieldkitError, match=re.escape("李娜.fkb：文件正被其他程序使用")):
-        bundles.write_atomically(tmp_path, "李娜.fkb", b"x")
+        outfiles.write_bytes(outfiles.Target(tmp_path / "李娜.fkb"), b"x")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -169,14 +170,14 @@ def test_the_command_line_says_compaction_was_put_off(demo, tmp_path):
     code = (
         "import errno, os, sys\n"
         "from fieldkit.cli import main as cli\n"
-        "from fieldkit.files import outfiles\n"
+        "from fieldkit.files import durable\n"
         "real = os.replace\n"
         "def held(src, dst):\n"
         "    if str(dst).endswith('snapshot.json'):\n"
         "        raise PermissionError(errno.EACCES, 'in use', str(dst))\n"
         "    real(src, dst)\n"
-        "outfiles.os.replace = held\n"
-        "outfiles.RETRY_DELAYS = ()\n"
+        "durable.os.replace = held\n"
+        "durable.RETRY_DELAYS = ()\n"
         "sys.exit(cli.main(sys.argv[1:]))\n"
     )
     line = json.dumps({"date": "2026-03-01", "title": "宣传", "venue_type": "community"})

@@ -7,7 +7,9 @@ import re
 import sys
 from typing import NoReturn
 
-# argparse builds its messages in English; these turn each into Chinese, keeping the details.
+# argparse builds its messages in English (through gettext, with no catalogue of ours to
+# install); these turn each into Chinese, keeping the details. tests/test_library_internals.py
+# provokes every one, so a Python that words one differently fails there.
 _MESSAGES = [
     (r"the following arguments are required: (.+)", r"缺少必需的参数：\1"),
     (r"unrecognized arguments: (.+)", r"无法识别的参数：\1"),
@@ -31,6 +33,8 @@ def translate(message: str) -> str:
 
 
 class _Formatter(argparse.HelpFormatter):
+    # HelpFormatter's methods are not public API, but the usage prefix has no other way in;
+    # tests/test_library_internals.py checks that help still starts with “用法：”.
     def add_usage(self, usage, actions, groups, prefix=None):
         # argparse passes prefix="" when it builds a subcommand's prog; keep that one.
         super().add_usage(usage, actions, groups, prefix="用法：" if prefix is None else prefix)
@@ -43,6 +47,8 @@ class ChineseParser(argparse.ArgumentParser):
         kwargs.setdefault("formatter_class", _Formatter)
         kwargs["add_help"] = False
         super().__init__(*args, **kwargs)
+        # The two default groups' titles have no public setter (only new groups can be made);
+        # tests/test_library_internals.py checks the help shows these.
         self._positionals.title = "参数"
         self._optionals.title = "选项"
         self.add_argument("-h", "--help", action="help", help="显示本帮助并退出")

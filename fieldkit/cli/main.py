@@ -77,14 +77,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except Exception as exc:  # the last line of defence: log it, tell the user in one line
         # Only the type: the message may hold what was being worked on (a name, a number).
-        log = _log_crash(root, exc)
+        log = errorlog.write(root, exc)  # without personal data in clear
         err.print(f"内部错误：{type(exc).__name__}（详细信息已记录到 {log}）", markup=False)
         return 70
-
-
-def _log_crash(root: Path, exc: BaseException) -> Path:
-    """Log an unexpected error without personal data in clear (fieldkit.files.errorlog)."""
-    return errorlog.write(root, exc)
 
 
 # -- the passphrase ------------------------------------------------------------------------
@@ -615,7 +610,7 @@ def cmd_demo(root: Path, args) -> int:
             ws, year=args.year or date.today().year, seed=args.seed, records=args.records
         )
     total = sum(counts.values())
-    detail = "，".join(f"{ws.forms[k].label} {v}" for k, v in counts.items())
+    detail = words.form_counts(counts, {f.id: f.label for f in ws.forms})
     out.print(f"已生成演示数据 {total} 条：{detail}。", markup=False)
     return 0
 
@@ -634,7 +629,8 @@ def _check_year(year: int) -> int:
 
 def _note_ungridded(ws: Workspace, figs) -> None:
     if figs.grid and figs.ungridded:
-        left_out = "、".join(f"{ws.forms[k].label} {n} 条" for k, n in figs.ungridded.items())
+        labels = {f.id: f.label for f in ws.forms}
+        left_out = words.form_counts(figs.ungridded, labels, unit=" 条", sep="、")
         err.print(f"注意：以下记录没有网格信息，未计入“{figs.grid}”：{left_out}。", markup=False)
 
 
@@ -719,7 +715,7 @@ def cmd_export(root: Path, args) -> int:
         err.print("自上次导出以来本机没有新的变化，未生成文件。要导出全部记录，请加 --all。")
         return 0
     out.print(str(result.path), markup=False)
-    detail = "，".join(f"{labels.get(k, k)} {n}" for k, n in info.by_form.items())
+    detail = words.form_counts(info.by_form, labels)
     what = {
         "all": "全部记录",
         "from": f"第 {args.since} 号起本机的变更",
@@ -804,7 +800,7 @@ def cmd_import(root: Path, args) -> int:
 
 def cmd_keygen(root: Path, args) -> int:
     from fieldkit.files import outfiles
-    from fieldkit.sync import bundle, devices
+    from fieldkit.sync import devices
 
     folder = Path(args.output).expanduser() if args.output else outfiles.exports_dir(root)
     with Workspace(root) as ws:
@@ -814,7 +810,8 @@ def cmd_keygen(root: Path, args) -> int:
         )
         card = devices.stored_card(ws.store, ident.device)
     name = f"街道公钥-{ident.device[:8].upper()}.fkkey"
-    path = bundle.write_atomically(folder, name, devices.office_key_text(card).encode("utf-8"))
+    key_file = devices.office_key_text(card).encode("utf-8")
+    path = outfiles.write_bytes(outfiles.Target(folder / name), key_file)
     out.print(str(path), markup=False)
     err.print(
         f"本机已设为街道电脑（指纹 {devices.fingerprint(ident.device)}）。私钥只在本机数据目录 keys/ 中，"

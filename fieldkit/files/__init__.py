@@ -1,1 +1,2 @@
-"""Files fieldkit reads and writes outside its store: locations, text, output files, the error log."""
+"""Files fieldkit reads and writes: locations, durable writing (whole or not at all), text, output
+files, the error log."""

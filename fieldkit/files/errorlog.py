@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from fieldkit.errors import FieldkitError
+from fieldkit.files import durable
 from fieldkit.files.locations import log_file
 from fieldkit.store import vault
 
@@ -123,7 +124,7 @@ def seal_plain_log(root: Path) -> None:
     head = f"{at} {_OLD_LOG}"
     sealed = unlocked.seal_file("log", head, text.encode("utf-8"))
     entry = [head, _DETAIL + binascii.b2a_base64(sealed, newline=False).decode("ascii")]
-    vault.write_file(path, ("\n".join(entry) + "\n").encode("utf-8"))
+    durable.write_file(path, ("\n".join(entry) + "\n").encode("utf-8"))
 
 
 def _is_clear_of_data(line: str) -> bool:

@@ -8,13 +8,13 @@ import os
 import re
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 from fieldkit.errors import FieldkitError, os_reason
+from fieldkit.files.durable import fsync_dir, replace
 
 
 def exports_dir(root: Path) -> Path:
@@ -36,9 +36,10 @@ def inside(root: Path, path: Path) -> bool:
     return True
 
 
-def safe_name(text: str) -> str:
-    """A file name from Chinese text: characters Windows refuses become “_”."""
-    return re.sub(r'[\\/:*?"<>|\s]+', "_", text).strip("._") or "fieldkit"
+def safe_name(text: str, *, fill: str = "_", empty: str = "fieldkit") -> str:
+    """A file name from Chinese text: characters Windows refuses, and spaces, become `fill`
+    (none at either end, nor a dot); `empty` when nothing is left."""
+    return re.sub(r'[\\/:*?"<>|\s]+', fill, text).strip("." + fill) or empty
 
 
 @dataclass(frozen=True)
@@ -63,25 +64,10 @@ def output_path(
     return Target(path, named=True)
 
 
-# A file that antivirus or a backup tool holds for a moment cannot be replaced on Windows: try
-# again a few times (about 2 s in all) before telling the user.
-RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.6, 0.8)
 IN_USE = (
     "文件正被其他程序使用（如 WPS、Word、Excel 或杀毒软件）或是只读的，"
     "请关闭该文件（或取消只读）后重试，或用 -o 另存一个文件名"
 )
-
-
-def replace(source: Path, target: Path) -> None:
-    """os.replace, retried while the target (or the new file) is held by another program."""
-    for delay in (*RETRY_DELAYS, None):
-        try:
-            os.replace(source, target)
-            return
-        except PermissionError:
-            if delay is None or target.is_dir():
-                raise
-            time.sleep(delay)
 
 
 def write_reason(exc: OSError, path: Path) -> str:
@@ -148,6 +134,11 @@ def write_new(target: Target, write: Callable[[Path], None], *, force: bool = Fa
     return _write_via_temp(path, write, publish)
 
 
+def write_bytes(target: Target, data: bytes) -> Path:
+    """`write_new` for data already in memory (a bundle, a key file)."""
+    return write_new(target, lambda temp: temp.write_bytes(data))
+
+
 def _link_new(temp: Path, path: Path) -> bool:
     """Give `temp` the name `path` unless that name exists (atomically where the file system
     has hard links); False when it exists."""
@@ -179,7 +170,9 @@ def _write_via_temp(
             write(temp)
             with temp.open("rb+") as fh:
                 os.fsync(fh.fileno())
-            return publish(temp)
+            published = publish(temp)
+            fsync_dir(published.parent)
+            return published
         except OSError as exc:
             failure = f"无法写入 {path}：{write_reason(exc, path)}"
         finally:

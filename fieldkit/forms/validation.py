@@ -48,9 +48,6 @@ class Outcome:
     def ok(self) -> bool:
         return not self.errors
 
-    def error_for(self, field_id: str) -> Problem | None:
-        return next((p for p in self.errors if p.field == field_id), None)
-
 
 @dataclass(frozen=True)
 class Context:

@@ -17,6 +17,8 @@ from docx.document import Document as DocxDocument
 from docx.enum.section import WD_SECTION
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX, WD_LINE_SPACING
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.package import OpcPackage
+from docx.opc.part import Part
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm, Pt
@@ -114,7 +116,7 @@ def document_properties(doc: DocxDocument, *, title: str, author: str) -> None:
         if rel.reltype == RT.THUMBNAIL:
             del package.rels[rid]
         elif rel.reltype == RT.EXTENDED_PROPERTIES:
-            rel.target_part._blob = _APP_XML.format(company=escape(author)).encode("utf-8")
+            _replace_part(package, rid, _APP_XML.format(company=escape(author)).encode("utf-8"))
     for rid, rel in list(doc.part.rels.items()):
         if rel.reltype == RT.CUSTOM_XML:
             del doc.part.rels[rid]
@@ -169,11 +171,10 @@ def _clean_styles(doc: DocxDocument) -> None:
     condense = parse_xml(f'<w:spacing {nsdecls("w")} w:val="{CHAR_CONDENSE}"/>')
     normal_rpr.insert_element_before(condense, *_RPR_AFTER_SPACING)
     # Word 2010 reads stylesWithEffects.xml instead of styles.xml: clean its theme fonts too.
-    for rel in doc.part.rels.values():
+    for rid, rel in list(doc.part.rels.items()):
         if rel.reltype.endswith("/stylesWithEffects") and not rel.is_external:
-            part = rel.target_part
-            xml = _THEME_ATTR.sub("", part.blob.decode("utf-8"))
-            part._blob = _RSID.sub("", xml).encode("utf-8")
+            xml = _THEME_ATTR.sub("", rel.target_part.blob.decode("utf-8"))
+            _replace_part(doc.part, rid, _RSID.sub("", xml).encode("utf-8"))
 
 
 def _settings(doc: DocxDocument) -> None:
@@ -190,13 +191,11 @@ def _settings(doc: DocxDocument) -> None:
 
 def _font_table(doc: DocxDocument) -> None:
     """Name each Chinese font in the font table, with the common alternative (w:altName)."""
-    for rel in doc.part.rels.values():
-        if rel.reltype == RT.FONT_TABLE:
-            part = rel.target_part
-            break
-    else:  # pragma: no cover - the default template always has one
+    rels = doc.part.rels
+    rid = next((rid for rid, rel in rels.items() if rel.reltype == RT.FONT_TABLE), None)
+    if rid is None:  # pragma: no cover - the default template always has one
         return
-    xml = part.blob.decode("utf-8")
+    xml = rels[rid].target_part.blob.decode("utf-8")
     entries = "".join(
         f'<w:font w:name="{name}"><w:altName w:val="{alt}"/><w:charset w:val="86"/>'
         f'<w:family w:val="{"modern" if name in (BODY_FONT, HEI_FONT, KAI_FONT) else "roman"}"/>'
@@ -204,7 +203,20 @@ def _font_table(doc: DocxDocument) -> None:
         for name, alt in FALLBACKS.items()
         if f'w:name="{name}"' not in xml
     )
-    part._blob = xml.replace("</w:fonts>", entries + "</w:fonts>").encode("utf-8")
+    _replace_part(doc.part, rid, xml.replace("</w:fonts>", entries + "</w:fonts>").encode("utf-8"))
+
+
+def _replace_part(owner: OpcPackage | Part, rid: str, blob: bytes) -> None:
+    """New contents for the part behind relationship `rid` of `owner` (the package or a part).
+
+    python-docx models neither app.xml nor the font table nor stylesWithEffects.xml: they are
+    plain parts whose `blob` cannot be set. A new part of the same name and type takes the
+    old one's place (nothing refers to these parts by their relationship id).
+    """
+    rel = owner.rels[rid]
+    old = rel.target_part
+    del owner.rels[rid]
+    owner.relate_to(Part(old.partname, old.content_type, blob, old.package), rel.reltype)
 
 
 def _doc_grid(sectpr) -> None:
@@ -254,7 +266,7 @@ def add_run(
 ) -> Run:
     """A run with its East-Asian font set explicitly (Word ignores font.name for Chinese)."""
     run = paragraph.add_run(text)
-    set_fonts(run._r.get_or_add_rPr(), font)
+    set_fonts(run.element.get_or_add_rPr(), font)
     run.font.size = Pt(size)
     if bold:
         run.font.bold = True
@@ -284,7 +296,7 @@ def format_paragraph(
     if indent_chars:
         indent_first_line(paragraph, indent_chars, size)
     if not snap_to_grid:
-        ppr = paragraph._p.get_or_add_pPr()
+        ppr = _paragraph_properties(paragraph)
         snap = parse_xml(f'<w:snapToGrid {nsdecls("w")} w:val="0"/>')
         ppr.insert_element_before(snap, *_PPR_AFTER_SNAP)
     return paragraph
@@ -293,7 +305,7 @@ def format_paragraph(
 def indent_first_line(paragraph: Paragraph, chars: float, size: float = SIZE_3) -> None:
     """w:firstLineChars (hundredths of a character) with the same length in twips as fallback."""
     paragraph.paragraph_format.first_line_indent = Pt(chars * size)
-    ind = paragraph._p.get_or_add_pPr().find(qn("w:ind"))
+    ind = _paragraph_properties(paragraph).find(qn("w:ind"))
     ind.set(qn("w:firstLineChars"), str(round(chars * 100)))
 
 
@@ -304,7 +316,7 @@ def indent_chars(paragraph: Paragraph, *, left: float = 0, right: float = 0) -> 
         pf.left_indent = Pt(left * SIZE_3)
     if right:
         pf.right_indent = Pt(right * SIZE_3)
-    ind = paragraph._p.get_or_add_pPr().find(qn("w:ind"))
+    ind = _paragraph_properties(paragraph).find(qn("w:ind"))
     if ind is None:
         return
     if left:
@@ -315,7 +327,17 @@ def indent_chars(paragraph: Paragraph, *, left: float = 0, right: float = 0) -> 
 
 def repeat_as_header(row) -> None:
     """Repeat a table row at the top of every page the table runs onto (w:tblHeader)."""
+    # _Row has no public way to its <w:tr> (no `element`, unlike Run); `_tr` is what
+    # python-docx's own code uses. tests/test_library_internals.py fails if it goes.
     row._tr.get_or_add_trPr().append(parse_xml(f"<w:tblHeader {nsdecls('w')}/>"))
+
+
+def _paragraph_properties(paragraph: Paragraph):
+    """The paragraph's <w:pPr>, made if missing: for what ParagraphFormat does not set
+    (indents in characters, snap to grid)."""
+    # Paragraph has no public way to its <w:p> (no `element`, unlike Run); `_p` is python-docx's
+    # documented escape hatch. tests/test_library_internals.py fails if it goes.
+    return paragraph._p.get_or_add_pPr()
 
 
 def page_break(paragraph: Paragraph) -> None:
@@ -355,7 +377,7 @@ def _page_number(paragraph: Paragraph, align: WD_ALIGN_PARAGRAPH) -> None:
         f"<w:t {w}>1</w:t>",  # the cached result, shown until the field is updated
         f'<w:fldChar {w} w:fldCharType="end"/>',
     ):
-        add_run(paragraph, "", SONG_FONT, SIZE_4)._r.append(parse_xml(xml))
+        add_run(paragraph, "", SONG_FONT, SIZE_4).element.append(parse_xml(xml))
     add_run(paragraph, " —", SONG_FONT, SIZE_4)
 
 

@@ -183,18 +183,6 @@ class Figures:
             + self.meetings.total
         )
 
-    @property
-    def total_records(self) -> int:
-        """A rough size of the year, to tell an empty year from a quiet one."""
-        return (
-            self.outreach.events
-            + self.population.visits
-            + self.population.new
-            + self.mediation.accepted
-            + self.adviser.total
-            + self.meetings.total
-        )
-
 
 # -- computing --------------------------------------------------------------------------------
 
@@ -222,11 +210,6 @@ def compute(
         meetings=_meetings(picker.of_year("meeting"), forms),
         ungridded=dict(picker.ungridded),
     )
-
-
-def for_workspace(ws: Workspace, year: int, *, grid: str | None = None) -> Figures:
-    """The figures of a data dir's current records."""
-    return compute(workspace_records(ws), ws.forms, year, grid=grid, today=ws.today())
 
 
 class StoreRecords(Mapping[str, list[dict[str, Any]]]):
@@ -415,7 +398,9 @@ def _population(
             categories[d.get("category")] += 1
         if start > cutoff:
             continue
-        left = end  # as management_end(p), with the dates parsed once
+        # When management ended: the end date, or for a person no longer active without one,
+        # the day the record last changed (the status change).
+        left = end
         if left is None and status not in (None, "", ACTIVE):
             left = _day(p.get("updated_at"))
         first, last = max(start, start_of_year), min(left or cutoff, cutoff)
@@ -494,17 +479,6 @@ def _population(
         and not without
         and not not_visited,
     )
-
-
-def management_end(person: dict[str, Any]) -> date | None:
-    """When a person's management ended: the end date, or for a person no longer under
-    management without one, the day the record last changed (the status change); None while
-    it goes on."""
-    d = person["data"]
-    end = _day(d.get("end_date"))
-    if end is None and d.get("status") not in (None, "", ACTIVE):
-        end = _day(person.get("updated_at"))
-    return end
 
 
 def _in_management(status: Any, start: date, end: date | None, cutoff: date, today: date) -> bool:
@@ -657,8 +631,3 @@ def monthly(
     for r in picker.of_year("meeting"):
         series["meetings"][month(r, "date")] += 1
     return {name: values[:12] for name, values in series.items()}
-
-
-def monthly_for_workspace(ws: Workspace, year: int, *, grid: str | None = None):
-    """`monthly` over a data dir's current records."""
-    return monthly(workspace_records(ws), ws.forms, year, grid=grid)

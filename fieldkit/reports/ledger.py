@@ -79,14 +79,6 @@ _COMMUNITY = re.compile(r"^.*?(社区|居委会|村委会|村)")
 _PHONE_DIGITS = re.compile(r"\D")
 
 
-def ledger_rows(
-    records: F.Records, forms: FormSet, year: int, *, grid: str | None = None
-) -> dict[str, list[dict[str, Any]]]:
-    """The records each sheet lists, oldest first, by form id."""
-    selection = F.Selection(records, forms, year, grid)
-    return {form.id: sheet_rows(selection, form, year) for form in forms}
-
-
 def sheet_rows(selection: F.Selection, form: Form, year: int) -> list[dict[str, Any]]:
     """One sheet's records, oldest first.
 

@@ -110,12 +110,6 @@ class Workbook:
             with suppress(Exception):
                 self._zip.close()
 
-    def _sid(self, text: str) -> int:
-        sid = self._strings.get(text)
-        if sid is None:
-            sid = self._strings[text] = len(self._strings)
-        return sid
-
     def _cell(self, value: Any, style: int) -> str:
         """One <c> element. Cells carry no reference: they sit in column order, an empty
         value as an empty <c/>, which keeps the million-cell loop cheap."""

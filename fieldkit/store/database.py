@@ -42,13 +42,13 @@ from filelock import FileLock, Timeout
 from tinydb import TinyDB
 from tinydb.table import Table
 
+from fieldkit.files.durable import ensure_dir
 from fieldkit.store.storage import (
     JournalStorage,
     StoreCorrupt,
     StoreEncrypted,
     StoreError,
     StoreReadOnly,
-    ensure_dir,
     gc_paused,
 )
 

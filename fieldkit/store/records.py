@@ -21,7 +21,6 @@ every ancestor, whether one version supersedes another needs no walk through his
 from __future__ import annotations
 
 import hashlib
-import re
 import uuid
 from datetime import datetime
 from typing import Any
@@ -30,19 +29,11 @@ import orjson
 
 Record = dict[str, Any]
 
-RECORD_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
-VERSION_ID = re.compile(r"[0-9a-f]{64}")
-
 
 def version_id(rec: Record) -> str:
     """The id a version must have: sha256 of its canonical JSON without the id itself."""
     body = {k: v for k, v in rec.items() if k != "version"}
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
-
-
-def canonical_size(rec: Record) -> int:
-    """Bytes of a version's canonical JSON (what the size limits count)."""
-    return len(orjson.dumps(rec, option=orjson.OPT_SORT_KEYS))
 
 
 def now_iso() -> str:

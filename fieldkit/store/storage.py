@@ -64,7 +64,7 @@ import orjson
 from tinydb.storages import Storage
 
 from fieldkit.errors import FieldkitError, os_reason
-from fieldkit.files.outfiles import replace
+from fieldkit.files.durable import FILE_MODE, ensure_dir, fsync_dir, replace_with
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,6 @@ COMPACT_MIN_BYTES = 16 * 1024 * 1024
 _CHUNK_DOCS = 1000
 
 _O_BINARY = getattr(os, "O_BINARY", 0)  # Windows would otherwise translate newlines
-_FILE_MODE = 0o600  # only this account reads a data dir's files
 
 # The encrypted layout (see the module's doc).
 SNAPSHOT_MAGIC = b"FKS1 "
@@ -145,8 +144,9 @@ class _BadOps(Exception):
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
-    # Loading creates millions of objects none of which form cycles; letting the cyclic
-    # collector run during that only re-scans them (about a third of the load time).
+    """Python's cyclic garbage collector off for a bulk job: loading a store, an import, a
+    report. They make millions of objects none of which form cycles; letting the collector
+    run only re-scans them (about a third of a load's time)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -154,33 +154,6 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make a rename or a file creation in ``directory`` durable (POSIX only)."""
-    if os.name == "nt":  # no directory handles to fsync; NTFS journals the metadata
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    except OSError as exc:  # some filesystems refuse fsync on directories
-        if exc.errno not in (errno.EINVAL, errno.EBADF, errno.ENOTSUP):
-            raise
-    finally:
-        os.close(fd)
-
-
-def ensure_dir(directory: Path) -> None:
-    """Create ``directory`` (and missing parents) so that it survives a power cut."""
-    missing = []
-    path = Path(directory).absolute()
-    while not path.exists():
-        missing.append(path)
-        path = path.parent
-    for path in reversed(missing):
-        with suppress(FileExistsError):
-            path.mkdir(mode=0o700)  # a data dir is this account's only
-        _fsync_dir(path.parent)
 
 
 def _check_ops(ops: Any) -> None:
@@ -421,20 +394,14 @@ class JournalStorage(Storage):
                     "journal": os.urandom(16).hex(),
                     "after": self._journal_gen or _PLAIN,
                 }
-            try:
-                with _create(tmp) as f:
-                    if header is None:
-                        self._write_snapshot(f)
-                    else:
-                        self._write_sealed_snapshot(f, header)
-                    f.flush()
-                    os.fsync(f.fileno())
-                replace(tmp, self.snapshot_path)
-            except BaseException:
-                with suppress(OSError):
-                    tmp.unlink()
-                raise
-            _fsync_dir(self.directory)
+
+            def write(f: IO[bytes]) -> None:
+                if header is None:
+                    self._write_snapshot(f)
+                else:
+                    self._write_sealed_snapshot(f, header)
+
+            replace_with(self.snapshot_path, write, temp=tmp)
             self._snapshot_header = header
 
             # Windows cannot replace a file that is open, so close our handle first.
@@ -444,15 +411,10 @@ class JournalStorage(Storage):
                 first = b""
                 if header is not None:
                     first = self._journal_header_line(header["journal"], header["gen"])
-                with _create(empty) as f:
-                    f.write(first)
-                    f.flush()
-                    os.fsync(f.fileno())
-                replace(empty, self.journal_path)
+                replace_with(self.journal_path, lambda f: f.write(first), temp=empty)
                 self._journal_gen = header["journal"] if header is not None else None
                 self._journal_header = len(first)
                 self._journal_lines = 1 if header is not None else 0
-                _fsync_dir(self.directory)
             finally:
                 self._open_journal()
 
@@ -801,20 +763,17 @@ class JournalStorage(Storage):
             # A new encrypted journal starts with its header, written whole (temp, rename).
             gen = os.urandom(16).hex()
             tmp = self.journal_path.with_name(JOURNAL_NAME + _TEMP_SUFFIX)
-            with _create(tmp) as f:
-                f.write(self._journal_header_line(gen, None))
-                f.flush()
-                os.fsync(f.fileno())
-            replace(tmp, self.journal_path)
+            first = self._journal_header_line(gen, None)
+            replace_with(self.journal_path, lambda f: f.write(first), temp=tmp)
             self._journal_gen = gen
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | _O_BINARY
-        self._fd = os.open(self.journal_path, flags, _FILE_MODE)
+        self._fd = os.open(self.journal_path, flags, FILE_MODE)
         self._journal_size = os.fstat(self._fd).st_size
         if self._journal_gen is not None and not exists:
             self._journal_header = self._journal_size
             self._journal_lines = 1
         if not exists:
-            _fsync_dir(self.directory)
+            fsync_dir(self.directory)
 
     def _close_journal(self) -> None:
         if self._fd >= 0:
@@ -904,12 +863,6 @@ def _lines_within(f: IO[bytes], size: int) -> Iterator[bytes]:
             line = line[:left]
         left -= len(line)
         yield line
-
-
-def _create(path: Path) -> IO[bytes]:
-    """A new file for writing, readable by this account only (replacing any file there)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _O_BINARY, _FILE_MODE)
-    return os.fdopen(fd, "wb")
 
 
 def _unbase64(line: bytes) -> bytes | None:

@@ -23,7 +23,7 @@ unlocked :class:`Vault` is then found by its data dir (:func:`unlocked`), so tha
 Every sealed message is bound to its place by associated data: the vault's id, what the file is
 and its name (or, in the store, the file's generation and the line's position), so nothing can
 be moved from one file or place to another unnoticed. Sealed files are ``SEALED_MAGIC`` + nonce +
-ciphertext; files are replaced atomically (temp file, fsync, rename), created with mode 0600.
+ciphertext; files are replaced atomically (fieldkit.files.durable), created with mode 0600.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from fieldkit.errors import FieldkitError, os_reason
+from fieldkit.files.durable import write_file
 from fieldkit.files.locations import keys_dir, store_dir
 
 VAULT_FILE = "vault.json"
@@ -596,39 +597,6 @@ def unprotect(root: Path, purpose: str, name: str, blob: bytes, where: Path) -> 
     ):
         raise FieldkitError(f"文件 {where} 不是加密的，可能被替换过，不能使用")
     return blob
-
-
-def write_file(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` atomically (temp file, fsync, rename, folder fsync), mode 0600."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
-
-
-def fsync_dir(directory: Path) -> None:
-    if os.name == "nt":
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some file systems refuse fsync on a folder
-    finally:
-        os.close(fd)
 
 
 _PRIVATE_DIRS = ("store", "keys", "drafts", "held", "exports", "forms")

@@ -27,10 +27,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -46,7 +44,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from fieldkit.errors import FieldkitError, os_reason
-from fieldkit.files import outfiles
+from fieldkit.files.outfiles import safe_name
 from fieldkit.forms.validation import MAX_TEXT_CHARS
 from fieldkit.store.records import Record, is_record_id
 from fieldkit.sync.devices import card_problem, sign_public
@@ -161,7 +159,7 @@ def bundle_name(worker: str, grid: str, when: datetime) -> str:
     """`<worker>_<grid>_<YYYYMMDD-HHMMSS>.fkb`, safe on FAT-formatted USB sticks."""
 
     def clean(text: str) -> str:
-        return re.sub(r'[\\/:*?"<>|\s]+', "-", text.strip()).strip("-.") or "未命名"
+        return safe_name(text, fill="-", empty="未命名")  # "_" separates the parts
 
     return f"{clean(worker)}_{clean(grid)}_{when:%Y%m%d-%H%M%S}{SUFFIX}"
 
@@ -291,51 +289,6 @@ def _encrypt(payload: bytes, recipients: list[bytes], sender: str) -> tuple[byte
 
 def _aad(sender: str) -> bytes:
     return b"fieldkit-bundle-v2 " + sender.encode("ascii")
-
-
-def write_atomically(folder: Path, name: str, data: bytes) -> Path:
-    """Write a new file in `folder` so that it is either complete or absent (never half there).
-
-    temp file, fsync, rename, fsync of the folder; a name already taken gets a -2, -3... suffix.
-    """
-    folder = Path(folder)
-    target = folder / name
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        path = target
-        stem, n = path.stem, 2
-        while path.exists():
-            path = folder / f"{stem}-{n}{path.suffix}"
-            n += 1
-        target = path
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=folder)
-        tmp = Path(tmp_name)
-        try:
-            with open(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            outfiles.replace(tmp, path)
-        except BaseException:
-            with suppress(OSError):
-                tmp.unlink(missing_ok=True)
-            raise
-        _fsync_dir(folder)
-    except OSError as exc:
-        raise FieldkitError(f"无法写入 {target}：{outfiles.write_reason(exc, target)}") from None
-    return path
-
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name == "nt":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some file systems (e.g. some USB-stick drivers) refuse fsync on a folder
-    finally:
-        os.close(fd)
 
 
 # -- reading -----------------------------------------------------------------------------

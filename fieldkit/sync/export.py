@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fieldkit.errors import FieldkitError
-from fieldkit.files.outfiles import PlainInDataDir, inside
+from fieldkit.files.outfiles import PlainInDataDir, Target, inside, write_bytes
 from fieldkit.forms import casenumbers, grids
 from fieldkit.store.changes import SEQ
 from fieldkit.store.database import META_TABLE
@@ -337,9 +337,8 @@ def export(
         forms_files=forms_section,
     )
     name_grid = out.grid or ident.grid
-    path = bundles.write_atomically(
-        Path(folder), bundles.bundle_name(ident.worker, name_grid, now), data
-    )
+    name = bundles.bundle_name(ident.worker, name_grid, now)
+    path = write_bytes(Target(Path(folder) / name), data)
     with store.transaction() as tx:
         if out.kind in ("changes", "all"):
             tx.set_meta(EXPORTED, made)

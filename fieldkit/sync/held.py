@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from fieldkit.errors import FieldkitError, os_reason
+from fieldkit.files import durable
 from fieldkit.files.locations import held_dir
 from fieldkit.store import vault
 from fieldkit.store.database import Store
@@ -33,7 +34,7 @@ def keep_copy(root: Path, b: bundles.Bundle) -> None:
     if not path.exists():
         data = vault.protect(root, "held", b.file_sha256, b.path.read_bytes())
         try:
-            vault.write_file(path, data)
+            durable.write_file(path, data)
         except OSError as exc:
             raise FieldkitError(f"无法保存暂存的文件 {path}（{os_reason(exc)}）") from None
 

@@ -19,10 +19,9 @@ is a union of sets: importing a file twice, or files in any order, gives the sam
 
 from __future__ import annotations
 
-import gc
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -32,6 +31,7 @@ from fieldkit.errors import FieldkitError, os_reason
 from fieldkit.forms import casenumbers
 from fieldkit.store.database import StoreError, history_key
 from fieldkit.store.records import Record, now_iso
+from fieldkit.store.storage import gc_paused
 from fieldkit.store.versions import heads_of, in_conflict, join, write_heads
 from fieldkit.sync import bundle as bundles
 from fieldkit.sync import devices, formsync, gaps, held, keys
@@ -467,7 +467,7 @@ def import_files(
     earlier merge too once what they wait for is trusted (a decision this import brought).
     """
     files = bundle_paths(paths)
-    with _gc_paused():
+    with gc_paused():
         merger = Merger(ws, dry_run=dry_run)
         results = _import(merger, files, progress)
         if merger.trust_changed and not dry_run:
@@ -521,19 +521,6 @@ def _drop_held(merger: Merger, digest: str) -> None:
     with merger.store.transaction() as tx:
         tx.remove(HELD, digest)
     held.held_path(merger.ws.root, digest).unlink(missing_ok=True)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    # An import parses and stores millions of small objects, none in a cycle; with a large
-    # store open the cyclic collector would rescan all of it over and over (most of the time).
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _import(merger: Merger, files: list[Path], progress: Progress | None) -> list[FileResult]:

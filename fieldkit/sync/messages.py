@@ -1,10 +1,11 @@
 """How sync results read, in the command line and in the app alike: a file's counts, a held
 file, a device waiting for trust, changes that have not arrived, a device's standing, the kinds
-of steps in a record's history. Where the two differ is only how the user acts next (a command
-to type, or a key to press), which the caller passes in."""
+of steps in a record's history, numbers by form. Where the two differ is only how the user acts
+next (a command to type, or a key to press), which the caller passes in."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from fieldkit.forms import grids
@@ -42,6 +43,14 @@ STANDING = {
 
 def counts_text(counts: dict[str, int]) -> str:
     return "，".join(f"{label} {counts[key]}" for key, label in COUNT_LABELS)
+
+
+def form_counts(
+    counts: Mapping[str, int], labels: Mapping[str, str], *, unit: str = "", sep: str = "，"
+) -> str:
+    """Numbers by form id, each after its form's label: “人员 3，随访 7” (`unit` “ 条” after
+    each number: “人员 3 条、随访 7 条”)."""
+    return sep.join(f"{labels.get(k, k)} {n}{unit}" for k, n in counts.items())
 
 
 def file_name(f: FileResult) -> str:
@@ -125,8 +134,7 @@ def arrival_lines(f: FileResult, labels: dict[str, str]) -> list[str]:
     forms newer than this data dir's (indented under the file's line)."""
     out = []
     if f.arrived:
-        got = "，".join(f"{labels.get(k, k)} {n} 条" for k, n in f.arrived.items())
-        out.append(f"  收到新记录：{got}")
+        out.append(f"  收到新记录：{form_counts(f.arrived, labels, unit=' 条')}")
     if f.forms_changed:
         out.append(f"  表单已更新为街道的版本：{'；'.join(f.forms_changed)}。以后录入按新表单")
     for form_id, version in f.newer_forms.items():

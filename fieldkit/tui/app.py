@@ -214,7 +214,7 @@ class FieldkitApp(App[None]):
             try:
                 ws.close()
             except Exception as exc:
-                self._log_error(exc)
+                errorlog.write(self.root, exc)
 
     @work(thread=True, exclusive=True, group="open", exit_on_error=False)
     def open_workspace(self) -> None:
@@ -314,7 +314,7 @@ class FieldkitApp(App[None]):
                 try:
                     self.drafts.save(screen.form_id, screen.record_id, raw())  # type: ignore[attr-defined]
                 except (OSError, FieldkitError) as exc:
-                    self._log_error(exc)
+                    errorlog.write(self.root, exc)
         self.clear_notifications()
         self.locked = True
 
@@ -609,10 +609,6 @@ class FieldkitApp(App[None]):
 
     # -- errors ------------------------------------------------------------------------------
 
-    def _log_error(self, error: BaseException) -> Path:
-        """Log the error without personal data in clear (fieldkit.files.errorlog); return the path."""
-        return errorlog.write(self.root, error)
-
     def report_error(self, error: BaseException) -> None:
         """Tell the user in one Chinese line; log anything unexpected with its traceback."""
         if isinstance(error, FieldkitError):
@@ -620,13 +616,13 @@ class FieldkitApp(App[None]):
             return
         if isinstance(error, OSError):
             # A disk, a USB stick or a folder: said in Chinese, with the path; logged too.
-            self._log_error(error)
+            errorlog.write(self.root, error)
             where = f"（{error.filename}）" if error.filename else ""
             message = text.OS_ERROR.format(reason=os_reason(error), where=where)
             self.notify(message, severity="error", timeout=15, markup=False)
             return
         self.errors.append(error)
-        logfile = self._log_error(error)
+        logfile = errorlog.write(self.root, error)
         # Only the type: the message may hold what was being worked on (a name, a number).
         message = text.INTERNAL_ERROR.format(error=type(error).__name__, log=logfile)
         self.notify(message, title=text.ERROR_TITLE, severity="error", timeout=20, markup=False)
@@ -637,7 +633,7 @@ class FieldkitApp(App[None]):
         from rich.text import Text
 
         error = self._exception
-        log = self._log_error(error) if error is not None else None
+        log = errorlog.write(self.root, error) if error is not None else None
         name = type(error).__name__ if error is not None else ""
         self.bell()
         self._exit_renderables.append(Text(text.FATAL_ERROR.format(error=name, log=log)))

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from fieldkit.errors import FieldkitError
+from fieldkit.files import durable
 from fieldkit.files.locations import drafts_dir
 from fieldkit.store import vault
 from fieldkit.store.records import is_record_id
@@ -98,7 +99,7 @@ class Drafts:
         }
         text = json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
         path = paths[0]
-        vault.write_file(path, vault.protect(self.root, "draft", path.name, text))
+        durable.write_file(path, vault.protect(self.root, "draft", path.name, text))
         paths[1].unlink(missing_ok=True)
 
     def discard(self, form_id: str, record_id: str | None = None) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from textual.widgets import Static
 
 from fieldkit.sync import devices
@@ -21,6 +23,15 @@ from .conftest import (
     settle,
     type_text,
 )
+
+# Looks like a public key to a text search, but is none.
+GARBAGE_PUBLIC = "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"
+
+
+def private_key_pem() -> str:
+    key = X25519PrivateKey.generate()
+    pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+    return pem.decode("ascii")
 
 
 def card_text(app) -> str:
@@ -48,19 +59,28 @@ async def test_office_key_file_is_read_and_the_office_shown(root: Path, office: 
         card = devices.stored_card(hub.store, hub.identity.device)
     key = root.parent / "街道公钥-TEST.fkkey"
     key.write_text(devices.office_key_text(card), encoding="utf-8")
-    (root.parent / "wrong.txt").write_text("不是公钥")
+    # The app refuses what `fieldkit init --office-key` refuses, in the same words.
+    refused = {
+        "wrong.txt": ("不是公钥", "不是 fieldkit 街道公钥文件"),
+        "garbage.pem": (GARBAGE_PUBLIC, "不是 fieldkit 街道公钥文件"),
+        "office-private.pem": (private_key_pem(), "是私钥文件，不能配置到网格员电脑上"),
+    }
+    for name, (content, _) in refused.items():
+        (root.parent / name).write_text(content)
     app = make_app(root)
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(pilot)
         await pilot.press("i")
         await pilot.pause()
         app.screen.query_one("#id-key").focus()
-        await paste(pilot, str(root.parent / "wrong.txt"))
-        await pilot.press("enter")  # Enter in the last field saves
-        await pilot.pause()
-        note = app.screen.query_one("#row-key .field-note", Static)
-        assert "不是 fieldkit 街道公钥文件" in str(note.content)
-        assert isinstance(app.screen, IdentityScreen)
+        for name, (_, message) in refused.items():
+            await pilot.press("home", "shift+end", "backspace")
+            await paste(pilot, str(root.parent / name))
+            await pilot.press("enter")  # Enter in the last field saves
+            await pilot.pause()
+            note = app.screen.query_one("#row-key .field-note", Static)
+            assert message in str(note.content), name
+            assert isinstance(app.screen, IdentityScreen)
         await pilot.press("home", "shift+end", "backspace")
         await paste(pilot, str(key))
         await pilot.press("ctrl+s")

@@ -189,7 +189,7 @@ async def test_import_previews_then_applies_and_lists_what_needs_people(office: 
         await pilot.click("#btn-import")
         await wait_idle(pilot, screen)
         summary = text_of(screen, "#import-summary")
-        assert "已导入 3 个文件" in summary and "冲突 1" in summary and "未通过 1" in summary
+        assert "已导入 3 个文件" in summary and "冲突 1" in summary and "未通过检查 1" in summary
         table = screen.query_one("#import-table", DataTable)
         assert table.row_count == 3
         assert [str(table.get_row_at(i)[1]) for i in range(3)] == ["✓"] * 3

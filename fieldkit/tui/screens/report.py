@@ -33,6 +33,7 @@ from fieldkit.errors import FieldkitError, os_reason
 from fieldkit.files.outfiles import exports_dir
 from fieldkit.reports import figures as F
 from fieldkit.store import vault
+from fieldkit.sync import messages as words
 from fieldkit.tui.screens import folders
 from fieldkit.tui.widgets.chinese import Paragraph, natural_key
 from fieldkit.tui.widgets.footer import KeyFooter
@@ -243,8 +244,8 @@ class ReportScreen(Screen[None]):
         self.query_one("#summary", Static).update(Paragraph(summary))
         left_out = ""
         if figs.grid and figs.ungridded:
-            forms = self.fk.ws.forms
-            detail = "、".join(f"{forms[k].label} {n} 条" for k, n in figs.ungridded.items())
+            labels = {f.id: f.label for f in self.fk.ws.forms}
+            detail = words.form_counts(figs.ungridded, labels, unit=" 条", sep="、")
             left_out = UNGRIDDED.format(detail=detail, grid=figs.grid)
         self.query_one("#ungridded", Static).update(left_out)
         table = self.query_one("#figures", DataTable)

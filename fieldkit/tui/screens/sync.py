@@ -107,14 +107,6 @@ WORKING = "正在{what} {name}（{n}/{total}）……"
 PREVIEWED = "预览（未修改数据）：{counts}"
 IMPORTED = "已导入 {ok} 个文件：{counts}"
 REFUSED = "{n} 个文件被拒收，数据未改变，原因见下。"
-HELD_TOTAL = "，暂存 {n}"
-COUNT_COLUMNS = (
-    ("new", "新增"),
-    ("updated", "更新"),
-    ("unchanged", "未变"),
-    ("conflicts", "冲突"),
-    ("rejected", "未通过"),
-)
 COL_HELD = "暂存"
 RESULT_OK, RESULT_HELD, RESULT_REFUSED = "✓", "暂存（设备未信任）", "拒收"
 REFUSED_LINE = "无法导入 {name}：{error}"
@@ -208,7 +200,6 @@ class SyncScreen(Screen[None]):
         super().__init__(id="sync")
         self.busy = False
         self.files: list[Path] = []
-        self.last_report: merge.ImportReport | None = None
         self.conflict_ids: list[str] = []
         self.duplicate_rows: list[review.Duplicate] = []
 
@@ -245,7 +236,7 @@ class SyncScreen(Screen[None]):
                 # The result next to the file: on a narrow screen the counts scroll, not it.
                 table.add_column("文件", key="file")
                 table.add_column("结果", key="result")
-                for key, label in COUNT_COLUMNS:
+                for key, label in words.COUNT_LABELS:
                     table.add_column(label, key=key)
                 table.add_column(COL_HELD, key="held")
                 yield table
@@ -422,7 +413,7 @@ class SyncScreen(Screen[None]):
         if not info.records:
             line = FIRST_EXPORT if first else NOTHING_NEW
         else:
-            detail = "，".join(f"{labels.get(k, k)} {n}" for k, n in info.by_form.items())
+            detail = words.form_counts(info.by_form, labels)
             wording = PREVIEW_ALL if info.everything else PREVIEW
             line = wording.format(records=info.records, detail=detail)
             if info.versions > info.records:
@@ -562,7 +553,6 @@ class SyncScreen(Screen[None]):
 
     def _imported(self, report: merge.ImportReport) -> None:
         self.busy = False
-        self.last_report = report
         table = self.query_one("#import-table", DataTable)
         table.clear()
         for f in report.files:
@@ -576,13 +566,10 @@ class SyncScreen(Screen[None]):
             table.add_row(
                 _plain(words.file_name(f)),
                 result,
-                *(_plain(counts[k]) for k, _ in COUNT_COLUMNS),
+                *(_plain(counts[k]) for k, _ in words.COUNT_LABELS),
                 _plain(counts["held"] or ""),
             )
-        totals = report.totals.as_dict()
-        line = "，".join(f"{label} {totals[k]}" for k, label in COUNT_COLUMNS)
-        if totals["held"]:
-            line += HELD_TOTAL.format(n=totals["held"])
+        line = words.totals_line(report.totals)
         ok = len(report.files) - len(report.refused)
         line = (PREVIEWED if report.dry_run else IMPORTED).format(ok=ok, counts=line)
         if report.refused:
