@@ -19,6 +19,7 @@ from fieldkit.files import errorlog
 from fieldkit.files.locations import drafts_dir, forms_dir, held_dir, store_dir
 from fieldkit.forms import casenumbers, grids, idnumber, schedule
 from fieldkit.forms.definitions import CHOICE_TYPES, Field, Form, FormSet, load_forms
+from fieldkit.forms.rules import VisitRule
 from fieldkit.forms.validation import Context, Outcome, Problem, validate
 from fieldkit.store import convert, vault
 from fieldkit.store.changes import SEQ, ChangeSet
@@ -409,7 +410,7 @@ class Workspace:
             return None  # an unparsable input date: no default until it is fixed
         return None
 
-    def proposed_visit(self, data: dict[str, Any]) -> tuple[date | None, schedule.VisitRule | None]:
+    def proposed_visit(self, data: dict[str, Any]) -> tuple[date | None, VisitRule | None]:
         """The next visit the rules give for a follow-up's answers (person, date, assessed
         risk level), and the rule used; (None, None) while the person or date is missing.
         Raises ValueError for an unparsable date."""
@@ -471,7 +472,7 @@ class Workspace:
                 out.append(f"{rule.note or '这次随访须联合随访'}。本次参与部门中没有：{names}。")
         return out
 
-    def joint_departments(self, rule: schedule.VisitRule | None) -> str:
+    def joint_departments(self, rule: VisitRule | None) -> str:
         """The departments a rule asks to join a visit, as labels ('卫健精防、派出所'); ''."""
         if rule is None or not rule.joint:
             return ""

@@ -308,7 +308,7 @@ def test_visits_follow_the_rules(forms3000):
         assert date.fromisoformat(vs[0]["date"][:10]) >= start
         for v in vs:
             level = v.get("risk_level", person.get("level"))
-            rule = schedule.visit_rule(RULES, person["category"], level)
+            rule = RULES.visit_rule(person["category"], level)
             day = date.fromisoformat(v["date"][:10])
             assert v["next_visit"] == schedule.add_period(day, rule.every).isoformat()
             if rule.joint:  # 3级 and above: jointly with 卫健精防 and 派出所

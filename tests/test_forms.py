@@ -189,6 +189,12 @@ MALFORMED = {
     ),
     "soon_days is text": ("rules.toml", '[due]\nsoon_days = "7"\n', "soon_days"),
     "case numbers without {seq}": ("rules.toml", '[case_number]\npattern = "第号"\n', "{seq}"),
+    "case numbers without {year}": (
+        "rules.toml",
+        '[case_number]\npattern = "{abbr}第{seq}号"\n',
+        "{year}",
+    ),
+    "a block too large": ("rules.toml", "[case_number]\nblock = 1000000\n", "block"),
     "the grids are not a list": ("grids.toml", 'names = "第一网格"\n', "names"),
     "a form without fields": ("person.toml", 'id = "person"\nlabel = "人"\n', "fields"),
 }
@@ -216,6 +222,15 @@ def test_a_malformed_override_is_reported_and_left_out(tmp_path, case):
     assert forms.rules == shipped.rules
     with pytest.raises(FormError):  # forms from the office are taken whole or not at all
         load_forms(tmp_path, strict=True)
+
+
+def test_settings_an_office_leaves_out_are_the_shipped_ones(tmp_path):
+    write_override(tmp_path, "rules.toml", "[due]\nsoon_days = 3\n")
+    forms, shipped = load_forms(tmp_path), load_forms()
+    assert forms.problems == () and forms.rules.soon_days == 3
+    assert forms.rules.case_numbers == shipped.rules.case_numbers
+    assert forms.rules.case_numbers.pattern == "（{year}）{abbr}人调字第{seq}号"
+    assert forms.rules.visits == ()  # the office's visit rules are as it wrote them: none
 
 
 def test_a_bom_is_accepted_in_an_override(tmp_path):

@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from fieldkit.forms import casenumbers, idnumber, schedule
+from fieldkit.forms import idnumber, schedule
 from fieldkit.forms.definitions import FormSet
+from fieldkit.forms.rules import Rules, VisitRule
 from fieldkit.store.changes import SEQ
 from fieldkit.store.records import first_version, next_version
 
@@ -562,7 +563,7 @@ class _Generator:
         grid: str,
         device: str,
         forms: FormSet,
-        rules: dict[str, Any],
+        rules: Rules,
         abbr: str,
         today: date,
         history: bool = False,
@@ -609,7 +610,7 @@ class _Generator:
         self.requesters = {k: w(v) for k, v in _ADVISER_REQUESTERS.items()}
         self.meeting_kind = w(_MEETING_KINDS)
         self.id_numbers: set[str] = set()
-        self.rule_cache: dict[tuple[str, str | None], schedule.VisitRule | None] = {}
+        self.rule_cache: dict[tuple[str, str | None], VisitRule | None] = {}
         # The same few colleagues appear again and again through the year.
         self.colleagues = {
             "justice": [self.name()[0] for _ in range(2)],
@@ -729,10 +730,10 @@ class _Generator:
                 return value
             born += timedelta(days=rng.randint(-200, 200))  # crowded: try a nearby birthday
 
-    def rule(self, category: str, level: str | None) -> schedule.VisitRule | None:
+    def rule(self, category: str, level: str | None) -> VisitRule | None:
         key = (category, level)
         if key not in self.rule_cache:
-            self.rule_cache[key] = schedule.visit_rule(self.rules, category, level)
+            self.rule_cache[key] = self.rules.visit_rule(category, level)
         return self.rule_cache[key]
 
     def rule_days(self, category: str, level: str | None) -> float:
@@ -773,7 +774,7 @@ class _Generator:
         born = self.day_in(date(self.year - age, 1, 1), date(self.year - age, 12, 31))
         # Registered when an adult; a registration reaches back as far as the category's
         # supervision lasts, so that everyone generated is under management in this year.
-        supervision = self.rules.get("supervision", {}).get(category)
+        supervision = self.rules.supervision.get(category)
         term: dict[str, int] | None = None
         notes = ""
         if supervision:
@@ -1095,7 +1096,7 @@ class _Generator:
 
     def mediations(self, count: int) -> list[dict[str, Any]]:
         rng = self.rng
-        pattern = self.rules.get("case_number", {}).get("pattern", casenumbers.DEFAULT_PATTERN)
+        pattern = self.rules.case_numbers.pattern
         days = sorted(
             self.workday(self.mediation_day(), self.jan1, self.cutoff) for _ in range(count)
         )
@@ -1303,7 +1304,7 @@ def generate(
     grid: str,
     device: str,
     forms: FormSet,
-    rules: dict[str, Any],
+    rules: Rules,
     abbr: str = DEMO_ABBR,
     today: date | None = None,
     history: bool = False,

@@ -19,6 +19,8 @@ from typing import Any
 
 from fieldkit.errors import FieldkitError, os_reason
 from fieldkit.files import textfiles
+from fieldkit.forms.kinds import expect
+from fieldkit.forms.rules import Rules, parse_rules
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +182,9 @@ class FormSet:
     """All forms plus the rules, as loaded from one or more definition folders."""
 
     forms: dict[str, Form]
-    rules: dict[str, Any]
+    rules: Rules
+    #: the other files of the definition folders (e.g. the report template), by name
+    templates: dict[str, dict[str, Any]]
     sources: dict[str, str]
     #: why override files were left out (Chinese, with file and field), see load_forms
     problems: tuple[str, ...] = ()
@@ -198,7 +202,7 @@ class FormSet:
 
     def template(self, name: str) -> dict[str, Any]:
         """Another TOML file of the definition folders (e.g. the report template)."""
-        return self.rules.get("_templates", {}).get(name, {})
+        return self.templates.get(name, {})
 
 
 def builtin_dir() -> Path:
@@ -224,6 +228,7 @@ def load_forms(override_dir: Path | None = None, *, strict: bool = False) -> For
     """
     shipped: dict[str, Path] = {p.name: p for p in sorted(builtin_dir().glob("*.toml"))}
     docs = {name: _read_toml(path) for name, path in shipped.items()}
+    shipped_rules = _shipped_rules(docs, shipped)
     paths = dict(shipped)
     problems: list[str] = []
     left_out: set[str] = set()
@@ -231,7 +236,8 @@ def load_forms(override_dir: Path | None = None, *, strict: bool = False) -> For
     for name, path in overrides.items():
         try:
             doc = _read_toml(path)
-            _check_document(name, doc, str(path), form="fields" in docs.get(name, {}))
+            is_form = "fields" in docs.get(name, {})
+            _check_document(name, doc, str(path), form=is_form, shipped_rules=shipped_rules)
             if "fields" in doc:
                 _build_form(doc, str(path))
         except FormError as exc:
@@ -242,16 +248,34 @@ def load_forms(override_dir: Path | None = None, *, strict: bool = False) -> For
             continue
         docs[name], paths[name] = doc, path
     try:
-        result = _assemble(docs, paths)
+        result = _assemble(docs, paths, shipped_rules)
     except FormError as exc:
         if strict or not overrides:
             raise
         problems.append(f"{exc}（已改用程序自带的全部表单和规则）")
         left_out.update(overrides)
-        result = _assemble({n: _read_toml(p) for n, p in shipped.items()}, dict(shipped))
+        result = _assemble(
+            {n: _read_toml(p) for n, p in shipped.items()}, dict(shipped), shipped_rules
+        )
     for problem in problems:
         log.warning("%s", problem)
-    return FormSet(result.forms, result.rules, result.sources, tuple(problems), frozenset(left_out))
+    return FormSet(
+        result.forms,
+        result.rules,
+        result.templates,
+        result.sources,
+        tuple(problems),
+        frozenset(left_out),
+    )
+
+
+def _shipped_rules(docs: dict[str, dict[str, Any]], paths: dict[str, Path]) -> Rules:
+    """The shipped rules: every setting there, the defaults of an office's rules.toml."""
+
+    def fail(msg: str) -> FormError:
+        return FormError(f"表单定义错误：{paths.get('rules.toml', 'rules.toml')} {msg}")
+
+    return parse_rules(docs.get("rules.toml", {}), fail)
 
 
 def _override_files(folder: Path | None, problems: list[str]) -> dict[str, Path]:
@@ -272,9 +296,11 @@ def _left_out(exc: FormError, has_shipped: bool) -> str:
     return f"{exc}（{instead}）"
 
 
-def _assemble(docs: dict[str, dict[str, Any]], paths: dict[str, Path]) -> FormSet:
+def _assemble(
+    docs: dict[str, dict[str, Any]], paths: dict[str, Path], shipped_rules: Rules
+) -> FormSet:
     docs = dict(docs)
-    rules = docs.pop("rules.toml", {})
+    rules_doc = docs.pop("rules.toml", {})
     forms: dict[str, Form] = {}
     sources: dict[str, str] = {}
     templates: dict[str, Any] = {}
@@ -292,8 +318,11 @@ def _assemble(docs: dict[str, dict[str, Any]], paths: dict[str, Path]) -> FormSe
     _check_references(forms, sources)
     ordered = {k: forms[k] for k in FORM_ORDER if k in forms}
     ordered.update({k: v for k, v in forms.items() if k not in ordered})
-    rules = {**rules, "_templates": templates}
-    return FormSet(ordered, rules, sources)
+
+    def fail(msg: str) -> FormError:
+        return FormError(f"表单定义错误：{paths['rules.toml']} {msg}")
+
+    return FormSet(ordered, parse_rules(rules_doc, fail, shipped_rules), templates, sources)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -328,54 +357,6 @@ def _toml_reason(exc: tomllib.TOMLDecodeError) -> str:
     return f"第 {where[1]} 行第 {where[2]} 列：{what}" if where else what
 
 
-# -- checking the kinds of values (an office edits these files by hand) ------------------
-
-
-def _kind_name(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return f"数字 {value}"
-    if isinstance(value, str):
-        return f"文字 “{value}”"
-    if isinstance(value, list):
-        return "列表 [...]"
-    if isinstance(value, dict):
-        return "表 { ... }"
-    return type(value).__name__
-
-
-def _expect(value: Any, kind: str, where: str, fail) -> None:
-    """Raise fail(...) unless `value` is of `kind` (str, int, number, bool, list, table...)."""
-    ok = {
-        "str": isinstance(value, str),
-        "int": isinstance(value, int) and not isinstance(value, bool),
-        "positive int": isinstance(value, int) and not isinstance(value, bool) and value > 0,
-        "non-negative int": isinstance(value, int) and not isinstance(value, bool) and value >= 0,
-        "number": isinstance(value, int | float) and not isinstance(value, bool),
-        "bool": isinstance(value, bool),
-        "list": isinstance(value, list),
-        "table": isinstance(value, dict),
-        "list of str": isinstance(value, list) and all(isinstance(v, str) for v in value),
-        "list of tables": isinstance(value, list) and all(isinstance(v, dict) for v in value),
-    }[kind]
-    if not ok:
-        raise fail(f"{where} 应为{_KIND_WORDS[kind]}，现在是{_kind_name(value)}")
-
-
-_KIND_WORDS = {
-    "str": "文字（加引号）",
-    "int": "整数（不加引号）",
-    "positive int": "正整数（不加引号）",
-    "non-negative int": "0 或正整数（不加引号）",
-    "number": "数字（不加引号）",
-    "bool": " true 或 false",
-    "list": "列表 [...]",
-    "table": "表 { ... }",
-    "list of str": '文字的列表，如 ["a", "b"]',
-    "list of tables": "[[...]] 表的列表",
-}
-
 # Keys a field may have, with the kind of their value (others are checked where they are built).
 _FIELD_KEYS = {
     "id": "str",
@@ -406,10 +387,11 @@ _FORM_KEYS = {
     "constraints": "list of tables",
     "unique": "str",
 }
-_INTERVAL_UNITS = ("years", "months", "days")
 
 
-def _check_document(name: str, doc: dict[str, Any], src: str, *, form: bool) -> None:
+def _check_document(
+    name: str, doc: dict[str, Any], src: str, *, form: bool, shipped_rules: Rules
+) -> None:
     """The kinds of values in one definition file (forms, rules, the list of grids); `form`
     when the shipped file of that name is a form."""
 
@@ -417,70 +399,29 @@ def _check_document(name: str, doc: dict[str, Any], src: str, *, form: bool) -> 
         return FormError(f"表单定义错误：{src} {msg}")
 
     if name == "rules.toml":
-        _check_rules(doc, fail)
+        parse_rules(doc, fail, shipped_rules)
     elif form or "fields" in doc:
         for key, kind in _FORM_KEYS.items():
             if key in doc:
-                _expect(doc[key], kind, key, fail)
+                expect(doc[key], kind, key, fail)
         if "fields" not in doc:
             raise fail("缺少 fields（[[fields]] 字段列表）")
         for raw in doc["fields"]:
             where = f"字段 {raw.get('id', '?')}"
             for key, kind in _FIELD_KEYS.items():
                 if key in raw:
-                    _expect(raw[key], kind, f"{where}：{key}", fail)
+                    expect(raw[key], kind, f"{where}：{key}", fail)
             for key, options in raw.get("choice_sets", {}).items():
-                _expect(options, "list of tables", f"{where}：choice_sets.{key}", fail)
+                expect(options, "list of tables", f"{where}：choice_sets.{key}", fail)
             default = raw.get("default")
             if isinstance(default, list) and not all(isinstance(v, str) for v in default):
                 raise fail(f"{where}：default 的列表里只能写选项代码（文字）")
         for n, constraint in enumerate(doc.get("constraints", []), start=1):
             for key in ("field", "op", "other", "message"):
                 if key in constraint:
-                    _expect(constraint[key], "str", f"第 {n} 条约束的 {key}", fail)
+                    expect(constraint[key], "str", f"第 {n} 条约束的 {key}", fail)
     elif name == "grids.toml" and "names" in doc:
-        _expect(doc["names"], "list of str", "names", fail)
-
-
-def _check_rules(doc: dict[str, Any], fail) -> None:
-    for key in ("supervision", "due", "case_number"):
-        if key in doc:
-            _expect(doc[key], "table", f"[{key}]", fail)
-    for category, period in doc.get("supervision", {}).items():
-        _check_interval(period, f"[supervision] {category}", fail)
-    if "visits" in doc:
-        _expect(doc["visits"], "list of tables", "visits（[[visits]]）", fail)
-    for n, rule in enumerate(doc.get("visits", []), start=1):
-        where = f"第 {n} 条 [[visits]]"
-        if "category" not in rule or "every" not in rule:
-            raise fail(f"{where} 缺少 category 或 every")
-        _expect(rule["category"], "str", f"{where} 的 category", fail)
-        if "levels" in rule:
-            _expect(rule["levels"], "list of str", f"{where} 的 levels", fail)
-        if "joint" in rule:
-            _expect(rule["joint"], "list of str", f"{where} 的 joint", fail)
-        if "note" in rule:
-            _expect(rule["note"], "str", f"{where} 的 note", fail)
-        _check_interval(rule["every"], f"{where} 的 every", fail)
-    if "soon_days" in doc.get("due", {}):
-        _expect(doc["due"]["soon_days"], "non-negative int", "[due] soon_days", fail)
-    case = doc.get("case_number", {})
-    if "pattern" in case:
-        _expect(case["pattern"], "str", "[case_number] pattern", fail)
-        if "{seq}" not in case["pattern"]:
-            raise fail("[case_number] pattern 中要有 {seq}（案号的序号）")
-    if "block" in case:
-        _expect(case["block"], "positive int", "[case_number] block", fail)
-
-
-def _check_interval(period: Any, where: str, fail) -> None:
-    example = "如 { months = 1 } 或 { days = 14 }"
-    if not isinstance(period, dict) or not period or not set(period) <= set(_INTERVAL_UNITS):
-        raise fail(
-            f"{where} 应写成 {{ years|months|days = 数字 }}，{example}，现在是{_kind_name(period)}"
-        )
-    for unit, n in period.items():
-        _expect(n, "positive int", f"{where} 的 {unit}", fail)
+        expect(doc["names"], "list of str", "names", fail)
 
 
 def _build_form(doc: dict[str, Any], src: str) -> Form:
