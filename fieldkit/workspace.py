@@ -21,6 +21,7 @@ from fieldkit.forms import casenumbers, grids, idnumber, schedule
 from fieldkit.forms.definitions import CHOICE_TYPES, Field, Form, FormSet, load_forms
 from fieldkit.forms.rules import VisitRule
 from fieldkit.forms.validation import Context, Outcome, Problem, validate
+from fieldkit.reports import figures
 from fieldkit.store import convert, vault
 from fieldkit.store.changes import SEQ, ChangeSet
 from fieldkit.store.database import Store, Transaction
@@ -76,7 +77,7 @@ class Workspace:
             raise vault.Locked(f"数据目录 {self.root} 已加密，需要口令才能打开")
         if read_only and self.vault is not None and self.vault.converting:
             raise NeedsConversion(self.root)  # half-way encrypted: a writer finishes it
-        self.forms: FormSet = load_forms(forms_dir(self.root))
+        self.forms: FormSet = load_forms(forms_dir(self.root), codes_used=figures.CODES_USED)
         self.store = Store(
             store_dir(self.root),
             cipher=self.vault.store_cipher() if self.vault else None,
@@ -111,7 +112,7 @@ class Workspace:
 
     def reload_forms(self) -> None:
         """Read the form definitions again (after the office's forms were installed)."""
-        self.forms = load_forms(forms_dir(self.root))
+        self.forms = load_forms(forms_dir(self.root), codes_used=figures.CODES_USED)
         self._label_cache.clear()
 
     def __enter__(self) -> Workspace:

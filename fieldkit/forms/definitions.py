@@ -11,7 +11,7 @@ import logging
 import re
 import sys
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -217,11 +217,17 @@ def builtin_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "forms"
 
 
-def load_forms(override_dir: Path | None = None, *, strict: bool = False) -> FormSet:
+#: (form id, field id) -> choice codes the program counts by name (the report's figures)
+CodesUsed = Mapping[tuple[str, str], frozenset[str]]
+
+
+def load_forms(
+    override_dir: Path | None = None, *, strict: bool = False, codes_used: CodesUsed | None = None
+) -> FormSet:
     """Load the shipped definitions; a file of the same name in override_dir replaces one.
 
     An override that cannot be used (not UTF-8, not TOML, a value of the wrong kind, a field
-    that does not exist...) is left out, the shipped file of that name (if any) used instead,
+    that does not exist, a choice code in `codes_used` that it renamed...) is left out, the shipped file of that name (if any) used instead,
     and the reason, with the file and the field, is in ``FormSet.problems`` and logged as a
     warning: a typo in the office's folder must not stop a laptop from working. With
     ``strict`` (forms arriving from the office) the first problem raises FormError instead.
@@ -239,7 +245,7 @@ def load_forms(override_dir: Path | None = None, *, strict: bool = False) -> For
             is_form = "fields" in docs.get(name, {})
             _check_document(name, doc, str(path), form=is_form, shipped_rules=shipped_rules)
             if "fields" in doc:
-                _build_form(doc, str(path))
+                _check_codes(_build_form(doc, str(path)), codes_used or {}, str(path))
         except FormError as exc:
             if strict:
                 raise
@@ -276,6 +282,23 @@ def _shipped_rules(docs: dict[str, dict[str, Any]], paths: dict[str, Path]) -> R
         return FormError(f"表单定义错误：{paths.get('rules.toml', 'rules.toml')} {msg}")
 
     return parse_rules(docs.get("rules.toml", {}), fail)
+
+
+def _check_codes(form: Form, codes_used: CodesUsed, src: str) -> None:
+    """Every field and choice code of `form` that the program counts by name is there."""
+    for (form_id, field_id), codes in codes_used.items():
+        if form_id != form.id:
+            continue
+        where = f"表单定义错误：{src} 表单 {form.id}（{form.label}）"
+        why = "统计报告按它计数"
+        if not form.has(field_id):
+            raise FormError(f"{where}缺少字段 {field_id}（{why}）")
+        have = {c.code for c in form.field(field_id).all_choices()}
+        if missing := sorted(codes - have):
+            raise FormError(
+                f"{where}的字段 {field_id} 缺少选项代码 {'、'.join(missing)}"
+                f"（{why}：改名或删去会让有关数字变成 0）"
+            )
 
 
 def _override_files(folder: Path | None, problems: list[str]) -> dict[str, Path]:
