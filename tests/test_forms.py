@@ -160,6 +160,7 @@ def test_shipped_folder_is_the_repository_forms_dir():
 
 SHIPPED_RULES = (builtin_dir() / "rules.toml").read_text("utf-8")
 SHIPPED_OUTREACH = (builtin_dir() / "outreach.toml").read_text("utf-8")
+SHIPPED_FOLLOWUP = (builtin_dir() / "followup.toml").read_text("utf-8")
 
 
 def _with_max_length(text: str) -> str:
@@ -193,6 +194,16 @@ MALFORMED = {
         "rules.toml",
         '[case_number]\npattern = "{abbr}第{seq}号"\n',
         "{year}",
+    ),
+    "visits name a field that is not there": (
+        "followup.toml",
+        SHIPPED_FOLLOWUP.replace('departments = "departments"', 'departments = "deps"'),
+        "[visits] departments",
+    ),
+    "visits of a person that is not a reference": (
+        "followup.toml",
+        SHIPPED_FOLLOWUP.replace('person = "person"', 'person = "date"'),
+        "[visits] person",
     ),
     "a block too large": ("rules.toml", "[case_number]\nblock = 1000000\n", "block"),
     "the grids are not a list": ("grids.toml", 'names = "第一网格"\n', "names"),

@@ -138,6 +138,15 @@ class Field:
 
 
 @dataclass(frozen=True)
+class VisitFields:
+    """The fields of the form that records the visits of the schedule in rules.toml
+    (its [visits] table)."""
+
+    person: str  # a reference field: whom the visit was to
+    departments: str  # who went (a rule may ask for a joint visit)
+
+
+@dataclass(frozen=True)
 class Form:
     id: str
     label: str
@@ -148,6 +157,7 @@ class Form:
     list_columns: tuple[str, ...]
     constraints: tuple[Constraint, ...] = ()
     unique: str | None = None
+    visits: VisitFields | None = None
 
     def field(self, field_id: str) -> Field:
         return self._by_id[field_id]
@@ -199,6 +209,19 @@ class FormSet:
 
     def get(self, form_id: str) -> Form | None:
         return self.forms.get(form_id)
+
+    @cached_property
+    def visit_form(self) -> Form | None:
+        """The form that records the visits of the schedule (the one with [visits])."""
+        return next((f for f in self.forms.values() if f.visits is not None), None)
+
+    @cached_property
+    def person_form(self) -> Form | None:
+        """The form of the persons visited on the schedule (the visits' reference)."""
+        visits = self.visit_form
+        if visits is None or visits.visits is None:
+            return None
+        return self.forms[visits.field(visits.visits.person).ref_form or ""]
 
     def template(self, name: str) -> dict[str, Any]:
         """Another TOML file of the definition folders (e.g. the report template)."""
@@ -339,6 +362,10 @@ def _assemble(
         forms[form.id] = form
         sources[form.id] = str(paths[name])
     _check_references(forms, sources)
+    visit_forms = [sources[f.id] for f in forms.values() if f.visits is not None]
+    if len(visit_forms) > 1:
+        names = "、".join(visit_forms)
+        raise FormError(f"表单定义错误：{names} 都写了 [visits]，只能有一个随访表单")
     ordered = {k: forms[k] for k in FORM_ORDER if k in forms}
     ordered.update({k: v for k, v in forms.items() if k not in ordered})
 
@@ -409,6 +436,7 @@ _FORM_KEYS = {
     "list_columns": "list of str",
     "constraints": "list of tables",
     "unique": "str",
+    "visits": "table",
 }
 
 
@@ -481,6 +509,7 @@ def _build_form(doc: dict[str, Any], src: str) -> Form:
     unique = doc.get("unique")
     if unique is not None and unique not in known:
         raise fail(f"unique 引用了不存在的字段 {unique}")
+    visits = _build_visit_fields(doc["visits"], fields, fail) if "visits" in doc else None
     return Form(
         id=doc["id"],
         label=doc["label"],
@@ -491,7 +520,22 @@ def _build_form(doc: dict[str, Any], src: str) -> Form:
         list_columns=columns,
         constraints=constraints,
         unique=unique,
+        visits=visits,
     )
+
+
+def _build_visit_fields(raw: dict[str, Any], fields: list[Field], fail) -> VisitFields:
+    by_id = {f.id: f for f in fields}
+    keys = ("person", "departments")
+    for key in keys:
+        if key not in raw:
+            raise fail(f"[visits] 缺少 {key}")
+        expect(raw[key], "str", f"[visits] {key}", fail)
+        if raw[key] not in by_id:
+            raise fail(f"[visits] {key} 引用了不存在的字段 {raw[key]}")
+    if by_id[raw["person"]].type != "reference":
+        raise fail(f"[visits] person 应为引用字段，{raw['person']} 不是")
+    return VisitFields(*(raw[key] for key in keys))
 
 
 def _build_field(raw: dict[str, Any], fail) -> Field:

@@ -15,6 +15,9 @@ from typing import Any
 from fieldkit.forms.rules import Period, Rules, VisitRule
 
 ACTIVE = "active"
+# The fields that set the schedule's level: the person's registered level, replaced by the
+# level assessed at the latest visit that assessed one.
+LEVEL, ASSESSED_LEVEL = "level", "risk_level"
 
 
 @dataclass(frozen=True)
@@ -51,9 +54,9 @@ def supervision_end(rules: Rules, category: str | None, start: date) -> date | N
 
 def effective_level(person: dict[str, Any], last_visit: dict[str, Any] | None) -> str | None:
     """The level that sets the schedule: a visit's risk assessment overrides the registered one."""
-    if last_visit and last_visit["data"].get("risk_level") is not None:
-        return last_visit["data"]["risk_level"]
-    return person["data"].get("level")
+    if last_visit and last_visit["data"].get(ASSESSED_LEVEL) is not None:
+        return last_visit["data"][ASSESSED_LEVEL]
+    return person["data"].get(LEVEL)
 
 
 def propose_next_visit(
@@ -63,7 +66,7 @@ def propose_next_visit(
     assessed_level: str | None = None,
 ) -> tuple[date | None, VisitRule | None]:
     """The next visit date the rules give after a visit on visit_day, and the rule used."""
-    level = assessed_level if assessed_level is not None else person["data"].get("level")
+    level = assessed_level if assessed_level is not None else person["data"].get(LEVEL)
     rule = rules.visit_rule(person["data"].get("category"), level)
     return (add_period(visit_day, rule.every) if rule else None), rule
 
