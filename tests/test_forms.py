@@ -320,3 +320,9 @@ def test_any_value_of_the_wrong_kind_is_reported_never_a_crash(tmp_path, name):
         forms = load_forms(tmp_path)  # may report the file, never raise
         for form in forms:
             validate(form, {f.id: "1" for f in form.fields}, CONTEXT)
+
+
+def test_forms_from_the_office_with_rules_that_cannot_work_are_refused():
+    with pytest.raises(FormError, match=r"\{year\}"):
+        formsync.check({"rules.toml": '[case_number]\npattern = "{abbr}第{seq}号"\n'})
+    assert formsync.check({"rules.toml": "[due]\nsoon_days = 3\n"}).rules.soon_days == 3
