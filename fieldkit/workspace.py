@@ -19,7 +19,9 @@ from fieldkit.files import durable, errorlog
 from fieldkit.files.locations import drafts_dir, forms_dir, held_dir, store_dir
 from fieldkit.forms import casenumbers, grids, idnumber, schedule
 from fieldkit.forms.definitions import CHOICE_TYPES, Field, Form, FormSet, load_forms
+from fieldkit.forms.rules import VisitRule
 from fieldkit.forms.validation import Context, Outcome, Problem, validate
+from fieldkit.reports import figures
 from fieldkit.store import convert, vault
 from fieldkit.store.changes import SEQ, ChangeSet
 from fieldkit.store.database import Store, Transaction
@@ -75,7 +77,7 @@ class Workspace:
             raise vault.Locked(f"数据目录 {self.root} 已加密，需要口令才能打开")
         if read_only and self.vault is not None and self.vault.converting:
             raise NeedsConversion(self.root)  # half-way encrypted: a writer finishes it
-        self.forms: FormSet = load_forms(forms_dir(self.root))
+        self.forms: FormSet = load_forms(forms_dir(self.root), codes_used=figures.CODES_USED)
         self.store = Store(
             store_dir(self.root),
             cipher=self.vault.store_cipher() if self.vault else None,
@@ -110,7 +112,7 @@ class Workspace:
 
     def reload_forms(self) -> None:
         """Read the form definitions again (after the office's forms were installed)."""
-        self.forms = load_forms(forms_dir(self.root))
+        self.forms = load_forms(forms_dir(self.root), codes_used=figures.CODES_USED)
         self._label_cache.clear()
 
     def __enter__(self) -> Workspace:
@@ -409,17 +411,20 @@ class Workspace:
             return None  # an unparsable input date: no default until it is fixed
         return None
 
-    def proposed_visit(self, data: dict[str, Any]) -> tuple[date | None, schedule.VisitRule | None]:
+    def proposed_visit(self, data: dict[str, Any]) -> tuple[date | None, VisitRule | None]:
         """The next visit the rules give for a follow-up's answers (person, date, assessed
         risk level), and the rule used; (None, None) while the person or date is missing.
         Raises ValueError for an unparsable date."""
-        if not data.get("person") or not data.get("date"):
+        visits, persons = self.forms.visit_form, self.forms.person_form
+        if visits is None or visits.visits is None or persons is None:
             return None, None
-        person = self.resolve("person", data["person"])
-        if person is None:
+        who, when = data.get(visits.visits.person), data.get(visits.date_field)
+        person = self.resolve(persons.id, who) if who else None
+        if person is None or not when:
             return None, None
-        day = date.fromisoformat(str(data["date"])[:10])
-        return schedule.propose_next_visit(self.forms.rules, person, day, data.get("risk_level"))
+        day = date.fromisoformat(str(when)[:10])
+        assessed = data.get(schedule.ASSESSED_LEVEL)
+        return schedule.propose_next_visit(self.forms.rules, person, day, assessed)
 
     def concerns(
         self, form_id: str, raw: dict[str, Any], *, record_id: str | None = None
@@ -429,7 +434,8 @@ class Workspace:
         rules ask to be joint (3级 and above) without the departments that should have gone.
         An edit is asked only about what it changes. [] when the answers do not pass (the
         save lists the problems) or nothing needs asking."""
-        if form_id != "followup":
+        visits = self.forms.visit_form
+        if visits is None or form_id != visits.id:
             return []
         prev = self.get_live(record_id)["data"] if record_id else None
         answers = {**prev, **raw} if prev is not None else {**self.defaults(form_id, raw), **raw}
@@ -443,40 +449,43 @@ class Workspace:
         return found
 
     def _visit_concerns(self, data: dict[str, Any], record_id: str | None) -> list[str]:
-        person = self.resolve("person", data.get("person"))
-        when = str(data.get("date") or "")
+        visits, persons = self.forms.visit_form, self.forms.person_form
+        if visits is None or visits.visits is None or persons is None:
+            return []
+        fields, day = visits.visits, visits.date_field
+        person = self.resolve(persons.id, data.get(fields.person))
+        when = str(data.get(day) or "")
         if person is None or not when:
             return []
         out = []
-        name = person["data"].get("name", "")
+        name = person["data"].get(persons.title_field, "")
         same_day = [
             v
-            for v in self.store.lookup("followup", "person", person["id"])
-            if v["id"] != record_id and str(v["data"].get("date", ""))[:10] == when[:10]
+            for v in self.store.lookup(visits.id, fields.person, person["id"])
+            if v["id"] != record_id and str(v["data"].get(day, ""))[:10] == when[:10]
         ]
         if same_day:
-            at = "、".join(sorted(str(v["data"]["date"])[11:16] for v in same_day))
+            at = "、".join(sorted(str(v["data"][day])[11:16] for v in same_day))
             out.append(f"{name} 在 {when[:10]} {at} 已有随访记录，这是同一天的又一次随访。")
         try:
             _, rule = self.proposed_visit(data)
         except ValueError:
             rule = None
         if rule is not None and rule.joint:
-            went = set(data.get("departments") or [])
+            went = set(data.get(fields.departments) or [])
             missing = [code for code in rule.joint if code not in went]
             if missing:
-                form = self.form("followup")
-                labels = self._labels(form, form.field("departments"))
+                labels = self._labels(visits, visits.field(fields.departments))
                 names = "、".join(labels.get(code, code) for code in missing)
                 out.append(f"{rule.note or '这次随访须联合随访'}。本次参与部门中没有：{names}。")
         return out
 
-    def joint_departments(self, rule: schedule.VisitRule | None) -> str:
+    def joint_departments(self, rule: VisitRule | None) -> str:
         """The departments a rule asks to join a visit, as labels ('卫健精防、派出所'); ''."""
-        if rule is None or not rule.joint:
+        visits = self.forms.visit_form
+        if rule is None or not rule.joint or visits is None or visits.visits is None:
             return ""
-        form = self.form("followup")
-        labels = self._labels(form, form.field("departments"))
+        labels = self._labels(visits, visits.field(visits.visits.departments))
         return "、".join(labels.get(code, code) for code in rule.joint)
 
     # -- changes ----------------------------------------------------------------------------
@@ -603,14 +612,18 @@ class Workspace:
     def level_of(self, person: dict[str, Any]) -> str | None:
         """A person's effective level: the risk level assessed at their latest visit if it
         assessed one, else the registered level (as the visit schedule uses it)."""
-        visits = self.store.lookup("followup", "person", person["id"])
-        last = max(visits, key=lambda v: str(v["data"].get("date", "")), default=None)
+        form = self.forms.visit_form
+        if form is None or form.visits is None:
+            return schedule.effective_level(person, None)
+        visits = self.store.lookup(form.id, form.visits.person, person["id"])
+        last = max(visits, key=lambda v: str(v["data"].get(form.date_field, "")), default=None)
         return schedule.effective_level(person, last)
 
     def shown(self, form: Form, f: Field, record: dict[str, Any], *, masked: bool = True) -> str:
         """A record's value as lists and titles show it: `display`, except that a person's
         level is the effective one (`level_of`), the same everywhere."""
-        if form.id == "person" and f.id == "level":
+        persons = self.forms.person_form
+        if persons is not None and form.id == persons.id and f.id == schedule.LEVEL:
             level = self.level_of(record)
             return f.label_of(level, record["data"]) if level is not None else ""
         return self.display(form, f, record["data"], masked=masked)
@@ -643,7 +656,7 @@ class Workspace:
     # of them changes (and never overwrite what the user typed).
     RULE_INPUTS: ClassVar[dict[str, tuple[str, ...]]] = {
         "supervision_end": ("category", "start_date"),
-        "next_visit": ("person", "date", "risk_level"),
+        "next_visit": ("person", "date", schedule.ASSESSED_LEVEL),
         "case_number": ("accepted",),
     }
 

@@ -6,8 +6,9 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from fieldkit.demo import generator as demo
+from fieldkit.demo.names import SEED_SPACES
 from fieldkit.forms import casenumbers, idnumber, schedule
-from fieldkit.forms.definitions import load_forms
+from fieldkit.forms.definitions import builtin_dir, load_forms
 from fieldkit.forms.validation import Context, validate
 from fieldkit.store.changes import SEQ
 from fieldkit.store.records import version_id
@@ -30,7 +31,6 @@ def make(year=YEAR, seed=1, records=3000, today=TODAY, history=False, first_seq=
         grid=grid,
         device=f"laptop{seed}",
         forms=FORMS,
-        rules=RULES,
         today=today,
         history=history,
         first_seq=first_seq,
@@ -83,7 +83,7 @@ def test_seeds_never_share_an_id_number_by_construction():
     for seed in (1, 2, 7, 49):
         for r in make(seed=seed, records=600):
             if r["form"] == "person":
-                assert int(r["data"]["id_number"][14:17]) // 2 % demo.SEED_SPACES == seed
+                assert int(r["data"]["id_number"][14:17]) // 2 % SEED_SPACES == seed
 
 
 # -- every record is valid -----------------------------------------------------------------------
@@ -308,7 +308,7 @@ def test_visits_follow_the_rules(forms3000):
         assert date.fromisoformat(vs[0]["date"][:10]) >= start
         for v in vs:
             level = v.get("risk_level", person.get("level"))
-            rule = schedule.visit_rule(RULES, person["category"], level)
+            rule = RULES.visit_rule(person["category"], level)
             day = date.fromisoformat(v["date"][:10])
             assert v["next_visit"] == schedule.add_period(day, rule.every).isoformat()
             if rule.joint:  # 3级 and above: jointly with 卫健精防 and 派出所
@@ -427,3 +427,19 @@ def test_fill_keeps_an_existing_identity(ws):
     assert (
         ws.add("meeting", {"kind": "理论学习中心组学法", "title": "学习民法典"})["seq"] == last + 1
     )
+
+
+def test_the_demo_draws_only_the_codes_the_forms_have(tmp_path):
+    shipped = (builtin_dir() / "outreach.toml").read_text("utf-8")
+    (tmp_path / "outreach.toml").write_text(
+        shipped.replace('  { code = "village", label = "进乡村" },\n', ""), "utf-8"
+    )
+    forms = load_forms(tmp_path)
+    codes = {c.code for c in forms["outreach"].field("venue_type").choices}
+    assert forms.problems == () and "village" not in codes
+    worker, grid = demo.demo_identity(1)
+    records = demo.generate(
+        YEAR, 1, 3000, worker=worker, grid=grid, device="laptop1", forms=forms, today=TODAY
+    )
+    venues = {r["data"]["venue_type"] for r in records if r["form"] == "outreach"}
+    assert "village" not in venues and {"community", "estate", "school"} <= venues

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from report_support import TODAY, YEAR, dataset, rec
 
-from fieldkit.forms.definitions import load_forms
+from fieldkit.forms.definitions import builtin_dir, load_forms
 from fieldkit.reports import figures as F
 
 
@@ -164,3 +164,32 @@ def test_odd_values_do_not_break_the_figures(forms):
     assert figs.outreach.by_venue["nowhere"] == 1  # an unknown code shows as itself
     assert figs.mediation.amount == 0 and figs.population.in_management == 0
     assert sum(F.monthly(data, forms, YEAR)["outreach_events"]) == 1  # "2026" has no month
+
+
+def test_the_shipped_forms_have_every_code_the_figures_count(tmp_path):
+    for path in builtin_dir().glob("*.toml"):  # each shipped form, checked as an override
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    assert load_forms(tmp_path, codes_used=F.CODES_USED).problems == ()
+
+
+def test_an_office_form_that_renames_a_counted_code_is_reported_and_left_out(ws):
+    shipped = (builtin_dir() / "mediation.toml").read_text("utf-8")
+    renamed = shipped.replace('code = "success"', 'code = "succeeded"')
+    assert renamed != shipped
+    (ws.root / "forms").mkdir()
+    (ws.root / "forms" / "mediation.toml").write_text(renamed, "utf-8")
+    ws.reload_forms()
+    (problem,) = ws.forms.problems
+    for named in ("mediation.toml", "mediation", "result", "success", "程序自带"):
+        assert named in problem, problem
+    assert ws.forms.left_out == {"mediation.toml"}
+    assert ws.forms["mediation"].field("result").label_of("success") == "调解成功"
+
+
+def test_an_office_form_without_a_counted_field_is_reported(ws):
+    shipped = (builtin_dir() / "meeting.toml").read_text("utf-8")
+    (ws.root / "forms").mkdir()
+    (ws.root / "forms" / "meeting.toml").write_text(shipped.replace('"kind"', '"sort"'), "utf-8")
+    ws.reload_forms()
+    (problem,) = ws.forms.problems
+    assert "meeting.toml" in problem and "缺少字段 kind" in problem, problem

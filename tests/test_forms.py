@@ -160,6 +160,7 @@ def test_shipped_folder_is_the_repository_forms_dir():
 
 SHIPPED_RULES = (builtin_dir() / "rules.toml").read_text("utf-8")
 SHIPPED_OUTREACH = (builtin_dir() / "outreach.toml").read_text("utf-8")
+SHIPPED_FOLLOWUP = (builtin_dir() / "followup.toml").read_text("utf-8")
 
 
 def _with_max_length(text: str) -> str:
@@ -189,6 +190,22 @@ MALFORMED = {
     ),
     "soon_days is text": ("rules.toml", '[due]\nsoon_days = "7"\n', "soon_days"),
     "case numbers without {seq}": ("rules.toml", '[case_number]\npattern = "第号"\n', "{seq}"),
+    "case numbers without {year}": (
+        "rules.toml",
+        '[case_number]\npattern = "{abbr}第{seq}号"\n',
+        "{year}",
+    ),
+    "visits name a field that is not there": (
+        "followup.toml",
+        SHIPPED_FOLLOWUP.replace('departments = "departments"', 'departments = "deps"'),
+        "[visits] departments",
+    ),
+    "visits of a person that is not a reference": (
+        "followup.toml",
+        SHIPPED_FOLLOWUP.replace('person = "person"', 'person = "date"'),
+        "[visits] person",
+    ),
+    "a block too large": ("rules.toml", "[case_number]\nblock = 1000000\n", "block"),
     "the grids are not a list": ("grids.toml", 'names = "第一网格"\n', "names"),
     "a form without fields": ("person.toml", 'id = "person"\nlabel = "人"\n', "fields"),
 }
@@ -216,6 +233,15 @@ def test_a_malformed_override_is_reported_and_left_out(tmp_path, case):
     assert forms.rules == shipped.rules
     with pytest.raises(FormError):  # forms from the office are taken whole or not at all
         load_forms(tmp_path, strict=True)
+
+
+def test_settings_an_office_leaves_out_are_the_shipped_ones(tmp_path):
+    write_override(tmp_path, "rules.toml", "[due]\nsoon_days = 3\n")
+    forms, shipped = load_forms(tmp_path), load_forms()
+    assert forms.problems == () and forms.rules.soon_days == 3
+    assert forms.rules.case_numbers == shipped.rules.case_numbers
+    assert forms.rules.case_numbers.pattern == "（{year}）{abbr}人调字第{seq}号"
+    assert forms.rules.visits == ()  # the office's visit rules are as it wrote them: none
 
 
 def test_a_bom_is_accepted_in_an_override(tmp_path):
@@ -294,3 +320,9 @@ def test_any_value_of_the_wrong_kind_is_reported_never_a_crash(tmp_path, name):
         forms = load_forms(tmp_path)  # may report the file, never raise
         for form in forms:
             validate(form, {f.id: "1" for f in form.fields}, CONTEXT)
+
+
+def test_forms_from_the_office_with_rules_that_cannot_work_are_refused():
+    with pytest.raises(FormError, match=r"\{year\}"):
+        formsync.check({"rules.toml": '[case_number]\npattern = "{abbr}第{seq}号"\n'})
+    assert formsync.check({"rules.toml": "[due]\nsoon_days = 3\n"}).rules.soon_days == 3

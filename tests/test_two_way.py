@@ -158,7 +158,7 @@ def test_broken_rules_never_leave_the_office(street):
     result = export.export(office, tmp_path / "usb", grid="第一网格")
     assert result.skipped_forms == ["rules.toml"]  # and is told the file was not sent
     import_files(one, [result.path])
-    assert one.forms.rules.get("case_number", {}).get("pattern") != "（{year}）{abbr}人调字"
+    assert one.forms.rules.case_numbers.pattern != "（{year}）{abbr}人调字"
 
 
 def test_an_office_file_with_older_forms_never_replaces_newer_ones(street, monkeypatch):

@@ -25,32 +25,7 @@ if TYPE_CHECKING:
 
 BLOCKS = "caseblocks"  # "<office>:<device>:<year>" -> a block the office signed
 FORM, FIELD = "mediation", "case_no"
-DEFAULT_PATTERN = "（{year}）{abbr}人调字第{seq}号"
-DEFAULT_BLOCK = 200
 BLOCK_FIELDS = ("by", "device", "year", "first", "last", "at", "sig")
-
-
-def rules_problem(rules: dict[str, Any]) -> str | None:
-    """Why the case number rules in rules.toml cannot work (Chinese), or None."""
-    rule = rules.get("case_number", {})
-    pattern, block = rule.get("pattern", DEFAULT_PATTERN), rule.get("block", DEFAULT_BLOCK)
-    if type(pattern) is not str or set(_PLACEHOLDER.findall(pattern)) != {"year", "abbr", "seq"}:
-        return "rules.toml 的 case_number.pattern 应写成含 {year}、{abbr}、{seq} 的案号格式"
-    if type(block) is not int or not 1 <= block <= 100_000:
-        return "rules.toml 的 case_number.block 应为 1 到 100000 之间的整数"
-    return None
-
-
-_PLACEHOLDER = re.compile(r"\{(\w*)\}")
-
-
-def _settings(ws: Workspace) -> tuple[str, int]:
-    """The pattern and block size, or the defaults when the rules are broken (the office is
-    told so when it exports them; a laptop never takes them)."""
-    if rules_problem(ws.forms.rules):
-        return DEFAULT_PATTERN, DEFAULT_BLOCK
-    rule = ws.forms.rules.get("case_number", {})
-    return str(rule.get("pattern", DEFAULT_PATTERN)), int(rule.get("block", DEFAULT_BLOCK))
 
 
 def normalised(number: str) -> str:
@@ -74,7 +49,7 @@ def _year(accepted: str) -> str:
 def used(ws: Workspace, year: str) -> set[int]:
     """The numbers of `year` that cases carry or carried (deleted ones too: a number is never
     given twice), in this data dir's pattern, either bracket style."""
-    pattern, _ = _settings(ws)
+    pattern = ws.forms.rules.case_numbers.pattern
     ident = ws.require_identity()
     regex = _regex(normalised(pattern), year, ident.abbr)
     return {
@@ -118,7 +93,7 @@ def hand_out(ws: Workspace, tx: Transaction, device_ids: list[str], year: str) -
     """At the office: a block of `year` for every device in `device_ids` that has none, above
     every block and every number given so far. The new blocks."""
     ident = ws.require_identity()
-    _, size = _settings(ws)
+    size = ws.forms.rules.case_numbers.block
     blocks = [b for b in ws.store.table_docs(BLOCKS).values() if b["year"] == year]
     have = {b["device"] for b in blocks if b["by"] == ident.device}  # (an older key's don't count)
     top = max([*(b["last"] for b in blocks), *used(ws, year)], default=0)
@@ -164,7 +139,7 @@ def next_number(ws: Workspace, accepted: str) -> str:
     """The number a new case gets: from this laptop's block, or at the office above every
     block and number; '' on a laptop with no number left (the office gives one when it merges)."""
     ident = ws.require_identity()
-    pattern, _ = _settings(ws)
+    pattern = ws.forms.rules.case_numbers.pattern
     year = _year(accepted)
     if ident.role == "office":
         seq = _office_top(ws, year) + 1
@@ -203,7 +178,7 @@ def confirm(ws: Workspace) -> list[Renumbered]:
         seen.add(number)
     if not todo:
         return []
-    pattern, _ = _settings(ws)
+    pattern = ws.forms.rules.case_numbers.pattern
     abbr = ws.require_identity().abbr
     tops: dict[str, int] = {}
     out = []

@@ -11,7 +11,7 @@ import logging
 import re
 import sys
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -19,6 +19,8 @@ from typing import Any
 
 from fieldkit.errors import FieldkitError, os_reason
 from fieldkit.files import textfiles
+from fieldkit.forms.kinds import expect
+from fieldkit.forms.rules import Rules, parse_rules
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +138,15 @@ class Field:
 
 
 @dataclass(frozen=True)
+class VisitFields:
+    """The fields of the form that records the visits of the schedule in rules.toml
+    (its [visits] table)."""
+
+    person: str  # a reference field: whom the visit was to
+    departments: str  # who went (a rule may ask for a joint visit)
+
+
+@dataclass(frozen=True)
 class Form:
     id: str
     label: str
@@ -146,6 +157,7 @@ class Form:
     list_columns: tuple[str, ...]
     constraints: tuple[Constraint, ...] = ()
     unique: str | None = None
+    visits: VisitFields | None = None
 
     def field(self, field_id: str) -> Field:
         return self._by_id[field_id]
@@ -180,7 +192,9 @@ class FormSet:
     """All forms plus the rules, as loaded from one or more definition folders."""
 
     forms: dict[str, Form]
-    rules: dict[str, Any]
+    rules: Rules
+    #: the other files of the definition folders (e.g. the report template), by name
+    templates: dict[str, dict[str, Any]]
     sources: dict[str, str]
     #: why override files were left out (Chinese, with file and field), see load_forms
     problems: tuple[str, ...] = ()
@@ -196,9 +210,22 @@ class FormSet:
     def get(self, form_id: str) -> Form | None:
         return self.forms.get(form_id)
 
+    @cached_property
+    def visit_form(self) -> Form | None:
+        """The form that records the visits of the schedule (the one with [visits])."""
+        return next((f for f in self.forms.values() if f.visits is not None), None)
+
+    @cached_property
+    def person_form(self) -> Form | None:
+        """The form of the persons visited on the schedule (the visits' reference)."""
+        visits = self.visit_form
+        if visits is None or visits.visits is None:
+            return None
+        return self.forms[visits.field(visits.visits.person).ref_form or ""]
+
     def template(self, name: str) -> dict[str, Any]:
         """Another TOML file of the definition folders (e.g. the report template)."""
-        return self.rules.get("_templates", {}).get(name, {})
+        return self.templates.get(name, {})
 
 
 def builtin_dir() -> Path:
@@ -213,17 +240,24 @@ def builtin_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "forms"
 
 
-def load_forms(override_dir: Path | None = None, *, strict: bool = False) -> FormSet:
+#: (form id, field id) -> choice codes the program counts by name (the report's figures)
+CodesUsed = Mapping[tuple[str, str], frozenset[str]]
+
+
+def load_forms(
+    override_dir: Path | None = None, *, strict: bool = False, codes_used: CodesUsed | None = None
+) -> FormSet:
     """Load the shipped definitions; a file of the same name in override_dir replaces one.
 
     An override that cannot be used (not UTF-8, not TOML, a value of the wrong kind, a field
-    that does not exist...) is left out, the shipped file of that name (if any) used instead,
+    that does not exist, a choice code in `codes_used` that it renamed...) is left out, the shipped file of that name (if any) used instead,
     and the reason, with the file and the field, is in ``FormSet.problems`` and logged as a
     warning: a typo in the office's folder must not stop a laptop from working. With
     ``strict`` (forms arriving from the office) the first problem raises FormError instead.
     """
     shipped: dict[str, Path] = {p.name: p for p in sorted(builtin_dir().glob("*.toml"))}
     docs = {name: _read_toml(path) for name, path in shipped.items()}
+    shipped_rules = _shipped_rules(docs, shipped)
     paths = dict(shipped)
     problems: list[str] = []
     left_out: set[str] = set()
@@ -231,9 +265,10 @@ def load_forms(override_dir: Path | None = None, *, strict: bool = False) -> For
     for name, path in overrides.items():
         try:
             doc = _read_toml(path)
-            _check_document(name, doc, str(path), form="fields" in docs.get(name, {}))
+            is_form = "fields" in docs.get(name, {})
+            _check_document(name, doc, str(path), form=is_form, shipped_rules=shipped_rules)
             if "fields" in doc:
-                _build_form(doc, str(path))
+                _check_codes(_build_form(doc, str(path)), codes_used or {}, str(path))
         except FormError as exc:
             if strict:
                 raise
@@ -242,16 +277,51 @@ def load_forms(override_dir: Path | None = None, *, strict: bool = False) -> For
             continue
         docs[name], paths[name] = doc, path
     try:
-        result = _assemble(docs, paths)
+        result = _assemble(docs, paths, shipped_rules)
     except FormError as exc:
         if strict or not overrides:
             raise
         problems.append(f"{exc}（已改用程序自带的全部表单和规则）")
         left_out.update(overrides)
-        result = _assemble({n: _read_toml(p) for n, p in shipped.items()}, dict(shipped))
+        result = _assemble(
+            {n: _read_toml(p) for n, p in shipped.items()}, dict(shipped), shipped_rules
+        )
     for problem in problems:
         log.warning("%s", problem)
-    return FormSet(result.forms, result.rules, result.sources, tuple(problems), frozenset(left_out))
+    return FormSet(
+        result.forms,
+        result.rules,
+        result.templates,
+        result.sources,
+        tuple(problems),
+        frozenset(left_out),
+    )
+
+
+def _shipped_rules(docs: dict[str, dict[str, Any]], paths: dict[str, Path]) -> Rules:
+    """The shipped rules: every setting there, the defaults of an office's rules.toml."""
+
+    def fail(msg: str) -> FormError:
+        return FormError(f"表单定义错误：{paths.get('rules.toml', 'rules.toml')} {msg}")
+
+    return parse_rules(docs.get("rules.toml", {}), fail)
+
+
+def _check_codes(form: Form, codes_used: CodesUsed, src: str) -> None:
+    """Every field and choice code of `form` that the program counts by name is there."""
+    for (form_id, field_id), codes in codes_used.items():
+        if form_id != form.id:
+            continue
+        where = f"表单定义错误：{src} 表单 {form.id}（{form.label}）"
+        why = "统计报告按它计数"
+        if not form.has(field_id):
+            raise FormError(f"{where}缺少字段 {field_id}（{why}）")
+        have = {c.code for c in form.field(field_id).all_choices()}
+        if missing := sorted(codes - have):
+            raise FormError(
+                f"{where}的字段 {field_id} 缺少选项代码 {'、'.join(missing)}"
+                f"（{why}：改名或删去会让有关数字变成 0）"
+            )
 
 
 def _override_files(folder: Path | None, problems: list[str]) -> dict[str, Path]:
@@ -272,9 +342,11 @@ def _left_out(exc: FormError, has_shipped: bool) -> str:
     return f"{exc}（{instead}）"
 
 
-def _assemble(docs: dict[str, dict[str, Any]], paths: dict[str, Path]) -> FormSet:
+def _assemble(
+    docs: dict[str, dict[str, Any]], paths: dict[str, Path], shipped_rules: Rules
+) -> FormSet:
     docs = dict(docs)
-    rules = docs.pop("rules.toml", {})
+    rules_doc = docs.pop("rules.toml", {})
     forms: dict[str, Form] = {}
     sources: dict[str, str] = {}
     templates: dict[str, Any] = {}
@@ -290,10 +362,17 @@ def _assemble(docs: dict[str, dict[str, Any]], paths: dict[str, Path]) -> FormSe
         forms[form.id] = form
         sources[form.id] = str(paths[name])
     _check_references(forms, sources)
+    visit_forms = [sources[f.id] for f in forms.values() if f.visits is not None]
+    if len(visit_forms) > 1:
+        names = "、".join(visit_forms)
+        raise FormError(f"表单定义错误：{names} 都写了 [visits]，只能有一个随访表单")
     ordered = {k: forms[k] for k in FORM_ORDER if k in forms}
     ordered.update({k: v for k, v in forms.items() if k not in ordered})
-    rules = {**rules, "_templates": templates}
-    return FormSet(ordered, rules, sources)
+
+    def fail(msg: str) -> FormError:
+        return FormError(f"表单定义错误：{paths['rules.toml']} {msg}")
+
+    return FormSet(ordered, parse_rules(rules_doc, fail, shipped_rules), templates, sources)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -328,54 +407,6 @@ def _toml_reason(exc: tomllib.TOMLDecodeError) -> str:
     return f"第 {where[1]} 行第 {where[2]} 列：{what}" if where else what
 
 
-# -- checking the kinds of values (an office edits these files by hand) ------------------
-
-
-def _kind_name(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return f"数字 {value}"
-    if isinstance(value, str):
-        return f"文字 “{value}”"
-    if isinstance(value, list):
-        return "列表 [...]"
-    if isinstance(value, dict):
-        return "表 { ... }"
-    return type(value).__name__
-
-
-def _expect(value: Any, kind: str, where: str, fail) -> None:
-    """Raise fail(...) unless `value` is of `kind` (str, int, number, bool, list, table...)."""
-    ok = {
-        "str": isinstance(value, str),
-        "int": isinstance(value, int) and not isinstance(value, bool),
-        "positive int": isinstance(value, int) and not isinstance(value, bool) and value > 0,
-        "non-negative int": isinstance(value, int) and not isinstance(value, bool) and value >= 0,
-        "number": isinstance(value, int | float) and not isinstance(value, bool),
-        "bool": isinstance(value, bool),
-        "list": isinstance(value, list),
-        "table": isinstance(value, dict),
-        "list of str": isinstance(value, list) and all(isinstance(v, str) for v in value),
-        "list of tables": isinstance(value, list) and all(isinstance(v, dict) for v in value),
-    }[kind]
-    if not ok:
-        raise fail(f"{where} 应为{_KIND_WORDS[kind]}，现在是{_kind_name(value)}")
-
-
-_KIND_WORDS = {
-    "str": "文字（加引号）",
-    "int": "整数（不加引号）",
-    "positive int": "正整数（不加引号）",
-    "non-negative int": "0 或正整数（不加引号）",
-    "number": "数字（不加引号）",
-    "bool": " true 或 false",
-    "list": "列表 [...]",
-    "table": "表 { ... }",
-    "list of str": '文字的列表，如 ["a", "b"]',
-    "list of tables": "[[...]] 表的列表",
-}
-
 # Keys a field may have, with the kind of their value (others are checked where they are built).
 _FIELD_KEYS = {
     "id": "str",
@@ -405,11 +436,13 @@ _FORM_KEYS = {
     "list_columns": "list of str",
     "constraints": "list of tables",
     "unique": "str",
+    "visits": "table",
 }
-_INTERVAL_UNITS = ("years", "months", "days")
 
 
-def _check_document(name: str, doc: dict[str, Any], src: str, *, form: bool) -> None:
+def _check_document(
+    name: str, doc: dict[str, Any], src: str, *, form: bool, shipped_rules: Rules
+) -> None:
     """The kinds of values in one definition file (forms, rules, the list of grids); `form`
     when the shipped file of that name is a form."""
 
@@ -417,70 +450,29 @@ def _check_document(name: str, doc: dict[str, Any], src: str, *, form: bool) -> 
         return FormError(f"表单定义错误：{src} {msg}")
 
     if name == "rules.toml":
-        _check_rules(doc, fail)
+        parse_rules(doc, fail, shipped_rules)
     elif form or "fields" in doc:
         for key, kind in _FORM_KEYS.items():
             if key in doc:
-                _expect(doc[key], kind, key, fail)
+                expect(doc[key], kind, key, fail)
         if "fields" not in doc:
             raise fail("缺少 fields（[[fields]] 字段列表）")
         for raw in doc["fields"]:
             where = f"字段 {raw.get('id', '?')}"
             for key, kind in _FIELD_KEYS.items():
                 if key in raw:
-                    _expect(raw[key], kind, f"{where}：{key}", fail)
+                    expect(raw[key], kind, f"{where}：{key}", fail)
             for key, options in raw.get("choice_sets", {}).items():
-                _expect(options, "list of tables", f"{where}：choice_sets.{key}", fail)
+                expect(options, "list of tables", f"{where}：choice_sets.{key}", fail)
             default = raw.get("default")
             if isinstance(default, list) and not all(isinstance(v, str) for v in default):
                 raise fail(f"{where}：default 的列表里只能写选项代码（文字）")
         for n, constraint in enumerate(doc.get("constraints", []), start=1):
             for key in ("field", "op", "other", "message"):
                 if key in constraint:
-                    _expect(constraint[key], "str", f"第 {n} 条约束的 {key}", fail)
+                    expect(constraint[key], "str", f"第 {n} 条约束的 {key}", fail)
     elif name == "grids.toml" and "names" in doc:
-        _expect(doc["names"], "list of str", "names", fail)
-
-
-def _check_rules(doc: dict[str, Any], fail) -> None:
-    for key in ("supervision", "due", "case_number"):
-        if key in doc:
-            _expect(doc[key], "table", f"[{key}]", fail)
-    for category, period in doc.get("supervision", {}).items():
-        _check_interval(period, f"[supervision] {category}", fail)
-    if "visits" in doc:
-        _expect(doc["visits"], "list of tables", "visits（[[visits]]）", fail)
-    for n, rule in enumerate(doc.get("visits", []), start=1):
-        where = f"第 {n} 条 [[visits]]"
-        if "category" not in rule or "every" not in rule:
-            raise fail(f"{where} 缺少 category 或 every")
-        _expect(rule["category"], "str", f"{where} 的 category", fail)
-        if "levels" in rule:
-            _expect(rule["levels"], "list of str", f"{where} 的 levels", fail)
-        if "joint" in rule:
-            _expect(rule["joint"], "list of str", f"{where} 的 joint", fail)
-        if "note" in rule:
-            _expect(rule["note"], "str", f"{where} 的 note", fail)
-        _check_interval(rule["every"], f"{where} 的 every", fail)
-    if "soon_days" in doc.get("due", {}):
-        _expect(doc["due"]["soon_days"], "non-negative int", "[due] soon_days", fail)
-    case = doc.get("case_number", {})
-    if "pattern" in case:
-        _expect(case["pattern"], "str", "[case_number] pattern", fail)
-        if "{seq}" not in case["pattern"]:
-            raise fail("[case_number] pattern 中要有 {seq}（案号的序号）")
-    if "block" in case:
-        _expect(case["block"], "positive int", "[case_number] block", fail)
-
-
-def _check_interval(period: Any, where: str, fail) -> None:
-    example = "如 { months = 1 } 或 { days = 14 }"
-    if not isinstance(period, dict) or not period or not set(period) <= set(_INTERVAL_UNITS):
-        raise fail(
-            f"{where} 应写成 {{ years|months|days = 数字 }}，{example}，现在是{_kind_name(period)}"
-        )
-    for unit, n in period.items():
-        _expect(n, "positive int", f"{where} 的 {unit}", fail)
+        expect(doc["names"], "list of str", "names", fail)
 
 
 def _build_form(doc: dict[str, Any], src: str) -> Form:
@@ -517,6 +509,7 @@ def _build_form(doc: dict[str, Any], src: str) -> Form:
     unique = doc.get("unique")
     if unique is not None and unique not in known:
         raise fail(f"unique 引用了不存在的字段 {unique}")
+    visits = _build_visit_fields(doc["visits"], fields, fail) if "visits" in doc else None
     return Form(
         id=doc["id"],
         label=doc["label"],
@@ -527,7 +520,22 @@ def _build_form(doc: dict[str, Any], src: str) -> Form:
         list_columns=columns,
         constraints=constraints,
         unique=unique,
+        visits=visits,
     )
+
+
+def _build_visit_fields(raw: dict[str, Any], fields: list[Field], fail) -> VisitFields:
+    by_id = {f.id: f for f in fields}
+    keys = ("person", "departments")
+    for key in keys:
+        if key not in raw:
+            raise fail(f"[visits] 缺少 {key}")
+        expect(raw[key], "str", f"[visits] {key}", fail)
+        if raw[key] not in by_id:
+            raise fail(f"[visits] {key} 引用了不存在的字段 {raw[key]}")
+    if by_id[raw["person"]].type != "reference":
+        raise fail(f"[visits] person 应为引用字段，{raw['person']} 不是")
+    return VisitFields(*(raw[key] for key in keys))
 
 
 def _build_field(raw: dict[str, Any], fail) -> Field:

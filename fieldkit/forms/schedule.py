@@ -12,14 +12,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from fieldkit.forms.rules import Period, Rules, VisitRule
+
 ACTIVE = "active"
-
-
-@dataclass(frozen=True)
-class VisitRule:
-    every: dict[str, int]
-    joint: tuple[str, ...] = ()
-    note: str = ""
+# The fields that set the schedule's level: the person's registered level, replaced by the
+# level assessed at the latest visit that assessed one.
+LEVEL, ASSESSED_LEVEL = "level", "risk_level"
 
 
 @dataclass(frozen=True)
@@ -37,7 +35,7 @@ class Due:
         return self.days_overdue > 0
 
 
-def add_period(day: date, period: dict[str, int]) -> date:
+def add_period(day: date, period: Period) -> date:
     """Add {days|months|years = N} to a date; month ends clamp (1-31 + 1 month = 2-28/29)."""
     months = period.get("months", 0) + 12 * period.get("years", 0)
     if months:
@@ -48,44 +46,33 @@ def add_period(day: date, period: dict[str, int]) -> date:
     return day + timedelta(days=period.get("days", 0))
 
 
-def supervision_end(rules: dict[str, Any], category: str | None, start: date) -> date | None:
+def supervision_end(rules: Rules, category: str | None, start: date) -> date | None:
     """When supervision ends for a category, counted from the start; None if it has no fixed end."""
-    period = rules.get("supervision", {}).get(category or "")
+    period = rules.supervision.get(category or "")
     return add_period(start, period) if period else None
-
-
-def visit_rule(rules: dict[str, Any], category: str | None, level: str | None) -> VisitRule | None:
-    """The first rule for the category whose levels include `level` (or that lists none)."""
-    for rule in rules.get("visits", []):
-        if rule.get("category") != category:
-            continue
-        if "levels" in rule and str(level) not in rule["levels"]:
-            continue
-        return VisitRule(dict(rule["every"]), tuple(rule.get("joint", ())), rule.get("note", ""))
-    return None
 
 
 def effective_level(person: dict[str, Any], last_visit: dict[str, Any] | None) -> str | None:
     """The level that sets the schedule: a visit's risk assessment overrides the registered one."""
-    if last_visit and last_visit["data"].get("risk_level") is not None:
-        return last_visit["data"]["risk_level"]
-    return person["data"].get("level")
+    if last_visit and last_visit["data"].get(ASSESSED_LEVEL) is not None:
+        return last_visit["data"][ASSESSED_LEVEL]
+    return person["data"].get(LEVEL)
 
 
 def propose_next_visit(
-    rules: dict[str, Any],
+    rules: Rules,
     person: dict[str, Any],
     visit_day: date,
     assessed_level: str | None = None,
 ) -> tuple[date | None, VisitRule | None]:
     """The next visit date the rules give after a visit on visit_day, and the rule used."""
-    level = assessed_level if assessed_level is not None else person["data"].get("level")
-    rule = visit_rule(rules, person["data"].get("category"), level)
+    level = assessed_level if assessed_level is not None else person["data"].get(LEVEL)
+    rule = rules.visit_rule(person["data"].get("category"), level)
     return (add_period(visit_day, rule.every) if rule else None), rule
 
 
 def schedule(
-    rules: dict[str, Any], person: dict[str, Any], visits: Iterable[dict[str, Any]], today: date
+    rules: Rules, person: dict[str, Any], visits: Iterable[dict[str, Any]], today: date
 ) -> Due | None:
     """Where a person stands: None if not under active supervision (status, end date, no rule)."""
     data = person["data"]
@@ -95,7 +82,7 @@ def schedule(
         return None
     live = [v for v in visits if not v.get("deleted")]
     last = max(live, key=lambda v: v["data"]["date"], default=None)
-    rule = visit_rule(rules, data.get("category"), effective_level(person, last))
+    rule = rules.visit_rule(data.get("category"), effective_level(person, last))
     if last is None:
         start = date.fromisoformat(data["start_date"])
         next_due = add_period(start, rule.every) if rule else start
@@ -109,7 +96,7 @@ def schedule(
 
 
 def due_list(
-    rules: dict[str, Any],
+    rules: Rules,
     persons: Iterable[dict[str, Any]],
     visits_by_person: dict[str, list[dict[str, Any]]],
     today: date,

@@ -30,6 +30,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from fieldkit.forms.definitions import FormSet
+from fieldkit.forms.schedule import ACTIVE
 
 if TYPE_CHECKING:
     from fieldkit.workspace import Workspace
@@ -37,9 +38,54 @@ if TYPE_CHECKING:
 Records = Mapping[str, Iterable[dict[str, Any]]]
 Breakdown = dict[str, int]  # Chinese label -> count, in the form's choice order
 
-# Place types the reports count together (送法进单位、进社区、进小区).
-UCS_VENUES = frozenset({"unit", "community", "estate"})
-ACTIVE = "active"
+# The choice codes the figures count by name. Each must be a choice of its field in forms/:
+# an office's form that renamed one would zero a figure without a word, so loading the forms
+# checks them (CODES_USED, passed to load_forms by the Workspace).
+UCS_VENUES = frozenset({"unit", "community", "estate"})  # counted together: 进单位、进社区、进小区
+DAILY_THEME = "daily"  # 日常: not a theme day
+OTHER_LAW = "other"  # 其他: not a named law
+REMOTE_METHODS = ("phone", "video")
+NO_INCIDENT = "none"
+OWN_DEPARTMENT = "grid"  # the community's grid worker: any other department makes a visit joint
+ONGOING, SUCCESS, FAILED, TERMINATED = "ongoing", "success", "failed", "terminated"
+COURT_SOURCE = "court"  # 法院委派: 诉前调解
+ABNORMAL_DEATH = "abnormal_death"
+WRITTEN, ORAL = "written", "oral"
+FULFILLED = "done"
+UNFULFILLED = ("partial", "not_done", "pending")
+# AdviserFigures and MeetingFigures counts by the kind (code) they count.
+ADVICE_KINDS = {
+    "consultations": "consultation",
+    "legality_reviews": "legality_review",
+    "contract_reviews": "contract_review",
+    "petitions": "petition",
+    "aid_referrals": "legal_aid_referral",
+}
+MEETING_KINDS = {
+    "party_committee": "party_committee",
+    "study_group": "study_group",
+    "relay": "relay",
+    "lecture": "lecture",
+    "enforcement_training": "enforcement_training",
+    "work_meeting": "work_meeting",
+}
+#: (form id, field id) -> the codes of that field the figures count by name
+CODES_USED: dict[tuple[str, str], frozenset[str]] = {
+    ("outreach", "venue_type"): UCS_VENUES,
+    ("outreach", "theme"): frozenset({DAILY_THEME}),
+    ("outreach", "laws"): frozenset({OTHER_LAW}),
+    ("person", "status"): frozenset({ACTIVE}),
+    ("followup", "method"): frozenset(REMOTE_METHODS),
+    ("followup", "incident"): frozenset({NO_INCIDENT}),
+    ("followup", "departments"): frozenset({OWN_DEPARTMENT}),
+    ("mediation", "result"): frozenset({ONGOING, SUCCESS, FAILED, TERMINATED}),
+    ("mediation", "source"): frozenset({COURT_SOURCE}),
+    ("mediation", "dispute_type"): frozenset({ABNORMAL_DEATH}),
+    ("mediation", "agreement"): frozenset({WRITTEN, ORAL}),
+    ("mediation", "fulfilment"): frozenset({FULFILLED, *UNFULFILLED}),
+    ("consultation", "kind"): frozenset(ADVICE_KINDS.values()),
+    ("meeting", "kind"): frozenset(MEETING_KINDS.values()),
+}
 # A person under management this long within the period should have a visit on record.
 MIN_MANAGED_DAYS = 31
 
@@ -353,26 +399,26 @@ def _outreach(rows: list[dict[str, Any]], forms: FormSet) -> OutreachFigures:
     for r in rows:
         d = r["data"]
         venues[d.get("venue_type")] += 1
-        themes[d.get("theme") or "daily"] += 1
+        themes[d.get("theme") or DAILY_THEME] += 1
         laws.update(set(_as_list(d.get("laws"))))
         activities.update(set(_as_list(d.get("activities"))))
         participants += _int(d.get("participants"))
         materials += _int(d.get("materials"))
         consultations += _int(d.get("consultations"))
     by_theme = _labelled(themes, forms, "outreach", "theme")
-    daily = forms["outreach"].field("theme").label_of("daily")
+    daily = forms["outreach"].field("theme").label_of(DAILY_THEME)
     by_theme.pop(daily, None)
     return OutreachFigures(
         events=len(rows),
         by_venue=_labelled(venues, forms, "outreach", "venue_type"),
         ucs_events=sum(venues[v] for v in UCS_VENUES),
-        theme_events=len(rows) - themes["daily"],
+        theme_events=len(rows) - themes[DAILY_THEME],
         by_theme=by_theme,
         participants=participants,
         materials=materials,
         consultations=consultations,
         by_law=_labelled(laws, forms, "outreach", "laws"),
-        laws_promoted=sum(1 for code, n in laws.items() if n and code != "other"),
+        laws_promoted=sum(1 for code, n in laws.items() if n and code != OTHER_LAW),
         by_activity=_labelled(activities, forms, "outreach", "activities"),
     )
 
@@ -431,13 +477,13 @@ def _population(
         deps = d.get("departments")
         if deps:
             department_sets[tuple(deps) if type(deps) is list else (deps,)] += 1
-        if d.get("incident") not in (None, "", "none"):
+        if d.get("incident") not in (None, "", NO_INCIDENT):
             incidents[d["incident"]] += 1
         helps = d.get("assistance")
         if helps:
             help_sets[tuple(helps) if type(helps) is list else (helps,)] += 1
     for combo, n in department_sets.items():
-        others = set(combo) - {"grid"}
+        others = set(combo) - {OWN_DEPARTMENT}
         if others:
             joint += n
             for dep in others:
@@ -447,9 +493,9 @@ def _population(
         for kind in set(combo):
             assistance[kind] += n
     by_incident = _labelled(incidents, forms, "followup", "incident")
-    by_incident.pop(forms["followup"].field("incident").label_of("none"), None)
+    by_incident.pop(forms["followup"].field("incident").label_of(NO_INCIDENT), None)
     joint_by_department = _labelled(departments, forms, "followup", "departments")
-    joint_by_department.pop(forms["followup"].field("departments").label_of("grid"), None)
+    joint_by_department.pop(forms["followup"].field("departments").label_of(OWN_DEPARTMENT), None)
     months_in_period = cutoff.month if cutoff >= start_of_year else 0
     without = [m for m in range(1, months_in_period + 1) if f"{m:02d}" not in months]
     not_visited = len(to_visit - visited)
@@ -463,7 +509,7 @@ def _population(
         joint_visits=joint,
         joint_by_department=joint_by_department,
         visits_by_method=_labelled(methods, forms, "followup", "method"),
-        remote_visits=methods["phone"] + methods["video"],
+        remote_visits=sum(methods[m] for m in REMOTE_METHODS),
         visits_by_category=_labelled(visit_categories, forms, "person", "category"),
         incidents=sum(incidents.values()),
         by_incident=by_incident,
@@ -505,8 +551,8 @@ def _mediation(rows: list[dict[str, Any]], forms: FormSet) -> MediationFigures:
     amount = amount_ok = 0.0
     for r in rows:
         d = r["data"]
-        result = d.get("result") or "ongoing"
-        ok = result == "success"
+        result = d.get("result") or ONGOING
+        ok = result == SUCCESS
         results[result] += 1
         types[d.get("dispute_type")] += 1
         sources[d.get("source")] += 1
@@ -514,40 +560,40 @@ def _mediation(rows: list[dict[str, Any]], forms: FormSet) -> MediationFigures:
         money = _num(d.get("amount"))
         amount += money
         parties += _int(d.get("party_count"))
-        if d.get("source") == "court":
+        if d.get("source") == COURT_SOURCE:
             pre += 1
             pre_ok += ok
         if ok:
             amount_ok += money
-            written += d.get("agreement") == "written"
-            oral += d.get("agreement") == "oral"
+            written += d.get("agreement") == WRITTEN
+            oral += d.get("agreement") == ORAL
             if d.get("fulfilment"):
                 fulfilment[d["fulfilment"]] += 1
             revisits += bool(d.get("revisit_date"))
     accepted = len(rows)
-    succeeded = results["success"]
+    succeeded = results[SUCCESS]
     return MediationFigures(
         accepted=accepted,
-        concluded=succeeded + results["failed"] + results["terminated"],
+        concluded=succeeded + results[FAILED] + results[TERMINATED],
         succeeded=succeeded,
-        failed=results["failed"],
-        terminated=results["terminated"],
-        ongoing=results["ongoing"],
+        failed=results[FAILED],
+        terminated=results[TERMINATED],
+        ongoing=results[ONGOING],
         success_rate=succeeded / accepted if accepted else None,
         by_type=_labelled(types, forms, "mediation", "dispute_type"),
         by_source=_labelled(sources, forms, "mediation", "source"),
         by_kind=_labelled(kinds, forms, "mediation", "kind"),
         pre_litigation=pre,
         pre_litigation_succeeded=pre_ok,
-        abnormal_death=types["abnormal_death"],
+        abnormal_death=types[ABNORMAL_DEATH],
         written=written,
         oral=oral,
         amount=round(amount, 2),
         amount_succeeded=round(amount_ok, 2),
         by_fulfilment=_labelled(fulfilment, forms, "mediation", "fulfilment"),
-        fulfilled=fulfilment["done"],
-        unfulfilled=fulfilment["partial"] + fulfilment["not_done"] + fulfilment["pending"],
-        fulfilment_rate=fulfilment["done"] / succeeded if succeeded else None,
+        fulfilled=fulfilment[FULFILLED],
+        unfulfilled=sum(fulfilment[code] for code in UNFULFILLED),
+        fulfilment_rate=fulfilment[FULFILLED] / succeeded if succeeded else None,
         revisits=revisits,
         parties=parties,
     )
@@ -558,11 +604,7 @@ def _adviser(rows: list[dict[str, Any]], forms: FormSet) -> AdviserFigures:
     requesters: Counter[str] = Counter(r["data"].get("requester") for r in rows)
     return AdviserFigures(
         total=len(rows),
-        consultations=kinds["consultation"],
-        legality_reviews=kinds["legality_review"],
-        contract_reviews=kinds["contract_review"],
-        petitions=kinds["petition"],
-        aid_referrals=kinds["legal_aid_referral"],
+        **{name: kinds[code] for name, code in ADVICE_KINDS.items()},
         by_kind=_labelled(kinds, forms, "consultation", "kind"),
         by_requester=_labelled(requesters, forms, "consultation", "requester"),
     )
@@ -572,12 +614,7 @@ def _meetings(rows: list[dict[str, Any]], forms: FormSet) -> MeetingFigures:
     kinds: Counter[str] = Counter(r["data"].get("kind") for r in rows)
     return MeetingFigures(
         total=len(rows),
-        party_committee=kinds["party_committee"],
-        study_group=kinds["study_group"],
-        relay=kinds["relay"],
-        lecture=kinds["lecture"],
-        enforcement_training=kinds["enforcement_training"],
-        work_meeting=kinds["work_meeting"],
+        **{name: kinds[code] for name, code in MEETING_KINDS.items()},
         participants=sum(_int(r["data"].get("participants")) for r in rows),
         by_kind=_labelled(kinds, forms, "meeting", "kind"),
     )
@@ -620,12 +657,13 @@ def monthly(
         m = month(r, "date")
         d = r["data"]
         series["visits"][m] += 1
-        series["joint_visits"][m] += any(x != "grid" for x in _as_list(d.get("departments")))
-        series["incidents"][m] += d.get("incident") not in (None, "", "none")
+        departments = _as_list(d.get("departments"))
+        series["joint_visits"][m] += any(x != OWN_DEPARTMENT for x in departments)
+        series["incidents"][m] += d.get("incident") not in (None, "", NO_INCIDENT)
     for r in picker.of_year("mediation"):
         m = month(r, "accepted")
         series["mediations"][m] += 1
-        series["mediations_succeeded"][m] += r["data"].get("result") == "success"
+        series["mediations_succeeded"][m] += r["data"].get("result") == SUCCESS
     for r in picker.of_year("consultation"):
         series["consultations"][month(r, "date")] += 1
     for r in picker.of_year("meeting"):

@@ -28,6 +28,7 @@ from fieldkit.files.outfiles import (
 )
 from fieldkit.forms import idnumber
 from fieldkit.forms.definitions import Field, Form, FormSet
+from fieldkit.forms.schedule import ACTIVE
 from fieldkit.reports import figures as F
 from fieldkit.reports import xlsx
 from fieldkit.reports.annual import check_has_data, check_scope, load_template, stat_tables
@@ -92,7 +93,7 @@ def sheet_rows(selection: F.Selection, form: Form, year: int) -> list[dict[str, 
     def overlaps(p: dict[str, Any]) -> bool:
         d = p["data"]
         end = d.get("end_date")
-        if not end and d.get("status") not in (None, "", F.ACTIVE):
+        if not end and d.get("status") not in (None, "", ACTIVE):
             end = str(p.get("updated_at") or "")[:10] or None
         return str(d.get("start_date") or "") <= last and str(end or "9999") >= first
 

@@ -20,7 +20,6 @@ from fieldkit.errors import FieldkitError, os_reason
 from fieldkit.files import textfiles
 from fieldkit.files.locations import forms_dir
 from fieldkit.files.outfiles import Target, write_new
-from fieldkit.forms import casenumbers
 from fieldkit.forms.definitions import FormError, FormSet, load_forms
 from fieldkit.store.database import Transaction
 from fieldkit.sync.bundle import form_file_name_ok
@@ -36,8 +35,8 @@ def check(files: dict[str, str]) -> FormSet:
         for name, text in files.items():
             (Path(tmp) / name).write_text(text, encoding="utf-8")
         forms = load_forms(Path(tmp))
-    if problem := casenumbers.rules_problem(forms.rules):
-        raise FormError(problem)
+    if "rules.toml" in forms.left_out:  # rules that cannot work: case numbers would repeat
+        raise FormError(next(p for p in forms.problems if "rules.toml" in p))
     return forms
 
 
@@ -87,13 +86,10 @@ def changes(old: FormSet, new: FormSet) -> list[str]:
             out.append(f"新表单“{form.label}”（第 {form.version} 版）")
         elif before.version != form.version:
             out.append(f"“{form.label}”第 {before.version} 版 → 第 {form.version} 版")
-    old_templates = old.rules.get("_templates", {})
-    new_templates = new.rules.get("_templates", {})
-    for name in sorted(old_templates.keys() | new_templates.keys()):
-        if old_templates.get(name) != new_templates.get(name):
+    for name in sorted(old.templates.keys() | new.templates.keys()):
+        if old.templates.get(name) != new.templates.get(name):
             out.append(_TEMPLATE_NAMES.get(name, f"{name}.toml"))
-    rules = {k: v for k, v in new.rules.items() if k != "_templates"}
-    if rules != {k: v for k, v in old.rules.items() if k != "_templates"}:
+    if new.rules != old.rules:
         out.append("随访和案号规则")
     return out
 

@@ -14,14 +14,15 @@ from datetime import date
 from typing import Any
 
 from fieldkit.forms import idnumber, schedule
+from fieldkit.forms.rules import Rules
 from fieldkit.tui import text
 from fieldkit.tui.widgets import chinese
 from fieldkit.workspace import Workspace
 
 
-def soon_days(rules: dict[str, Any]) -> int:
+def soon_days(rules: Rules) -> int:
     """How many days ahead a visit counts as due soon (rules.toml [due] soon_days)."""
-    return int(rules.get("due", {}).get("soon_days", 7))
+    return rules.soon_days
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import docx
@@ -10,10 +11,11 @@ import pytest
 from report_support import IDS, load_into
 from textual.widgets import Checkbox, DataTable, Input, ProgressBar, Select, Static
 
+from fieldkit.reports import ledger
 from fieldkit.store import vault
 from fieldkit.tui.screens import report as report_screen
 from fieldkit.tui.screens.dialogs import ChoiceDialog
-from fieldkit.tui.screens.report import ReportScreen, monthly_series
+from fieldkit.tui.screens.report import Job, ReportScreen, monthly_series
 from fieldkit.workspace import Workspace
 
 from .conftest import TODAY, make_app, no_errors, ready, settle
@@ -193,3 +195,26 @@ async def test_with_a_passphrase_files_go_outside_the_data_dir(tmp_path: Path, m
         assert not list((root / "exports").iterdir())
         messages = [str(n.message) for n in app._notifications]
         assert any("数据目录" in m and "加密" in m for m in messages), messages
+
+
+def test_the_progress_bar_counts_each_ledger_message_whatever_the_forms(ws_with_a_seventh_form):
+    ws, output = ws_with_a_seventh_form
+    said: list[str] = []
+    ledger.write_ledger(ws, 2026, output=output, progress=said.append)
+    assert len(ws.forms.forms) == 7
+    assert len(said) == Job(report=False, ledger=True, forms=len(ws.forms.forms)).steps
+
+
+@pytest.fixture
+def ws_with_a_seventh_form(tmp_path):
+    forms = tmp_path / "data" / "forms"
+    forms.mkdir(parents=True)
+    (forms / "hotline.toml").write_text(
+        'id = "hotline"\nlabel = "热线"\nversion = 1\ndate_field = "date"\n'
+        'title_field = "date"\n[[fields]]\nid = "date"\nlabel = "日期"\ntype = "date"\n',
+        "utf-8",
+    )
+    with Workspace(tmp_path / "data", today=date(2026, 11, 24)) as ws:
+        ws.set_identity(worker="李娜", grid="第一网格", org="东城街道办事处", abbr="东")
+        ws.add("meeting", {"date": "2026-03-02", "kind": "lecture", "title": "讲座"})
+        yield ws, tmp_path / "ledger.xlsx"

@@ -171,7 +171,7 @@ class PersonDetailScreen(Screen[None]):
         from fieldkit.tui.person_index import PersonRow
 
         row = PersonRow(self.person_id, person, "", "", "", "", level, "", due, "")
-        soon = int(ws.forms.rules.get("due", {}).get("soon_days", 7))
+        soon = ws.forms.rules.soon_days
         state, style = due_state(row, soon)
         line = text.PERSON_NEXT.format(day=due.next_due.isoformat(), state=state)
         out.append(line if state else line.replace("（）", ""), style=style or "bold")

@@ -98,11 +98,12 @@ ReportScreen #written { color: $success; height: auto; }
 class Job:
     report: bool
     ledger: bool
+    forms: int  # how many forms are loaded: the ledgers have a sheet for each
 
     @property
     def steps(self) -> int:
-        # Progress messages: report 3 (统计, 排版, 保存); ledgers 2 + one per form.
-        return (3 if self.report else 0) + (8 if self.ledger else 0)
+        # Progress messages: report 3 (统计, 排版, 保存); ledgers 2 (统计, 保存) + one per form.
+        return (3 if self.report else 0) + (2 + self.forms if self.ledger else 0)
 
 
 class ReportScreen(Screen[None]):
@@ -272,7 +273,11 @@ class ReportScreen(Screen[None]):
         year = self.year
         if year is None:
             return
-        job = Job(report=what in ("report", "both"), ledger=what in ("ledger", "both"))
+        job = Job(
+            report=what in ("report", "both"),
+            ledger=what in ("ledger", "both"),
+            forms=len(self.fk.ws.forms.forms),
+        )
         grid = self.grid
         options = {
             "mask": self.query_one("#mask", Checkbox).value,
