@@ -21,7 +21,8 @@ from fieldkit.tui.screens.person_detail import PersonDetailScreen
 from fieldkit.tui.screens.persons import DueScreen, PersonsScreen
 from fieldkit.tui.screens.picker import RecordPicker
 from fieldkit.tui.screens.records import RecordsScreen
-from fieldkit.tui.widgets.chinese import initials, natural_key, rank, wrap
+from fieldkit.tui.widgets.chinese import wrap
+from fieldkit.views.chinese import initials, natural_key, rank
 from fieldkit.tui.widgets.search_list import Column, fit_columns
 from fieldkit.workspace import Workspace
 
