@@ -111,4 +111,3 @@ def schedule(
     else:
         return None
     return Due(person, last, next_due, (today - next_due).days, rule)
-

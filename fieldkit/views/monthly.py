@@ -19,7 +19,10 @@ def snapshot(ws: Workspace) -> dict[str, list[dict[str, Any]]]:
 
 
 def monthly_series(
-    ws: Workspace, year: int, grid: str | None = None, lock: AbstractContextManager[Any] | None = None
+    ws: Workspace,
+    year: int,
+    grid: str | None = None,
+    lock: AbstractContextManager[Any] | None = None,
 ) -> dict[str, list[int]]:
     """Twelve values (January first) for each series in figures.MONTHLY_SERIES, of a grid or
     all; reads the store under `lock`."""

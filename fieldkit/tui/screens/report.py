@@ -392,4 +392,3 @@ def _make_folder(folder: Path) -> None:
 def open_report(app: FieldkitApp) -> None:
     """Push the report screen (the home screen's action)."""
     app.push_screen(ReportScreen())
-
