@@ -3,6 +3,8 @@ person index and due list, supervision ends."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date
 
 from hypothesis import given
@@ -199,3 +201,15 @@ def test_supervision_ends_when_registered_or_as_the_rules_say():
         supervision_end(rules, {"data": {"category": "mental", "start_date": "2026-01-01"}}) is None
     )
     assert supervision_end(rules, {"data": {"category": "released"}}) is None
+
+
+def test_the_read_model_imports_no_ui():
+    code = (
+        "import sys\n"
+        "import fieldkit.views.chinese, fieldkit.views.monthly\n"
+        "import fieldkit.views.persons, fieldkit.views.records\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'textual', 'rich'}))\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('fieldkit.tui', 'fieldkit.cli'))))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.split("\n")[:2] == ["[]", "[]"]

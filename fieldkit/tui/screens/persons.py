@@ -1,9 +1,10 @@
 """The persons list and the due-visits list: who is under supervision, when they were last
 visited and when the next visit is due.
 
-Both read the app's PersonIndex (fieldkit.views.persons, built once in a thread worker). The table holds only the first
-pages of the matches and grows as the cursor nears its end; overdue rows are red, rows due within
-`[due] soon_days` yellow, and a rule that asks for a joint visit is marked.
+Both read the app's PersonIndex (fieldkit.views.persons, built once in a thread worker). The
+table holds only the first pages of the matches and grows as the cursor nears its end; overdue
+rows are red, rows due within `[due] soon_days` yellow, and a rule that asks for a joint visit
+is marked.
 """
 
 from __future__ import annotations
