@@ -29,6 +29,7 @@ from pathlib import Path
 from fieldkit.demo import generator as demo
 from fieldkit.reports import annual as report
 from fieldkit.reports import figures, ledger
+from fieldkit.views.records import newest_first
 from fieldkit.workspace import Workspace
 
 TARGET_SECONDS = 3.0
@@ -112,7 +113,7 @@ def main() -> int:
     opened = time.perf_counter()
     with Workspace(root) as ws:
         open_s = time.perf_counter() - opened
-        year_records = sum(len(ws.records(f.id, year=args.year)) for f in ws.forms)
+        year_records = sum(len(newest_first(ws, f.id, year=args.year)) for f in ws.forms)
         rows.append(("open the store (once)", [open_s], "≤ 1 s"))
         rows.append(
             (

@@ -6,7 +6,6 @@ checked, defaulted and versioned the same way.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -18,7 +17,7 @@ from fieldkit.errors import FieldkitError
 from fieldkit.files import durable, errorlog
 from fieldkit.files.locations import drafts_dir, forms_dir, held_dir, store_dir
 from fieldkit.forms import casenumbers, grids, idnumber, schedule
-from fieldkit.forms.definitions import CHOICE_TYPES, Field, Form, FormSet, load_forms
+from fieldkit.forms.definitions import Field, Form, FormSet, load_forms
 from fieldkit.forms.rules import VisitRule
 from fieldkit.forms.validation import Context, Outcome, Problem, validate
 from fieldkit.reports import figures
@@ -570,45 +569,6 @@ class Workspace:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def records(
-        self,
-        form_id: str,
-        *,
-        year: int | None = None,
-        month: int | None = None,
-        include_deleted: bool = False,
-    ) -> list[dict[str, Any]]:
-        """Current records of a form, newest first, optionally of one year (and month)."""
-        form = self.form(form_id)
-        prefix = ""
-        if year:
-            prefix = f"{year:04d}-{month:02d}" if month else f"{year:04d}"
-        # Each record's day computed once: at 100k records the sort key is most of the cost.
-        keyed = [
-            (day, r["updated_at"], r)
-            for r in self.store.current(form_id, include_deleted=include_deleted)
-            if (day := record_day(r, form.date_field)).startswith(prefix)
-        ]
-        keyed.sort(key=_newest_first_key, reverse=True)
-        return [r for _, _, r in keyed]
-
-    def visits_by_person(self) -> dict[str, list[dict[str, Any]]]:
-        out: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for visit in self.store.current("followup"):
-            out[visit["data"].get("person", "")].append(visit)
-        return out
-
-    def due(self, *, grid: str | None = None, within_days: int = 0) -> list[schedule.Due]:
-        """Persons due or overdue (or due within `within_days`), most overdue first."""
-        return schedule.due_list(
-            self.forms.rules,
-            self.store.current("person"),
-            self.visits_by_person(),
-            self.today(),
-            within_days=within_days,
-            grid=grid,
-        )
-
     def level_of(self, person: dict[str, Any]) -> str | None:
         """A person's effective level: the risk level assessed at their latest visit if it
         assessed one, else the registered level (as the visit schedule uses it)."""
@@ -650,7 +610,7 @@ class Workspace:
             return f"{value:,.2f}"
         return str(value)
 
-    # -- for the app: summaries, search text and change descriptions ------------------------
+    # -- for the app: summaries and change descriptions --------------------------------------
 
     # The answers each computed default reads, so a form can refresh a proposal only when one
     # of them changes (and never overwrite what the user typed).
@@ -684,55 +644,6 @@ class Workspace:
             out[form.id] = (in_month, in_year)
         return out
 
-    def titles(self, form_id: str) -> dict[str, str]:
-        """Record id -> what a search of the records pointing at it matches, for every live
-        record of a form: its title (a person's name) and its unique value (the ID number,
-        with the birth date in it written out)."""
-        form = self.form(form_id)
-        return {r["id"]: self._reference_text(form, r["data"]) for r in self.store.current(form_id)}
-
-    def _reference_text(self, form: Form, data: dict[str, Any]) -> str:
-        parts = [str(data.get(form.title_field, ""))]
-        if form.unique and data.get(form.unique):
-            parts.append(str(data[form.unique]))
-            if form.field(form.unique).type == "id_number":
-                parts.append(_birth_text(str(data[form.unique])))
-        return "\n".join(p for p in parts if p)
-
-    def search_text(
-        self, form: Form, data: dict[str, Any], titles: dict[str, str] | None = None
-    ) -> str:
-        """Lower-case text a search matches: text, numbers as typed, dates, choice labels, the
-        birth date in an ID number, and for a referenced record (the person of a visit) its
-        title and ID number (`titles`, from `titles()`, saves a lookup each).
-
-        Called once per record when a list of tens of thousands is prepared: choice labels
-        come from a per-field table instead of `display()`."""
-        parts: list[str] = []
-        for f in form.fields:
-            value = data.get(f.id)
-            if value is None or value == "" or value == [] or f.type in _UNSEARCHED:
-                continue
-            if f.type in CHOICE_TYPES:
-                labels = self._labels(form, f)
-                for v in value if isinstance(value, list) else (value,):
-                    parts.append(labels.get(v) or str(v))
-            elif f.type == "reference":
-                if titles is not None:
-                    parts.append(titles.get(str(value), ""))
-                else:
-                    target = self.store.get(str(value))
-                    ref_form = self.forms.get(target["form"]) if target else None
-                    if target is not None and ref_form is not None:
-                        parts.append(self._reference_text(ref_form, target["data"]))
-                    else:
-                        parts.append(str(value))
-            else:
-                parts.append(str(value))
-                if f.type == "id_number":
-                    parts.append(_birth_text(str(value)))
-        return "\n".join(p for p in parts if p).lower()
-
     def _labels(self, form: Form, f: Field) -> dict[str, str]:
         key = (form.id, form.version, f.id)
         labels = self._label_cache.get(key)
@@ -754,15 +665,6 @@ class Workspace:
             if old.get(key) != new.get(key):
                 out.append((key, _plain(old.get(key)), _plain(new.get(key))))
         return out
-
-
-_UNSEARCHED = frozenset({"integer", "decimal"})
-
-
-def _birth_text(id_number: str) -> str:
-    """The birth date in an ID number as a date ('1949-12-31'), so a search by date finds it."""
-    born = idnumber.birth_date(id_number)
-    return born.isoformat() if born else ""
 
 
 def _plain(value: Any) -> str:
@@ -832,7 +734,3 @@ def _choice_codes(form: Form, data: dict[str, Any]) -> dict[str, Any]:
         if f.is_choice and isinstance(value, str):
             out[f.id] = next((c.code for c in f.all_choices() if value in (c.code, c.label)), value)
     return out
-
-
-def _newest_first_key(item: tuple[str, str, dict[str, Any]]) -> tuple[str, str]:
-    return item[0], item[1]

@@ -93,20 +93,3 @@ def test_only_active_unexpired_persons_are_scheduled():
         schedule.schedule(RULES, person("released", "key", status="discharged"), [], TODAY) is None
     )
     assert schedule.schedule(RULES, person("released", "key", end="2026-11-01"), [], TODAY) is None
-
-
-def test_due_list_is_most_overdue_first_and_filters_by_grid_and_horizon():
-    persons = [
-        person("released", "key", start="2026-09-01", pid="a"),
-        person("released", "key", start="2026-06-01", pid="b"),
-        person("released", "key", start="2026-11-01", pid="c"),
-        person("released", "key", start="2026-05-01", pid="d", grid="二网格"),
-    ]
-    visits = {"c": [visit("2026-11-10")]}
-    due = schedule.due_list(RULES, persons, visits, TODAY)
-    assert [d.person["id"] for d in due] == ["d", "b", "a"]
-    assert [
-        d.person["id"] for d in schedule.due_list(RULES, persons, visits, TODAY, grid="一网格")
-    ] == ["b", "a"]
-    soon = schedule.due_list(RULES, persons, visits, TODAY, within_days=20)
-    assert [d.person["id"] for d in soon][-1] == "c"

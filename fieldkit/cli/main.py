@@ -23,10 +23,12 @@ from fieldkit.errors import FieldkitError, os_reason
 from fieldkit.files import errorlog, locations, textfiles
 from fieldkit.files.outfiles import PlainInDataDir
 from fieldkit.forms import idnumber
-from fieldkit.forms.schedule import effective_level
+from fieldkit.forms.schedule import Due
 from fieldkit.store import vault
 from fieldkit.store.storage import gc_paused
 from fieldkit.sync import messages as words
+from fieldkit.views.persons import PersonIndex, PersonRow
+from fieldkit.views.records import newest_first
 from fieldkit.workspace import BatchInvalid, ValidationFailed, Workspace, open_for_reading
 
 # Piped output is for files and scripts: wide enough that no table column is cut.
@@ -522,7 +524,7 @@ def cmd_list(root: Path, args) -> int:
     with open_for_reading(root) as ws:  # beside the app, if it is open
         form = ws.form(args.form)
         with gc_paused():  # the store just loaded is millions of objects: don't walk them
-            rows = ws.records(form.id, year=args.year)
+            rows = newest_first(ws, form.id, year=args.year)
         if args.json:
             print_json_lines(
                 {"id": r["id"], "form": r["form"], "version": r["version"], "data": r["data"]}
@@ -543,32 +545,37 @@ def cmd_list(root: Path, args) -> int:
 def cmd_due(root: Path, args) -> int:
     with open_for_reading(root) as ws:  # beside the app, if it is open
         person_form = ws.form("person")
-        dues = ws.due(grid=args.grid, within_days=args.within)
+        with gc_paused():
+            rows = PersonIndex.build(ws).due(args.grid, args.within)
         if args.json:
-            print_json_lines(_due_json(d) for d in dues)
+            print_json_lines(_due_json(row) for row in rows)
             return 0
-        if not dues:
+        if not rows:
             when = f"{args.within} 天内到期" if args.within else "今天到期"
             err.print(f"{args.grid or ''}没有逾期或{when}的随访。", markup=False)
             return 0
         table = Table(
             "姓名", "身份证号", "类别", "级别", "上次随访", "应随访日期", "状态", box=None
         )
-        for d in dues:
-            data = d.person["data"]
-            last = d.last_visit["data"]["date"][:10] if d.last_visit else "未随访"
+        for row in rows:
+            data, due = row.record["data"], _scheduled(row)
             table.add_row(
-                data.get("name", ""),
+                row.name,
                 idnumber.mask(data.get("id_number", "")),
                 ws.display(person_form, person_form.field("category"), data),
-                person_form.field("level").label_of(effective_level(d.person, d.last_visit), data),
-                last,
-                d.next_due.isoformat(),
-                _due_status(d.days_overdue),
+                person_form.field("level").label_of(row.level, data),
+                row.last_visit or "未随访",
+                due.next_due.isoformat(),
+                _due_status(due.days_overdue),
             )
         out.print(table)
-        err.print(f"共 {len(dues)} 人到期或逾期。")
+        err.print(f"共 {len(rows)} 人到期或逾期。")
     return 0
+
+
+def _scheduled(row: PersonRow) -> Due:
+    assert row.due is not None  # the due list holds only persons on the schedule
+    return row.due
 
 
 def _due_status(days_overdue: int) -> str:
@@ -577,18 +584,18 @@ def _due_status(days_overdue: int) -> str:
     return "今天到期" if days_overdue == 0 else f"{-days_overdue}天后到期"
 
 
-def _due_json(d) -> dict[str, Any]:
-    data = d.person["data"]
+def _due_json(row: PersonRow) -> dict[str, Any]:
+    data, due = row.record["data"], _scheduled(row)
     return {
-        "person": d.person["id"],
+        "person": row.id,
         "name": data.get("name"),
         "category": data.get("category"),
-        "level": effective_level(d.person, d.last_visit),
+        "level": row.level,
         "grid": data.get("grid"),
-        "last_visit": d.last_visit["data"]["date"] if d.last_visit else None,
-        "next_due": d.next_due.isoformat(),
-        "days_overdue": d.days_overdue,
-        "joint": list(d.rule.joint) if d.rule else [],
+        "last_visit": due.last_visit["data"]["date"] if due.last_visit else None,
+        "next_due": due.next_due.isoformat(),
+        "days_overdue": due.days_overdue,
+        "joint": list(due.rule.joint) if due.rule else [],
     }
 
 

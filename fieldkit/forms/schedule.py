@@ -34,6 +34,11 @@ class Due:
     def overdue(self) -> bool:
         return self.days_overdue > 0
 
+    @property
+    def joint(self) -> bool:
+        """The rule asks for a joint visit (with other departments)."""
+        return bool(self.rule and self.rule.joint)
+
 
 def add_period(day: date, period: Period) -> date:
     """Add {days|months|years = N} to a date; month ends clamp (1-31 + 1 month = 2-28/29)."""
@@ -93,24 +98,3 @@ def schedule(
     else:
         return None
     return Due(person, last, next_due, (today - next_due).days, rule)
-
-
-def due_list(
-    rules: Rules,
-    persons: Iterable[dict[str, Any]],
-    visits_by_person: dict[str, list[dict[str, Any]]],
-    today: date,
-    *,
-    within_days: int = 0,
-    grid: str | None = None,
-) -> list[Due]:
-    """Persons due (or due within `within_days`) or overdue, most overdue first."""
-    out = []
-    for person in persons:
-        if grid and person["data"].get("grid") != grid:
-            continue
-        due = schedule(rules, person, visits_by_person.get(person["id"], []), today)
-        if due and due.days_overdue >= -within_days:
-            out.append(due)
-    out.sort(key=lambda d: (-d.days_overdue, d.person["data"].get("name", "")))
-    return out

@@ -40,9 +40,9 @@ from fieldkit.forms.definitions import Field, Form
 from fieldkit.store import vault
 from fieldkit.tui import text
 from fieldkit.tui.drafts import Drafts
-from fieldkit.tui.index import RecordIndex
-from fieldkit.tui.person_index import PersonIndex
 from fieldkit.tui.safety import guarded
+from fieldkit.views.persons import PersonIndex
+from fieldkit.views.records import RecordIndex
 from fieldkit.workspace import Workspace
 
 # The app's actions that open something (over a lock screen they must not).
@@ -409,7 +409,7 @@ class FieldkitApp(App[None]):
             self._persons.update(record)
         index = self.indexes.get(record["form"])
         if index is not None:
-            index.upsert(self.ws, record)
+            index.upsert(record)
         for form in self.ws.forms:
             if any(f.ref_form == record["form"] for f in form.fields):
                 self.indexes.pop(form.id, None)  # titles shown there may have changed

@@ -7,6 +7,10 @@ definitions), so wording is reviewed and changed without touching the screens.
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fieldkit.views.persons import DueCounts
 
 APP_TITLE = "fieldkit 基层法治工作台"
 DEMO_SUFFIX = "（演示数据）"
@@ -293,6 +297,20 @@ HOME_DUE_NONE = "近期没有要随访的人员"
 DUE_PART_OVERDUE = "逾期 {n} 人"
 DUE_PART_TODAY = "今天到期 {n} 人"
 DUE_PART_SOON = "{days} 天内到期 {n} 人"
+
+
+def due_summary(due: DueCounts) -> str:
+    """'逾期 3 人，今天到期 1 人，7 天内到期 2 人' (parts that are zero left out)."""
+    parts = []
+    if due.overdue:
+        parts.append(DUE_PART_OVERDUE.format(n=due.overdue))
+    if due.today:
+        parts.append(DUE_PART_TODAY.format(n=due.today))
+    if due.soon:
+        parts.append(DUE_PART_SOON.format(n=due.soon, days=due.soon_days))
+    return "，".join(parts)
+
+
 KEY_FOLLOWUP = "随访"
 KEY_FOLLOWUP_TIP = "为选中的人员录入一次随访（人员已填好）"
 KEY_REGISTER = "登记"

@@ -17,6 +17,7 @@ from textual.widgets import Input
 from fieldkit.files.locations import keys_dir
 from fieldkit.sync import devices, roster
 from fieldkit.tui.app import FieldkitApp
+from fieldkit.views.records import newest_first
 from fieldkit.workspace import Workspace
 
 TODAY = date(2026, 11, 24)
@@ -220,4 +221,4 @@ def seed(root: Path, form_id: str, data: dict[str, Any], *, at: str, record_id: 
 
 def stored(root: Path, form_id: str) -> list[dict]:
     with Workspace(root, today=TODAY) as ws:
-        return ws.records(form_id)
+        return newest_first(ws, form_id)

@@ -1,9 +1,8 @@
-"""What the app asks of the core and keeps beside it: counts, search text, change lists,
-computed-default inputs, the record index and drafts."""
+"""What the app asks of the core and keeps beside it: counts, change lists, computed-default
+inputs and drafts (the record index and search text: tests/test_views.py)."""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,6 @@ import pytest
 from fieldkit.errors import FieldkitError
 from fieldkit.sync import devices
 from fieldkit.tui.drafts import Drafts, draft_key
-from fieldkit.tui.index import RecordIndex
 from fieldkit.workspace import Workspace
 
 from .conftest import PERSON_ID, TODAY
@@ -37,31 +35,6 @@ def test_counts_this_month_and_year(ws: Workspace):
     counts = ws.counts(2026, 11)
     assert counts["outreach"] == (2, 3)
     assert counts["mediation"] == (0, 0)
-
-
-def test_search_text_holds_labels_and_referenced_titles(ws: Workspace):
-    person = ws.add(
-        "person",
-        {"category": "mental", "name": "陈静", "id_number": PERSON_ID, "level": "3"},
-    )
-    visit = ws.add(
-        "followup",
-        {
-            "person": person["id"],
-            "date": "2026-11-20 10:00",
-            "condition": "unstable",
-            "risk_level": "3",
-            "departments": ["grid", "police"],
-        },
-    )
-    form = ws.form("followup")
-    with_titles = ws.search_text(form, visit["data"], ws.titles("person"))
-    without = ws.search_text(form, visit["data"])
-    assert with_titles == without
-    for word in ("陈静", "不稳定", "3级", "派出所", "社区网格", "2026-11-20"):
-        assert word in with_titles
-    person_text = ws.search_text(ws.form("person"), person["data"])
-    assert PERSON_ID.lower() in person_text  # found by the full number, shown masked
 
 
 def test_describe_changes_masks_and_labels(ws: Workspace):
@@ -94,53 +67,6 @@ def test_office_key_file_as_the_identity_screen_reads_it(tmp_path: Path):
         devices.read_office_key(tmp_path / "x.txt")
     with pytest.raises(FieldkitError, match="无法读取"):
         devices.read_office_key(tmp_path / "missing.fkkey")
-
-
-def test_index_order_filters_and_upsert(ws: Workspace):
-    a = add_event(ws, "2026-11-02", "宪法宣传")
-    add_event(ws, "2026-03-15", "消费者权益")
-    add_event(ws, "2025-03-10", "宪法学习")
-    index = RecordIndex.build(ws, "outreach", threading.RLock())
-    assert [e.record["data"]["title"] for e in index.entries] == [
-        "宪法宣传",
-        "消费者权益",
-        "宪法学习",
-    ]
-    assert [e.record["data"]["title"] for e in index.matches("宪法")] == ["宪法宣传", "宪法学习"]
-    assert [e.record["data"]["title"] for e in index.matches("", 2026)] == [
-        "宪法宣传",
-        "消费者权益",
-    ]
-    assert [e.record["data"]["title"] for e in index.matches("", None, 3)] == [
-        "消费者权益",
-        "宪法学习",
-    ]
-    assert [e.record["data"]["title"] for e in index.matches("进社区 宪法")] == [
-        "宪法宣传",
-        "宪法学习",
-    ]
-    assert index.years() == [2026, 2025]
-    edited = ws.edit(a["id"], {"date": "2026-01-01", "title": "宪法宣传改"})
-    index.upsert(ws, edited)
-    assert [e.record["data"]["title"] for e in index.entries] == [
-        "消费者权益",
-        "宪法宣传改",
-        "宪法学习",
-    ]
-    index.upsert(ws, ws.delete(a["id"]))
-    assert len(index) == 2
-
-
-def test_index_orders_visits_of_a_day_by_time(ws: Workspace):
-    person = ws.add("person", {"category": "released", "name": "张伟", "id_number": PERSON_ID})
-    for at in ("2026-11-20 09:00", "2026-11-20 16:30", "2026-11-20 11:15"):
-        ws.add("followup", {"person": person["id"], "date": at, "condition": "stable"})
-    index = RecordIndex.build(ws, "followup", threading.RLock())
-    assert [e.when for e in index.entries] == [
-        "2026-11-20T16:30",
-        "2026-11-20T11:15",
-        "2026-11-20T09:00",
-    ]
 
 
 REC = "0b6f4d2e-3c1a-4f5e-9a7b-1c2d3e4f5a6b"

@@ -14,6 +14,7 @@ from fieldkit.tui.screens.entry import FormScreen
 from fieldkit.tui.screens.home import HomeScreen
 from fieldkit.tui.screens.person_detail import PersonDetailScreen
 from fieldkit.tui.screens.persons import DueScreen, PersonsScreen
+from fieldkit.views.records import newest_first
 
 from .conftest import (
     PERSON_ID,
@@ -111,7 +112,7 @@ async def test_register_then_visit_moves_next_due(root: Path):
         assert "2026-11-24" not in str(detail.query_one("#person-schedule", Static).content)
         titles = [str(label.content) for label in detail.query(".section-title")]
         assert "随访记录（1 次，最近的在前）" in titles
-        visits = app.ws.records("followup")
+        visits = newest_first(app.ws, "followup")
         assert len(visits) == 1 and visits[0]["data"]["next_visit"] == "2026-12-24"
         no_errors(app)
 
@@ -195,7 +196,7 @@ async def test_discharge_removes_from_due_list(root: Path):
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is due and due.hits == []
-        assert app.ws.records("person")[0]["data"]["status"] == "discharged"
+        assert newest_first(app.ws, "person")[0]["data"]["status"] == "discharged"
         no_errors(app)
 
 
@@ -216,7 +217,7 @@ async def test_duplicate_id_number_opens_the_existing_person(root: Path):
         await settle(pilot)
         assert isinstance(app.screen, PersonDetailScreen)
         assert app.screen.person_id == "p-chen"
-        assert len(app.ws.records("person")) == 1
+        assert len(newest_first(app.ws, "person")) == 1
         assert app.drafts.load("person", None) is None
         no_errors(app)
 

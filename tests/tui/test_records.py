@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +16,7 @@ from fieldkit.tui.screens.detail import DetailScreen
 from fieldkit.tui.screens.entry import FormScreen
 from fieldkit.tui.screens.history import HistoryScreen
 from fieldkit.tui.screens.records import RecordsScreen
+from fieldkit.views.records import newest_first
 from fieldkit.workspace import Workspace
 
 from .conftest import (
@@ -183,6 +188,42 @@ async def test_history_of_an_edit_back_to_earlier_content_shows_every_version(ev
         no_errors(app)
 
 
+async def test_the_cli_and_the_app_list_visits_of_a_day_in_one_order(root: Path):
+    seed(
+        root,
+        "person",
+        {"category": "released", "name": "张伟", "id_number": PERSON_ID},
+        at="2026-11-01T09:00:00+08:00",
+        record_id="p-1",
+    )
+    # Saved in none of the list's orders: a later visit saved first, two of one moment.
+    for record_id, at, saved in (
+        ("v-1", "2026-11-20 16:30", "08:00"),
+        ("v-2", "2026-11-20 09:00", "18:00"),
+        ("v-3", "2026-11-20 11:15", "12:00"),
+        ("v-4", "2026-11-20 11:15", "12:00"),
+    ):
+        data = {"person": "p-1", "date": at, "condition": "stable"}
+        seed(root, "followup", data, at=f"2026-11-20T{saved}:00+08:00", record_id=record_id)
+    proc = subprocess.run(
+        [sys.executable, "-m", "fieldkit.cli.main", "list", "followup", "--json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "FIELDKIT_DATA_DIR": str(root)},
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    cli = [json.loads(line)["id"] for line in proc.stdout.splitlines()]
+    assert cli == ["v-1", "v-4", "v-3", "v-2"]  # by time, then last change, then id
+    app = make_app(root)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        row = next(i for i, f in enumerate(app.ws.forms) if f.id == "followup")
+        await open_records(pilot, row)
+        assert [e.id for e in app.screen.hits] == cli
+        no_errors(app)
+
+
 async def test_delete_asks_then_hides(events: Path):
     app = make_app(events)
     async with app.run_test(size=SIZE) as pilot:
@@ -202,7 +243,7 @@ async def test_delete_asks_then_hides(events: Path):
         no_errors(app)
     with Workspace(events, today=TODAY) as ws:
         assert ws.store.get("o-0")["deleted"] is True
-        assert [r["id"] for r in ws.records("outreach")] == ["o-1", "o-2"]
+        assert [r["id"] for r in newest_first(ws, "outreach")] == ["o-1", "o-2"]
 
 
 async def test_home_counts_this_month_and_year(events: Path):

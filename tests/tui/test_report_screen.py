@@ -15,7 +15,8 @@ from fieldkit.reports import ledger
 from fieldkit.store import vault
 from fieldkit.tui.screens import report as report_screen
 from fieldkit.tui.screens.dialogs import ChoiceDialog
-from fieldkit.tui.screens.report import Job, ReportScreen, monthly_series
+from fieldkit.tui.screens.report import Job, ReportScreen
+from fieldkit.views.monthly import monthly_series
 from fieldkit.workspace import Workspace
 
 from .conftest import TODAY, make_app, no_errors, ready, settle
@@ -141,7 +142,7 @@ async def test_monthly_series_for_the_dashboard(data: Path):
     app = make_app(data)
     async with app.run_test(size=(110, 40)) as pilot:
         await ready(pilot)
-        series = monthly_series(app, 2026)
+        series = monthly_series(app.ws, 2026, lock=app.ws_lock)
         assert sum(series["visits"]) == 5 and series["mediations"][1] == 1
         no_errors(app)
 

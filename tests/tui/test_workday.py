@@ -21,8 +21,10 @@ from fieldkit.tui.screens.person_detail import PersonDetailScreen
 from fieldkit.tui.screens.persons import DueScreen, PersonsScreen
 from fieldkit.tui.screens.picker import RecordPicker
 from fieldkit.tui.screens.records import RecordsScreen
-from fieldkit.tui.widgets.chinese import initials, natural_key, rank, wrap
+from fieldkit.tui.widgets.chinese import wrap
 from fieldkit.tui.widgets.search_list import Column, fit_columns
+from fieldkit.views.chinese import initials, natural_key, rank
+from fieldkit.views.records import newest_first
 from fieldkit.workspace import Workspace
 
 from .conftest import (
@@ -438,7 +440,7 @@ async def test_a_visit_later_today_is_refused(persons: Path):
         assert app.screen is form
         problems = str(form.query_one("#problems", Static).content)
         assert "「随访时间」不能晚于" in problems
-        assert len(app.ws.records("followup")) == 2
+        assert len(newest_first(app.ws, "followup")) == 2
         no_errors(app)
 
 
@@ -458,11 +460,11 @@ async def test_a_second_visit_the_same_day_asks_first(persons: Path):
         assert "王建国 在 2026-11-20 10:00 已有随访记录" in asked
         await pilot.press("enter")  # 返回修改: nothing saved
         await settle(pilot)
-        assert app.screen is form and len(app.ws.records("followup")) == 2
+        assert app.screen is form and len(newest_first(app.ws, "followup")) == 2
         await fill(pilot, "date", "2026-11-23 16:00")
         await pilot.press("ctrl+s")  # another day: saved without a question
         await settle(pilot)
-        assert len(app.ws.records("followup")) == 3
+        assert len(newest_first(app.ws, "followup")) == 3
         no_errors(app)
 
 

@@ -1,6 +1,6 @@
 """The year at a glance: this month's and this year's figures, each with a bar per month.
 
-The figures come from `report_screen.monthly_series` (the same counting as the annual report),
+The figures come from `views.monthly.monthly_series` (the same counting as the annual report),
 computed in a thread worker; G switches between this worker's grid and every grid, ←/→ the year.
 """
 
@@ -19,6 +19,7 @@ from fieldkit.reports.figures import MONTHLY_SERIES
 from fieldkit.tui import text
 from fieldkit.tui.safety import guarded
 from fieldkit.tui.widgets.footer import KeyFooter
+from fieldkit.views.monthly import monthly_series
 
 if TYPE_CHECKING:
     from fieldkit.tui.app import FieldkitApp
@@ -79,10 +80,8 @@ class DashboardScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="dashboard")
     def load(self) -> None:
-        from fieldkit.tui.screens.report import monthly_series
-
         year, grid = self.year, self._grid()
-        series = monthly_series(self.fk, year, grid)
+        series = monthly_series(self.fk.ws, year, grid, self.fk.ws_lock)
         self.app.call_from_thread(self._show, series, year, grid)
 
     def _show(self, series: dict[str, list[int]], year: int, grid: str | None) -> None:

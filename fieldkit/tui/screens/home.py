@@ -20,9 +20,9 @@ from textual.widgets import Button, DataTable, Header, Label, Static
 
 from fieldkit.tui import text
 from fieldkit.tui.app import WorkspaceReady
-from fieldkit.tui.person_index import DueCounts, due_summary
 from fieldkit.tui.safety import guarded
 from fieldkit.tui.widgets.footer import KeyFooter
+from fieldkit.views.persons import DueCounts
 
 if TYPE_CHECKING:
     from fieldkit.tui.app import FieldkitApp
@@ -207,7 +207,7 @@ class HomeScreen(Screen[None]):
     def _show_due(self, due: DueCounts, managed: int) -> None:
         parts = [text.HOME_MANAGED.format(n=managed)]
         if due.total:
-            parts.append(text.HOME_DUE.format(counts=due_summary(due)))
+            parts.append(text.HOME_DUE.format(counts=text.due_summary(due)))
         else:
             parts.append(text.HOME_DUE_NONE)
         label = self.query_one("#due-count", Static)

@@ -21,6 +21,7 @@ from fieldkit.tui.safety import guarded
 from fieldkit.tui.screens.dialogs import Answer, ChoiceDialog
 from fieldkit.tui.screens.persons import due_state
 from fieldkit.tui.widgets.footer import KeyFooter
+from fieldkit.views.persons import soon_days, supervision_end, visits_of
 
 if TYPE_CHECKING:
     from fieldkit.tui.app import FieldkitApp
@@ -52,15 +53,8 @@ class PersonDetailScreen(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     def _visits(self) -> list[dict[str, Any]]:
-        index = self.fk.built_person_index
-        if index is not None:
-            visits = list(index.visits.get(self.person_id, []))
-        else:
-            with self.fk.ws_lock:
-                visits = self.fk.ws.visits_by_person().get(self.person_id, [])
-        live = [v for v in visits if not v.get("deleted")]
-        live.sort(key=lambda v: str(v["data"].get("date", "")), reverse=True)
-        return live
+        with self.fk.ws_lock:
+            return visits_of(self.fk.ws, self.person_id)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -105,13 +99,8 @@ class PersonDetailScreen(Screen[None]):
             pairs.append((f.label, value or text.EMPTY_VALUE))
             if fid == "id_number":
                 pairs.extend(self._derived(str(data.get("id_number", "")), today))
-        end = data.get("end_date")
-        if not end and data.get("start_date"):
-            computed = schedule.supervision_end(
-                ws.forms.rules, data.get("category"), date.fromisoformat(data["start_date"])
-            )
-            end = computed.isoformat() if computed else None
-        pairs.append((text.PERSON_SUPERVISION_END, end or text.PERSON_NO_END))
+        end = supervision_end(ws.forms.rules, person)
+        pairs.append((text.PERSON_SUPERVISION_END, end.isoformat() if end else text.PERSON_NO_END))
         for i in range(0, len(pairs), 2):
             left = pairs[i]
             right = pairs[i + 1] if i + 1 < len(pairs) else ("", "")
@@ -168,11 +157,7 @@ class PersonDetailScreen(Screen[None]):
         if level is not None:
             label = form.field("level").label_of(level, person["data"])
             out.append(f"{text.PERSON_LEVEL_NOW}：{label}　　")
-        from fieldkit.tui.person_index import PersonRow
-
-        row = PersonRow(self.person_id, person, "", "", "", "", level, "", due, "")
-        soon = ws.forms.rules.soon_days
-        state, style = due_state(row, soon)
+        state, style = due_state(due, soon_days(ws.forms.rules))
         line = text.PERSON_NEXT.format(day=due.next_due.isoformat(), state=state)
         out.append(line if state else line.replace("（）", ""), style=style or "bold")
         joint = ws.joint_departments(due.rule)

@@ -1,9 +1,10 @@
 """The persons list and the due-visits list: who is under supervision, when they were last
 visited and when the next visit is due.
 
-Both read the app's PersonIndex (built once in a thread worker). The table holds only the first
-pages of the matches and grows as the cursor nears its end; overdue rows are red, rows due within
-`[due] soon_days` yellow, and a rule that asks for a joint visit is marked.
+Both read the app's PersonIndex (fieldkit.views.persons, built once in a thread worker). The
+table holds only the first pages of the matches and grows as the cursor nears its end; overdue
+rows are red, rows due within `[due] soon_days` yellow, and a rule that asks for a joint visit
+is marked.
 """
 
 from __future__ import annotations
@@ -18,29 +19,24 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Header, Input, Select, Static
 
 from fieldkit.forms import idnumber
+from fieldkit.forms.schedule import Due
 from fieldkit.tui import text
-from fieldkit.tui.person_index import (
-    DueCounts,
-    PersonIndex,
-    PersonRow,
-    due_summary,
-    soon_days,
-)
 from fieldkit.tui.safety import guarded
 from fieldkit.tui.widgets.footer import KeyFooter
 from fieldkit.tui.widgets.search_list import Column, SearchListScreen, cell
 from fieldkit.tui.widgets.typeahead import TypeAheadSelect
+from fieldkit.views.persons import DueCounts, PersonIndex, PersonRow, soon_days
 
 if TYPE_CHECKING:
     from fieldkit.tui.app import FieldkitApp
 
 
-def due_state(row: PersonRow, soon_days: int) -> tuple[str, str]:
-    """('逾期3天', style) for a row's place on the schedule; ('', '') if not due soon."""
-    if row.due is None:
+def due_state(due: Due | None, soon_days: int) -> tuple[str, str]:
+    """('逾期3天', style) for a place on the schedule; ('', '') if not due soon."""
+    if due is None:
         return "", ""
-    days = row.due.days_overdue
-    joint = f" · {text.DUE_JOINT}" if row.joint else ""
+    days = due.days_overdue
+    joint = f" · {text.DUE_JOINT}" if due.joint else ""
     if days > 0:
         return text.DUE_OVERDUE.format(days=days) + joint, "bold red"
     if days == 0:
@@ -201,7 +197,7 @@ class PersonsScreen(SearchListScreen):
         ws = self.fk.ws
         form = self.person_form
         data = row.record["data"]
-        state, style = due_state(row, self.soon_days)
+        state, style = due_state(row.due, self.soon_days)
         level = form.field("level").label_of(row.level, data) if row.level else ""
         values = {
             "name": row.name,
@@ -221,14 +217,8 @@ class PersonsScreen(SearchListScreen):
             if not total:
                 label = text.DUE_NONE
             else:
-                days = [r.due.days_overdue for r in self.hits if r.due]
-                counts = DueCounts(
-                    overdue=sum(d > 0 for d in days),
-                    today=sum(d == 0 for d in days),
-                    soon=sum(d < 0 for d in days),
-                    soon_days=self.soon_days,
-                )
-                label = text.DUE_COUNT.format(counts=due_summary(counts))
+                counts = DueCounts.of((r.due for r in self.hits if r.due), self.soon_days)
+                label = text.DUE_COUNT.format(counts=text.due_summary(counts))
                 if self.shown < total:
                     label += text.COUNT_MORE.format(shown=self.shown)
         elif not total:

@@ -14,8 +14,8 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from fieldkit.tui import text
-from fieldkit.tui.index import RecordIndex
 from fieldkit.tui.safety import guarded
+from fieldkit.views.records import RecordIndex
 
 if TYPE_CHECKING:
     from fieldkit.tui.app import FieldkitApp

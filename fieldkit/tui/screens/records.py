@@ -19,12 +19,12 @@ from textual.widgets import DataTable, Header, Input, Select, Static
 
 from fieldkit.forms.definitions import Field
 from fieldkit.tui import text
-from fieldkit.tui.index import Entry, RecordIndex
 from fieldkit.tui.safety import guarded
 from fieldkit.tui.screens.dialogs import Answer, ChoiceDialog
 from fieldkit.tui.widgets.footer import KeyFooter
 from fieldkit.tui.widgets.search_list import Column, SearchListScreen, cell
 from fieldkit.tui.widgets.typeahead import TypeAheadSelect
+from fieldkit.views.records import Entry, RecordIndex
 
 if TYPE_CHECKING:
     from fieldkit.tui.app import FieldkitApp

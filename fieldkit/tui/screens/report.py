@@ -35,8 +35,10 @@ from fieldkit.reports import figures as F
 from fieldkit.store import vault
 from fieldkit.sync import messages as words
 from fieldkit.tui.screens import folders
-from fieldkit.tui.widgets.chinese import Paragraph, natural_key
+from fieldkit.tui.widgets.chinese import Paragraph
 from fieldkit.tui.widgets.footer import KeyFooter
+from fieldkit.views.chinese import natural_key
+from fieldkit.views.monthly import snapshot
 
 if TYPE_CHECKING:
     from fieldkit.tui.app import FieldkitApp
@@ -174,7 +176,7 @@ class ReportScreen(Screen[None]):
     def load_choices(self) -> None:
         app = self.fk
         with app.ws_lock:
-            records = _copy(app)
+            records = snapshot(app.ws)
         years = F.years(records, app.ws.forms)
         this_year = app.today().year
         if this_year not in years:
@@ -216,7 +218,7 @@ class ReportScreen(Screen[None]):
         if year is None:
             return
         with app.ws_lock:
-            records = _copy(app)
+            records = snapshot(app.ws)
         figs = F.compute(records, app.ws.forms, year, grid=grid, today=app.today())
         from fieldkit.reports.annual import load_template, stat_tables
 
@@ -324,7 +326,7 @@ class ReportScreen(Screen[None]):
         try:
             _make_folder(folder)
             with app.ws_lock:
-                records = _copy(app)
+                records = snapshot(app.ws)
                 draft_name = report.draft_target(app.ws, year, grid, folder).path
                 ledger_name = ledger.ledger_target(app.ws, year, grid, folder, mask=mask).path
             written: list[tuple[Path, Path, str]] = []
@@ -393,20 +395,6 @@ def _make_folder(folder: Path) -> None:
         raise FieldkitError(f"无法新建文件夹 {folder}：{os_reason(exc)}") from None
 
 
-def _copy(app: FieldkitApp) -> dict[str, list[dict[str, Any]]]:
-    """Every form's current records and tombstones (shallow copies), taken under ws_lock."""
-    ws = app.ws
-    return {f.id: ws.store.current(f.id, include_deleted=True) for f in ws.forms}
-
-
 def open_report(app: FieldkitApp) -> None:
     """Push the report screen (the home screen's action)."""
     app.push_screen(ReportScreen())
-
-
-def monthly_series(app: FieldkitApp, year: int, grid: str | None = None) -> dict[str, list[int]]:
-    """Month-by-month figures for the dashboard (see figures.MONTHLY_SERIES); call from a
-    thread worker."""
-    with app.ws_lock:
-        records = _copy(app)
-    return F.monthly(records, app.ws.forms, year, grid=grid)

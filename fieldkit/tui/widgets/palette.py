@@ -14,7 +14,7 @@ from textual.system_commands import SystemCommandsProvider
 from textual.widgets.option_list import Option
 
 from fieldkit.tui import text
-from fieldkit.tui.widgets import chinese
+from fieldkit.views import chinese
 
 
 class Commands(SystemCommandsProvider):

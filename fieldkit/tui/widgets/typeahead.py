@@ -18,7 +18,7 @@ from textual import events
 from textual.widgets import OptionList, Select
 
 from fieldkit.tui.safety import guarded
-from fieldkit.tui.widgets import chinese
+from fieldkit.views import chinese
 
 T = TypeVar("T")
 

@@ -1,28 +1,50 @@
-"""Every registered person with their place on the visit schedule, ready to filter as you type.
+"""Every registered person with their place on the visit schedule: the persons list, the due
+list (overdue, due today, due soon) and supervision ends, for `fieldkit due` and the app.
 
-Built once in a thread worker (6k persons and 60k visits in the 100k demo store take about half
-a second), then kept current person by person as persons and visits are saved, so a keystroke
-in the persons or due list is a scan over a few thousand prepared rows.
+The app builds a PersonIndex once in a thread worker (6k persons and 60k visits in the 100k
+demo store take about a quarter of a second), then keeps it current person by person as persons
+and visits are saved, so a keystroke in the persons or due list is a scan over prepared rows.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from collections.abc import Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fieldkit.forms import idnumber, schedule
 from fieldkit.forms.rules import Rules
-from fieldkit.tui import text
-from fieldkit.tui.widgets import chinese
-from fieldkit.workspace import Workspace
+from fieldkit.views import chinese
+
+if TYPE_CHECKING:
+    from fieldkit.workspace import Workspace
 
 
 def soon_days(rules: Rules) -> int:
     """How many days ahead a visit counts as due soon (rules.toml [due] soon_days)."""
     return rules.soon_days
+
+
+def supervision_end(rules: Rules, person: dict[str, Any]) -> date | None:
+    """When a person's supervision ends: the end date registered, else the one the rules give
+    for the category from the start date; None if it has no fixed end."""
+    data = person["data"]
+    if data.get("end_date"):
+        return date.fromisoformat(data["end_date"])
+    if not data.get("start_date"):
+        return None
+    start = date.fromisoformat(data["start_date"])
+    return schedule.supervision_end(rules, data.get("category"), start)
+
+
+def visits_of(ws: Workspace, person_id: str) -> list[dict[str, Any]]:
+    """A person's live visits, newest first."""
+    visits = ws.store.lookup("followup", "person", person_id)
+    return sorted(visits, key=lambda v: str(v["data"].get("date", "")), reverse=True)
 
 
 @dataclass(frozen=True)
@@ -31,6 +53,16 @@ class DueCounts:
     today: int
     soon: int  # due within soon_days, not today
     soon_days: int
+
+    @classmethod
+    def of(cls, dues: Iterable[schedule.Due], soon_days: int) -> DueCounts:
+        days = [d.days_overdue for d in dues]
+        return cls(
+            overdue=sum(d > 0 for d in days),
+            today=sum(d == 0 for d in days),
+            soon=sum(d < 0 for d in days),
+            soon_days=soon_days,
+        )
 
     @property
     def total(self) -> int:
@@ -48,7 +80,7 @@ class PersonRow:
     level: str | None  # effective: the last assessed risk level overrides the registered one
     last_visit: str  # day of the last visit, '' if never visited
     due: schedule.Due | None  # None: not under active supervision
-    key: str  # lower-case search text: name, ID number, category label
+    key: str  # lower-case search text: name, ID number, birth date, category label, initials
 
     @property
     def days_overdue(self) -> int | None:
@@ -56,28 +88,30 @@ class PersonRow:
 
     @property
     def joint(self) -> bool:
-        return bool(self.due and self.due.rule and self.due.rule.joint)
+        return bool(self.due and self.due.joint)
 
 
 class PersonIndex:
     """Persons and their visits; rows in list order (next due first, then by name)."""
 
     def __init__(self, ws: Workspace, today: date):
-        self.ws = ws
         self.today = today
+        self.rules = ws.forms.rules
         self.rows: dict[str, PersonRow] = {}
         self.visits: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.visit_owner: dict[str, str] = {}  # visit id -> person id
         self.ordered: list[PersonRow] = []
         self.by_urgency: list[PersonRow] = []
-        self.soon_days = soon_days(ws.forms.rules)
+        self.soon_days = soon_days(self.rules)
+        form = ws.form("person")
+        self.category_labels = {c.code: c.label for c in form.field("category").all_choices()}
         self._lock = threading.Lock()
 
     @classmethod
-    def build(cls, ws: Workspace, lock: threading.RLock) -> PersonIndex:
-        """Read persons and visits under `lock` (the store may be written meanwhile)."""
+    def build(cls, ws: Workspace, lock: AbstractContextManager[Any] | None = None) -> PersonIndex:
+        """Read persons and visits under `lock` (in the app the store may be written meanwhile)."""
         index = cls(ws, ws.today())
-        with lock:
+        with lock or nullcontext():
             persons = ws.store.current("person")
             visits = ws.store.current("followup")
         for visit in visits:
@@ -90,30 +124,25 @@ class PersonIndex:
         return index
 
     def _row(self, person: dict[str, Any]) -> PersonRow:
-        ws = self.ws
         data = person["data"]
-        visits = self.visits.get(person["id"], [])
-        live = [v for v in visits if not v.get("deleted")]
+        live = [v for v in self.visits.get(person["id"], []) if not v.get("deleted")]
         last = max(live, key=lambda v: v["data"]["date"], default=None)
-        due = schedule.schedule(ws.forms.rules, person, live, self.today)
-        form = ws.form("person")
-        category = ws._labels(form, form.field("category")).get(data.get("category"), "")
+        category = self.category_labels.get(data.get("category"), "")
         name, number = str(data.get("name", "")), str(data.get("id_number", ""))
         born = idnumber.birth_date(number)
         words = [name, number, born.isoformat() if born else "", category]
         words += [*chinese.initials(name), *chinese.initials(category)]
-        key = "\n".join(w for w in words if w)
         return PersonRow(
             id=person["id"],
             record=person,
-            name=str(data.get("name", "")),
+            name=name,
             category=str(data.get("category") or ""),
             status=str(data.get("status") or ""),
             grid=str(data.get("grid") or ""),
             level=schedule.effective_level(person, last),
             last_visit=str(last["data"]["date"])[:10] if last else "",
-            due=due,
-            key=key.lower(),
+            due=schedule.schedule(self.rules, person, live, self.today),
+            key="\n".join(w for w in words if w).lower(),
         )
 
     def _sort(self) -> None:
@@ -132,6 +161,13 @@ class PersonIndex:
         """The grids persons belong to, in natural order (第二网格 before 第十网格)."""
         return sorted({r.grid for r in self.rows.values() if r.grid}, key=chinese.natural_key)
 
+    def due(self, grid: str | None = None, within_days: int | None = None) -> list[PersonRow]:
+        """The due list: persons overdue, due today or due within `within_days` (default
+        `soon_days`), of a grid or all, most overdue first (then by name)."""
+        horizon = -(self.soon_days if within_days is None else within_days)
+        rows = [r for r in self.by_urgency if r.due.days_overdue >= horizon]  # type: ignore[union-attr]
+        return [r for r in rows if r.grid == grid] if grid else rows
+
     def matches(
         self,
         query: str = "",
@@ -142,11 +178,8 @@ class PersonIndex:
         due_only: bool = False,
     ) -> list[PersonRow]:
         """Rows holding every word of `query`, of the category, status and grid given.
-        `due_only`: persons overdue, due today or within `soon_days`, most overdue first."""
-        rows = self.ordered
-        if due_only:
-            soon = -self.soon_days
-            rows = [r for r in self.by_urgency if r.due.days_overdue >= soon]  # type: ignore[union-attr]
+        `due_only`: the due list (see `due`)."""
+        rows = self.due(grid) if due_only else self.ordered
         if category:
             rows = [r for r in rows if r.category == category]
         if status:
@@ -159,13 +192,8 @@ class PersonIndex:
 
     def due_counts(self, grid: str | None) -> DueCounts:
         """How many persons of a grid are overdue, due today and due within `soon_days`."""
-        days = [r.due.days_overdue for r in self.matches(grid=grid, due_only=True)]  # type: ignore[union-attr]
-        return DueCounts(
-            overdue=sum(d > 0 for d in days),
-            today=sum(d == 0 for d in days),
-            soon=sum(d < 0 for d in days),
-            soon_days=self.soon_days,
-        )
+        dues = [r.due for r in self.due(grid) if r.due]
+        return DueCounts.of(dues, self.soon_days)
 
     def in_management(self, grid: str | None = None) -> int:
         """Persons under active supervision (on the visit schedule), in a grid or all."""
@@ -202,15 +230,3 @@ class PersonIndex:
             else:
                 return
             self._sort()
-
-
-def due_summary(due: DueCounts) -> str:
-    """'逾期 3 人，今天到期 1 人，7 天内到期 2 人' (parts that are zero left out)."""
-    parts = []
-    if due.overdue:
-        parts.append(text.DUE_PART_OVERDUE.format(n=due.overdue))
-    if due.today:
-        parts.append(text.DUE_PART_TODAY.format(n=due.today))
-    if due.soon:
-        parts.append(text.DUE_PART_SOON.format(n=due.soon, days=due.soon_days))
-    return "，".join(parts)
