@@ -656,7 +656,7 @@ class JournalStorage(Storage):
         good, lineno = len(first), 1
         for lineno, line in enumerate(lines, start=2):
             ops = self._open_line(line, lineno)
-            if ops is _CHANGED:  # longer than it says: never what a crash leaves
+            if ops is _CHANGED:  # never what a crash leaves
                 raise _corrupt(path, f"第 {lineno} 行校验失败")
             if ops is None:
                 if good + len(line) < size:
@@ -668,18 +668,28 @@ class JournalStorage(Storage):
         return good, lineno
 
     def _open_line(self, line: bytes, lineno: int) -> Any:
-        """An encrypted journal line's operations; None if it is torn or damaged; _CHANGED if
-        it runs on past its stated length (a newline was changed: two lines run together)."""
+        """An encrypted journal line's operations; None if it is torn (what a crash leaves:
+        shorter than its stated length, or zeros where a power cut left the data unwritten);
+        _CHANGED if it was altered: it runs on past its stated length (a newline was changed),
+        or it is complete and does not open."""
         assert self._cipher is not None and self._journal_gen is not None
-        if line[8:9] != b" ":
+        if len(line) < 9 or b"\x00" in line:
             return None
         try:
-            length = int(line[:8], 16)
+            length = int(line[:8], 16) if line[8:9] == b" " else -1
         except ValueError:
-            return None
+            length = -1
         body = line[9:]
-        if len(body) > length + 1 or (len(body) == length + 1 and not body.endswith(b"\n")):
+        if length < 0 or len(body) > length + 1:
             return _CHANGED
+        if len(body) == length + 1:  # complete: it opens, or it was changed
+            ops = self._decrypt_line(body, lineno) if body.endswith(b"\n") else None
+            return _CHANGED if ops is None else ops
+        return None
+
+    def _decrypt_line(self, body: bytes, lineno: int) -> Any:
+        """The operations of a line's body, or None if it does not open."""
+        assert self._cipher is not None and self._journal_gen is not None
         blob = _unbase64(body)
         if blob is None:
             return None
