@@ -77,6 +77,10 @@ def test_missing_required_fields_are_named_by_label():
         ({"date": "2026-02-30"}, "date", "不是有效日期"),
         ({"venue_type": "进太空"}, "venue_type", "不是可选项"),
         ({"title": "长" * 101}, "title", "不能超过100个字"),
+        ({"title": "半个\ud800字"}, "title", "不能保存的字符"),
+        ({"title": "a\x00b"}, "title", "不能保存的字符"),
+        ({"laws": [{"a": 1}]}, "laws", "不是可选项"),
+        ({"laws": ["宪法", 3]}, "laws", "不是可选项"),
     ],
 )
 def test_bad_outreach_values(change, field, text):

@@ -337,7 +337,11 @@ def cmd_passwd(root: Path, args) -> int:
         with Workspace(root) as ws:  # holds the data dir: no program has it open meanwhile
             assert ws.vault is not None
             vault.change_passphrase(ws.vault, new)
-        out.print("已更改口令。数据不用重新加密，旧口令从现在起无效。")
+        out.print(
+            "已更改口令：本数据目录从现在起只认新口令。数据不用重新加密，所以更改前备份的"
+            " vault.json 仍可用旧口令打开数据；若担心旧口令已泄露，请同时删除旧的备份。",
+            markup=False,
+        )
         return 0
     new = _new_passphrase((NEW_PASSPHRASE_ENV, PASSPHRASE_ENV), optional=False)
     assert new is not None

@@ -85,10 +85,15 @@ def validate(
         value = raw.get(fid)
         if value is None:
             continue
-        if lists is not None and type(value) is list and value:
+        if (
+            lists is not None
+            and type(value) is list
+            and value
+            and all(type(v) is str for v in value)
+        ):
             key = tuple(value)
             codes = lists.get(key)
-            if codes is None and all(type(v) is str for v in value):
+            if codes is None:
                 try:
                     codes = _parse_choices(f, value, data)
                 except Invalid as exc:
@@ -362,8 +367,15 @@ def _parse_in_context(
     return _parse_reference(f, value, ctx, refs)
 
 
+# Characters no text field keeps: control characters (a NUL ends text in other programs) and
+# halves of a surrogate pair (not a character at all: such text cannot be saved as UTF-8).
+_UNSAVABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
 def _parse_text(f: Field, value: Any) -> str:
     text = str(value).strip()
+    if _UNSAVABLE.search(text):
+        raise Invalid("含有不能保存的字符（控制字符或残缺的字符编码），请删去后重新输入")
     limit = f.max_length or MAX_TEXT_CHARS
     if len(text) > limit:
         raise Invalid(f"不能超过{limit}个字（现有{len(text)}个）")
