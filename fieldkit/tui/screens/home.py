@@ -99,7 +99,7 @@ def _open(module: str, function: str, app: FieldkitApp) -> None:
 
 
 def _open_sync(app: FieldkitApp) -> None:
-    from fieldkit.tui.screens.sync import open_sync
+    from fieldkit.tui.screens.sync.screen import open_sync
 
     open_sync(app)
 
