@@ -17,6 +17,7 @@ from textual.widgets import Header, Label, Static
 
 from fieldkit.forms import idnumber, schedule
 from fieldkit.tui import text
+from fieldkit.tui.messages import OpenHistory
 from fieldkit.tui.safety import guarded
 from fieldkit.tui.screens.dialogs import Answer, ChoiceDialog
 from fieldkit.tui.screens.persons import due_state
@@ -233,9 +234,7 @@ class PersonDetailScreen(Screen[None]):
 
     @guarded
     def action_history(self) -> None:
-        from fieldkit.tui.screens.history import HistoryScreen
-
-        self.app.push_screen(HistoryScreen(self.person_id))
+        self.post_message(OpenHistory(self.person_id))
 
     @guarded
     def action_status(self) -> None:

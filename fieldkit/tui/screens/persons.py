@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Header, Input, Select, Static
 
 from fieldkit.forms import idnumber
 from fieldkit.tui import text
+from fieldkit.tui.messages import OpenRecord
 from fieldkit.tui.person_index import (
     DueCounts,
     PersonIndex,
@@ -249,11 +250,9 @@ class PersonsScreen(SearchListScreen):
 
     @guarded
     def action_open(self) -> None:
-        from fieldkit.tui.screens.person_detail import PersonDetailScreen
-
         person_id = self._current_or_warn()
         if person_id:
-            self.app.push_screen(PersonDetailScreen(person_id))
+            self.post_message(OpenRecord(person_id))
 
     @guarded
     def action_followup(self) -> None:

@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Header, Input, Select, Static
 from fieldkit.forms.definitions import Field
 from fieldkit.tui import text
 from fieldkit.tui.index import Entry, RecordIndex
+from fieldkit.tui.messages import OpenHistory, OpenRecord
 from fieldkit.tui.safety import guarded
 from fieldkit.tui.screens.dialogs import Answer, ChoiceDialog
 from fieldkit.tui.widgets.footer import KeyFooter
@@ -186,10 +187,8 @@ class RecordsScreen(SearchListScreen):
     @guarded
     def open_detail(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        from fieldkit.tui.screens.detail import DetailScreen
-
         if event.row_key.value:
-            self.app.push_screen(DetailScreen(event.row_key.value))
+            self.post_message(OpenRecord(event.row_key.value, fields_only=True))
 
     @guarded
     def action_new(self) -> None:
@@ -203,11 +202,9 @@ class RecordsScreen(SearchListScreen):
 
     @guarded
     def action_history(self) -> None:
-        from fieldkit.tui.screens.history import HistoryScreen
-
         record_id = self._current_or_warn()
         if record_id:
-            self.app.push_screen(HistoryScreen(record_id))
+            self.post_message(OpenHistory(record_id))
 
     @guarded
     def action_delete(self) -> None:
