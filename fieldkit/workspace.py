@@ -19,7 +19,7 @@ from fieldkit.files import errorlog
 from fieldkit.files.locations import drafts_dir, forms_dir, held_dir, store_dir
 from fieldkit.forms import casenumbers, grids, idnumber, schedule
 from fieldkit.forms.definitions import CHOICE_TYPES, Field, Form, FormSet, load_forms
-from fieldkit.forms.validation import Context, Outcome, Problem, validate
+from fieldkit.forms.validation import Context, Outcome, Problem, ValidationFailed, validate
 from fieldkit.store import convert, vault
 from fieldkit.store.changes import SEQ, ChangeSet
 from fieldkit.store.database import Store, Transaction
@@ -49,15 +49,6 @@ class Identity:
     @property
     def encrypts(self) -> bool:
         return self.office_box is not None
-
-
-class ValidationFailed(FieldkitError):
-    """A record did not pass its form's checks; `outcome` has every problem by field."""
-
-    def __init__(self, form: Form, outcome: Outcome):
-        self.form = form
-        self.outcome = outcome
-        super().__init__("；".join(str(p) for p in outcome.errors))
 
 
 class Workspace:

@@ -20,13 +20,12 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Header, Input, Select, Static, TextArea
 
-from fieldkit.forms.validation import Outcome, Problem, is_relevant, is_required
+from fieldkit.forms.validation import Outcome, Problem, ValidationFailed, is_relevant, is_required
 from fieldkit.tui import text
 from fieldkit.tui.safety import guarded
 from fieldkit.tui.screens.dialogs import Answer, ChoiceDialog
 from fieldkit.tui.widgets.fields import FieldRow, MultiEditor, ReferenceEditor, as_raw, make_editor
 from fieldkit.tui.widgets.footer import KeyFooter
-from fieldkit.workspace import ValidationFailed
 
 if TYPE_CHECKING:
     from fieldkit.tui.app import FieldkitApp

@@ -13,6 +13,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Header, Label, Static
 
+from fieldkit.forms.validation import ValidationFailed
 from fieldkit.sync import review
 from fieldkit.tui import text
 from fieldkit.tui.safety import guarded
@@ -20,7 +21,6 @@ from fieldkit.tui.screens.sync.common import TITLE, plain
 from fieldkit.tui.widgets.chinese import Paragraph
 from fieldkit.tui.widgets.footer import KeyFooter
 from fieldkit.tui.widgets.search_list import Column, cell, fit_columns
-from fieldkit.workspace import ValidationFailed
 
 if TYPE_CHECKING:
     from fieldkit.tui.app import FieldkitApp

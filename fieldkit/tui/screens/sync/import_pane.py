@@ -24,7 +24,7 @@ from fieldkit.sync import messages as words
 from fieldkit.tui import text
 from fieldkit.tui.safety import guarded
 from fieldkit.tui.screens.sync.common import Busy, plain
-from fieldkit.tui.widgets.devices_tab import missing_line, new_device_line
+from fieldkit.tui.screens.sync.devices_pane import missing_line, new_device_line
 
 if TYPE_CHECKING:
     from fieldkit.tui.app import FieldkitApp

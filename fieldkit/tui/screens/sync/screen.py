@@ -2,11 +2,11 @@
 (conflicts, likely duplicate persons, rejected records, devices to trust).
 
 One screen with a tab per task, each tab a module of its own (export_pane, import_pane,
-conflicts_pane, duplicates_pane, rejected_pane; the devices tab is
-fieldkit.tui.widgets.devices_tab). The work itself is the core's (fieldkit.sync.export,
-fieldkit.sync.merge, fieldkit.sync.review): reading and writing run in thread workers holding
-the app's `ws_lock`, and the results come back to the tabs through `call_from_thread`. A tab
-that changed records posts a message; the screen then reads the other tabs anew.
+conflicts_pane, duplicates_pane, rejected_pane, devices_pane). The work itself is the core's
+(fieldkit.sync.export, merge, review, roster): reading and writing run in thread workers
+holding the app's `ws_lock`, and the results come back to the tabs through
+`call_from_thread`. A tab that changed records posts a message; the screen then reads the
+other tabs anew.
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from fieldkit.tui import text
 from fieldkit.tui.safety import guarded
 from fieldkit.tui.screens.sync.common import TITLE, Busy, RecordsChanged
 from fieldkit.tui.screens.sync.conflicts_pane import TAB_CONFLICTS, ConflictsPane
+from fieldkit.tui.screens.sync.devices_pane import TAB_DEVICES, TAB_DEVICES_WAITING, DevicesPane
 from fieldkit.tui.screens.sync.duplicates_pane import TAB_DUPLICATES, DuplicatesPane
 from fieldkit.tui.screens.sync.export_pane import TAB_EXPORT, ExportPane
 from fieldkit.tui.screens.sync.import_pane import TAB_IMPORT, ImportPane
 from fieldkit.tui.screens.sync.rejected_pane import TAB_REJECTED, RejectedPane
-from fieldkit.tui.widgets.devices_tab import TAB_DEVICES, TAB_DEVICES_WAITING, DevicesPane
 from fieldkit.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
