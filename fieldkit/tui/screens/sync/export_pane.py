@@ -120,10 +120,14 @@ class ExportPane(VerticalScroll):
         if options:
             target.value = "all"
 
-    @work(thread=True, exclusive=True, group="sync-preview")
     def load_preview(self) -> None:
+        """What an export would hold, read in a thread (the choice is read here: widgets are
+        read on the main thread only)."""
+        self._read_preview(self._export_choice())
+
+    @work(thread=True, exclusive=True, group="sync-preview")
+    def _read_preview(self, choice: dict[str, Any]) -> None:
         app = self.fk
-        choice = self._export_choice()
         with app.ws_lock:
             ws = app.ws
             try:
