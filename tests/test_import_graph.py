@@ -26,3 +26,15 @@ def test_no_module_is_in_an_import_cycle():
 def test_import_contracts_are_kept(monkeypatch):
     monkeypatch.chdir(ROOT)
     assert lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True) == 0
+
+
+def test_screens_and_widgets_know_the_app_only_as_its_services():
+    """Not even for typing: they type their handle on the app with fieldkit.tui.services."""
+    graph = grimp.build_graph("fieldkit", cache_dir=None)
+    importers = graph.find_modules_that_directly_import("fieldkit.tui.app")
+    assert (
+        sorted(
+            m for m in importers if m.startswith(("fieldkit.tui.screens", "fieldkit.tui.widgets"))
+        )
+        == []
+    )

@@ -21,7 +21,7 @@ from fieldkit.tui.safety import guarded
 from fieldkit.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
-    from fieldkit.tui.app import FieldkitApp
+    from fieldkit.tui.services import Services
 
 RATE = "success_rate"
 
@@ -47,7 +47,7 @@ class DashboardScreen(Screen[None]):
         self.series: dict[str, list[int]] | None = None
 
     @property
-    def fk(self) -> FieldkitApp:
+    def fk(self) -> Services:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
@@ -125,5 +125,5 @@ def _rate(done: int, total: int) -> str:
     return text.DASH_RATE.format(rate=done / total) if total else text.DASH_NO_RATE
 
 
-def open_dashboard(app: FieldkitApp) -> None:
+def open_dashboard(app: Services) -> None:
     app.push_screen(DashboardScreen())

@@ -24,7 +24,7 @@ from fieldkit.tui.screens.records import confirm_delete
 from fieldkit.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
-    from fieldkit.tui.app import FieldkitApp
+    from fieldkit.tui.services import Services
 
 
 class DetailScreen(Screen[None]):
@@ -42,7 +42,7 @@ class DetailScreen(Screen[None]):
         self.record_id = record_id
 
     @property
-    def fk(self) -> FieldkitApp:
+    def fk(self) -> Services:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:

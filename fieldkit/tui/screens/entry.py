@@ -28,7 +28,7 @@ from fieldkit.tui.widgets.fields import FieldRow, MultiEditor, ReferenceEditor, 
 from fieldkit.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
-    from fieldkit.tui.app import FieldkitApp
+    from fieldkit.tui.services import Services
 
 
 class FormScreen(Screen[None]):
@@ -74,7 +74,7 @@ class FormScreen(Screen[None]):
         self.offered: str | None = None  # the existing record already offered instead
 
     @property
-    def fk(self) -> FieldkitApp:
+    def fk(self) -> Services:
         return self.app  # type: ignore[return-value]
 
     @property

@@ -25,7 +25,7 @@ from fieldkit.tui.safety import guarded
 from fieldkit.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
-    from fieldkit.tui.app import FieldkitApp
+    from fieldkit.tui.services import Services
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class HomeAction:
     label: str
     help: str  # one line, shown in the command palette and as the button's tooltip
     key: str  # a key on the home screen ("" for none)
-    run: Callable[[FieldkitApp], object]
+    run: Callable[[Services], object]
 
 
 def more_actions() -> list[HomeAction]:
@@ -104,7 +104,7 @@ class HomeScreen(Screen[None]):
         self.seen_version = -1
 
     @property
-    def fk(self) -> FieldkitApp:
+    def fk(self) -> Services:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:

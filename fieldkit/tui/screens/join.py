@@ -29,7 +29,7 @@ from fieldkit.tui.widgets.footer import KeyFooter
 from fieldkit.tui.widgets.search_list import Column, cell, fit_columns
 
 if TYPE_CHECKING:
-    from fieldkit.tui.app import FieldkitApp
+    from fieldkit.tui.services import Services
 
 SUB_TITLE = "同步 · 重复人员"
 TITLE = "合并重复人员：{title}"
@@ -84,7 +84,7 @@ class JoinScreen(Screen[bool]):
         self.picks: dict[str, int] = {}  # field -> registration chosen (only differing fields)
 
     @property
-    def fk(self) -> FieldkitApp:
+    def fk(self) -> Services:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:

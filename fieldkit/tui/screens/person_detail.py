@@ -24,7 +24,7 @@ from fieldkit.tui.screens.persons import due_state
 from fieldkit.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
-    from fieldkit.tui.app import FieldkitApp
+    from fieldkit.tui.services import Services
 
 BASE_FIELDS = ("name", "id_number", "category", "level", "phone", "address", "grid")
 MORE_FIELDS = ("start_date", "status", "guardian", "notes")
@@ -49,7 +49,7 @@ class PersonDetailScreen(Screen[None]):
         self.seen_version = -1
 
     @property
-    def fk(self) -> FieldkitApp:
+    def fk(self) -> Services:
         return self.app  # type: ignore[return-value]
 
     def _visits(self) -> list[dict[str, Any]]:

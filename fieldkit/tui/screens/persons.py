@@ -33,7 +33,7 @@ from fieldkit.tui.widgets.search_list import Column, SearchListScreen, cell
 from fieldkit.tui.widgets.typeahead import TypeAheadSelect
 
 if TYPE_CHECKING:
-    from fieldkit.tui.app import FieldkitApp
+    from fieldkit.tui.services import Services
 
 
 def due_state(row: PersonRow, soon_days: int) -> tuple[str, str]:
@@ -81,7 +81,7 @@ class PersonsScreen(SearchListScreen):
         self.updated_at = 0.0  # perf_counter when the table last changed (benchmarks read it)
 
     @property
-    def fk(self) -> FieldkitApp:
+    def fk(self) -> Services:
         return self.app  # type: ignore[return-value]
 
     def columns(self) -> list[Column]:
@@ -280,9 +280,9 @@ class DueScreen(PersonsScreen):
         return [c for c in super().columns() if c.key != "status"]
 
 
-def open_persons(app: FieldkitApp) -> None:
+def open_persons(app: Services) -> None:
     app.push_screen(PersonsScreen())
 
 
-def open_due(app: FieldkitApp) -> None:
+def open_due(app: Services) -> None:
     app.push_screen(DueScreen())

@@ -28,7 +28,7 @@ from fieldkit.tui.widgets.search_list import Column, SearchListScreen, cell
 from fieldkit.tui.widgets.typeahead import TypeAheadSelect
 
 if TYPE_CHECKING:
-    from fieldkit.tui.app import FieldkitApp
+    from fieldkit.tui.services import Services
 
 
 SAMPLE = 200  # records measured for the widths of text columns
@@ -58,7 +58,7 @@ class RecordsScreen(SearchListScreen):
         self.typical: dict[str, int] = {}  # text column -> the width most values fit in
 
     @property
-    def fk(self) -> FieldkitApp:
+    def fk(self) -> Services:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
@@ -217,7 +217,7 @@ class RecordsScreen(SearchListScreen):
         self.dismiss(None)
 
 
-def confirm_delete(app: FieldkitApp, record_id: str, done=None) -> None:
+def confirm_delete(app: Services, record_id: str, done=None) -> None:
     """Ask, then delete (a tombstone version); `done()` runs after a deletion."""
     ws = app.ws
     record = ws.get_live(record_id)

@@ -38,7 +38,7 @@ from fieldkit.tui.widgets.chinese import Paragraph, natural_key
 from fieldkit.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
-    from fieldkit.tui.app import FieldkitApp
+    from fieldkit.tui.services import Services
 
 TITLE = "年度报告和台账"
 HELP = "查看全年统计数字，生成《法治政府建设年度报告》草稿（.docx）和台账（.xlsx）"
@@ -120,7 +120,7 @@ class ReportScreen(Screen[None]):
         self.written: list[Path] = []
 
     @property
-    def fk(self) -> FieldkitApp:
+    def fk(self) -> Services:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
@@ -387,18 +387,18 @@ def _make_folder(folder: Path) -> None:
         raise FieldkitError(f"无法新建文件夹 {folder}：{os_reason(exc)}") from None
 
 
-def _copy(app: FieldkitApp) -> dict[str, list[dict[str, Any]]]:
+def _copy(app: Services) -> dict[str, list[dict[str, Any]]]:
     """Every form's current records and tombstones (shallow copies), taken under ws_lock."""
     ws = app.ws
     return {f.id: ws.store.current(f.id, include_deleted=True) for f in ws.forms}
 
 
-def open_report(app: FieldkitApp) -> None:
+def open_report(app: Services) -> None:
     """Push the report screen (the home screen's action)."""
     app.push_screen(ReportScreen())
 
 
-def monthly_series(app: FieldkitApp, year: int, grid: str | None = None) -> dict[str, list[int]]:
+def monthly_series(app: Services, year: int, grid: str | None = None) -> dict[str, list[int]]:
     """Month-by-month figures for the dashboard (see figures.MONTHLY_SERIES); call from a
     thread worker."""
     with app.ws_lock:

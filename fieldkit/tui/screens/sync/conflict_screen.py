@@ -23,7 +23,7 @@ from fieldkit.tui.widgets.footer import KeyFooter
 from fieldkit.tui.widgets.search_list import Column, cell, fit_columns
 
 if TYPE_CHECKING:
-    from fieldkit.tui.app import FieldkitApp
+    from fieldkit.tui.services import Services
 
 CONFLICT_TITLE = "处理冲突：{form} {title}"
 VERSION_HEAD = "版本{n}\n{who} {at}"
@@ -63,7 +63,7 @@ class ConflictScreen(Screen[bool]):
         self.picks: dict[str, int] = {}
 
     @property
-    def fk(self) -> FieldkitApp:
+    def fk(self) -> Services:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:

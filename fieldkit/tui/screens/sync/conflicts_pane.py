@@ -18,7 +18,7 @@ from fieldkit.tui.screens.sync.conflict_screen import DELETED_LABEL, ConflictScr
 from fieldkit.tui.widgets.chinese import Paragraph
 
 if TYPE_CHECKING:
-    from fieldkit.tui.app import FieldkitApp
+    from fieldkit.tui.services import Services
 
 TAB_CONFLICTS = "冲突"
 NO_CONFLICTS = "没有待处理的冲突。"
@@ -34,7 +34,7 @@ class ConflictsPane(VerticalScroll):
         self.conflict_ids: list[str] = []
 
     @property
-    def fk(self) -> FieldkitApp:
+    def fk(self) -> Services:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:

@@ -20,7 +20,7 @@ from fieldkit.tui.screens.sync.common import RecordsChanged, plain
 from fieldkit.tui.widgets.chinese import Paragraph
 
 if TYPE_CHECKING:
-    from fieldkit.tui.app import FieldkitApp
+    from fieldkit.tui.services import Services
 
 TAB_DUPLICATES = "重复人员"
 NO_DUPLICATES = "没有疑似重复的人员。"
@@ -42,7 +42,7 @@ class DuplicatesPane(VerticalScroll):
         self.duplicate_rows: list[review.Duplicate] = []
 
     @property
-    def fk(self) -> FieldkitApp:
+    def fk(self) -> Services:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:

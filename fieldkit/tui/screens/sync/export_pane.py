@@ -22,7 +22,7 @@ from fieldkit.tui.screens import folders
 from fieldkit.tui.screens.sync.common import Busy
 
 if TYPE_CHECKING:
-    from fieldkit.tui.app import FieldkitApp
+    from fieldkit.tui.services import Services
 
 TAB_EXPORT = "导出"
 ENCRYPTED = "导出文件将加密给街道：{name}（指纹 {fp}）。\n只有街道的电脑能打开。"
@@ -63,7 +63,7 @@ class ExportPane(VerticalScroll):
         self.busy = busy
 
     @property
-    def fk(self) -> FieldkitApp:
+    def fk(self) -> Services:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:

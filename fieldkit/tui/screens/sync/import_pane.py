@@ -27,7 +27,7 @@ from fieldkit.tui.screens.sync.common import Busy, plain
 from fieldkit.tui.screens.sync.devices_pane import missing_line, new_device_line
 
 if TYPE_CHECKING:
-    from fieldkit.tui.app import FieldkitApp
+    from fieldkit.tui.services import Services
 
 TAB_IMPORT = "导入"
 IMPORT_FOLDER = "导出文件所在的文件夹（或一个 .fkb 文件）"
@@ -68,7 +68,7 @@ class ImportPane(VerticalScroll):
         self.last_report: merge.ImportReport | None = None
 
     @property
-    def fk(self) -> FieldkitApp:
+    def fk(self) -> Services:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:

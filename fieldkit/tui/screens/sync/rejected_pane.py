@@ -17,7 +17,7 @@ from fieldkit.tui.screens.sync.common import plain
 from fieldkit.tui.widgets.chinese import Paragraph
 
 if TYPE_CHECKING:
-    from fieldkit.tui.app import FieldkitApp
+    from fieldkit.tui.services import Services
 
 TAB_REJECTED = "未通过检查"
 NO_REJECTED = "没有未通过检查的记录。"
@@ -28,7 +28,7 @@ class RejectedPane(VerticalScroll):
     """The rejected records, one row each, with the reasons."""
 
     @property
-    def fk(self) -> FieldkitApp:
+    def fk(self) -> Services:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:

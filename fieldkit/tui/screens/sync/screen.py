@@ -32,14 +32,14 @@ from fieldkit.tui.screens.sync.rejected_pane import TAB_REJECTED, RejectedPane
 from fieldkit.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
-    from fieldkit.tui.app import FieldkitApp
+    from fieldkit.tui.services import Services
 
 KEY_NEXT_TAB, KEY_PREV_TAB = "下一页", "上一页"
 KEY_NEXT_TAB_TIP = "切换到下一个标签页（也可 Ctrl+PgDn）"
 KEY_PREV_TAB_TIP = "切换到上一个标签页（也可 Ctrl+PgUp）"
 
 
-def open_sync(app: FieldkitApp) -> None:
+def open_sync(app: Services) -> None:
     app.push_screen(SyncScreen())
 
 
@@ -89,7 +89,7 @@ class SyncScreen(Screen[None]):
         self._busy = Busy()
 
     @property
-    def fk(self) -> FieldkitApp:
+    def fk(self) -> Services:
         return self.app  # type: ignore[return-value]
 
     @property
