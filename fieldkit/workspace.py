@@ -17,10 +17,10 @@ from fieldkit.errors import FieldkitError
 from fieldkit.files import durable, errorlog
 from fieldkit.files.locations import drafts_dir, forms_dir, held_dir, store_dir
 from fieldkit.forms import casenumbers, grids, idnumber, schedule
+from fieldkit.forms.counted import CODES_USED
 from fieldkit.forms.definitions import Field, Form, FormSet, load_forms
 from fieldkit.forms.rules import VisitRule
-from fieldkit.forms.validation import Context, Outcome, Problem, validate
-from fieldkit.reports import figures
+from fieldkit.forms.validation import Context, Outcome, Problem, ValidationFailed, validate
 from fieldkit.store import convert, vault
 from fieldkit.store.changes import SEQ, ChangeSet
 from fieldkit.store.database import Store, Transaction
@@ -52,15 +52,6 @@ class Identity:
         return self.office_box is not None
 
 
-class ValidationFailed(FieldkitError):
-    """A record did not pass its form's checks; `outcome` has every problem by field."""
-
-    def __init__(self, form: Form, outcome: Outcome):
-        self.form = form
-        self.outcome = outcome
-        super().__init__("；".join(str(p) for p in outcome.errors))
-
-
 class Workspace:
     """The forms, the store and the identity of one data dir."""
 
@@ -76,7 +67,7 @@ class Workspace:
             raise vault.Locked(f"数据目录 {self.root} 已加密，需要口令才能打开")
         if read_only and self.vault is not None and self.vault.converting:
             raise NeedsConversion(self.root)  # half-way encrypted: a writer finishes it
-        self.forms: FormSet = load_forms(forms_dir(self.root), codes_used=figures.CODES_USED)
+        self.forms: FormSet = load_forms(forms_dir(self.root), codes_used=CODES_USED)
         self.store = Store(
             store_dir(self.root),
             cipher=self.vault.store_cipher() if self.vault else None,
@@ -111,7 +102,7 @@ class Workspace:
 
     def reload_forms(self) -> None:
         """Read the form definitions again (after the office's forms were installed)."""
-        self.forms = load_forms(forms_dir(self.root), codes_used=figures.CODES_USED)
+        self.forms = load_forms(forms_dir(self.root), codes_used=CODES_USED)
         self._label_cache.clear()
 
     def __enter__(self) -> Workspace:

@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 from report_support import TODAY, YEAR, dataset, rec
 
+from fieldkit.forms.counted import CODES_USED
 from fieldkit.forms.definitions import builtin_dir, load_forms
 from fieldkit.reports import figures as F
 
@@ -169,7 +170,7 @@ def test_odd_values_do_not_break_the_figures(forms):
 def test_the_shipped_forms_have_every_code_the_figures_count(tmp_path):
     for path in builtin_dir().glob("*.toml"):  # each shipped form, checked as an override
         (tmp_path / path.name).write_bytes(path.read_bytes())
-    assert load_forms(tmp_path, codes_used=F.CODES_USED).problems == ()
+    assert load_forms(tmp_path, codes_used=CODES_USED).problems == ()
 
 
 def test_an_office_form_that_renames_a_counted_code_is_reported_and_left_out(ws):

@@ -53,6 +53,13 @@ def files(tmp_path, monkeypatch):
     return [*paths, damaged, tampered]
 
 
+def always_check_ahead(monkeypatch):
+    """Imports check ahead in a second process whatever their size and however many cores
+    this machine has (the decision is fieldkit.sync.import_check.worth_checking_ahead's)."""
+    monkeypatch.setattr(import_check, "AHEAD_MIN_BYTES", 0)
+    monkeypatch.setattr(import_check.os, "cpu_count", lambda: 2)
+
+
 def office_of(root):
     office = open_office(root)
     with office.store.transaction() as tx:
@@ -82,7 +89,7 @@ def test_checking_ahead_gives_the_same_store_as_checking_here(tmp_path, files, m
         used.append((n, got is not None))
         return got
 
-    monkeypatch.setattr(import_check, "AHEAD_MIN_BYTES", 0)
+    always_check_ahead(monkeypatch)
     monkeypatch.setattr(import_check.CheckAhead, "result", spy)
     ahead = imported(tmp_path, "ahead", files)
     # Every readable file was checked there (the damaged one is refused before any check);
@@ -98,7 +105,7 @@ def test_checking_ahead_gives_the_same_store_as_checking_here(tmp_path, files, m
 
 def test_when_the_checking_process_fails_the_checks_are_made_here(tmp_path, files, monkeypatch):
     here = imported(tmp_path, "here", files)
-    monkeypatch.setattr(import_check, "AHEAD_MIN_BYTES", 0)
+    always_check_ahead(monkeypatch)
     monkeypatch.setattr(import_check, "WORKER_ARGS", ["-c", "raise SystemExit(3)"])
     failed = imported(tmp_path, "failed", files)
     assert failed[0] == here[0] and failed[1] == here[1] and failed[2] == here[2]
@@ -106,7 +113,7 @@ def test_when_the_checking_process_fails_the_checks_are_made_here(tmp_path, file
 
 def test_when_no_checking_process_can_start_the_checks_are_made_here(tmp_path, files, monkeypatch):
     here = imported(tmp_path, "here", files)
-    monkeypatch.setattr(import_check, "AHEAD_MIN_BYTES", 0)
+    always_check_ahead(monkeypatch)
     monkeypatch.setattr(import_check.sys, "executable", str(tmp_path / "no-such-python"))
     failed = imported(tmp_path, "failed", files)
     assert failed[0] == here[0] and failed[1] == here[1] and failed[2] == here[2]
@@ -128,30 +135,34 @@ def test_verdicts_are_used_only_for_the_file_they_were_made_for(tmp_path, files)
 
 def test_a_version_not_matching_its_id_is_refused_whoever_checks_it(tmp_path, files, monkeypatch):
     here = imported(tmp_path, "here", files)
-    monkeypatch.setattr(import_check, "AHEAD_MIN_BYTES", 0)
+    always_check_ahead(monkeypatch)
     ahead = imported(tmp_path, "ahead", files)
     assert "内容与版本号不符" in here[3][-1].error
     assert [f.error for f in ahead[3]] == [f.error for f in here[3]]
 
 
 def test_small_imports_and_single_cores_check_here(files, monkeypatch):
+    monkeypatch.setattr(import_check.os, "cpu_count", lambda: 2)
     assert not import_check.worth_checking_ahead(files)  # a few KB
     monkeypatch.setattr(import_check, "AHEAD_MIN_BYTES", 0)
     assert import_check.worth_checking_ahead(files)
-    monkeypatch.setattr(import_check.os, "cpu_count", lambda: 1)
-    assert not import_check.worth_checking_ahead(files)
+    for cores in (1, None):  # os.cpu_count() is None when it cannot tell
+        monkeypatch.setattr(import_check.os, "cpu_count", lambda cores=cores: cores)
+        assert not import_check.worth_checking_ahead(files)
 
 
 def test_a_fieldkit_folder_where_the_import_runs_is_never_run(tmp_path, files, monkeypatch):
     """`fieldkit import .` on a USB stick that carries its own fieldkit/ folder: the checking
     process still runs this fieldkit, never the stick's."""
     stick = tmp_path / "stick"
-    (stick / "fieldkit").mkdir(parents=True)
+    (stick / "fieldkit" / "sync").mkdir(parents=True)
     (stick / "fieldkit" / "__init__.py").write_text("")
+    (stick / "fieldkit" / "sync" / "__init__.py").write_text("")
     marker = tmp_path / "ran"
-    (stick / "fieldkit" / "import_check.py").write_text(f"open({str(marker)!r}, 'w').write('x')")
+    module = stick / "fieldkit" / "sync" / "import_check.py"
+    module.write_text(f"open({str(marker)!r}, 'w').write('x')")
     monkeypatch.chdir(stick)
-    monkeypatch.setattr(import_check, "AHEAD_MIN_BYTES", 0)
+    always_check_ahead(monkeypatch)
     found = []
     original = import_check.CheckAhead.result
     monkeypatch.setattr(

@@ -3,12 +3,13 @@ from datetime import timedelta
 import pytest
 
 from fieldkit.errors import FieldkitError
+from fieldkit.forms.validation import ValidationFailed
 from fieldkit.store.changes import SEQ
 from fieldkit.store.history import record_history
 from fieldkit.store.records import first_version, version_id
 from fieldkit.store.versions import all_versions, heads_of
 from fieldkit.views.records import newest_first
-from fieldkit.workspace import BatchInvalid, ValidationFailed, Workspace
+from fieldkit.workspace import BatchInvalid, Workspace
 
 PERSON = {
     "category": "严重精神障碍患者",

@@ -24,12 +24,13 @@ from fieldkit.files import errorlog, locations, textfiles
 from fieldkit.files.outfiles import PlainInDataDir
 from fieldkit.forms import idnumber
 from fieldkit.forms.schedule import Due
+from fieldkit.forms.validation import ValidationFailed
 from fieldkit.store import vault
 from fieldkit.store.storage import gc_paused
 from fieldkit.sync import messages as words
 from fieldkit.views.persons import PersonIndex, PersonRow
 from fieldkit.views.records import newest_first
-from fieldkit.workspace import BatchInvalid, ValidationFailed, Workspace, open_for_reading
+from fieldkit.workspace import BatchInvalid, Workspace, open_for_reading
 
 # Piped output is for files and scripts: wide enough that no table column is cut.
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 250)

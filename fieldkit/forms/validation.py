@@ -15,6 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from fieldkit.errors import FieldkitError
 from fieldkit.forms import idnumber
 from fieldkit.forms.definitions import Condition, Field, Form
 
@@ -509,3 +510,12 @@ def _parse_reference(f: Field, value: Any, ctx: Context, refs: dict) -> str:
         raise Invalid("引用的记录已被删除")
     refs[f.id] = target
     return target["id"]
+
+
+class ValidationFailed(FieldkitError):
+    """A record did not pass its form's checks; `outcome` has every problem by field."""
+
+    def __init__(self, form: Form, outcome: Outcome):
+        self.form = form
+        self.outcome = outcome
+        super().__init__("；".join(str(p) for p in outcome.errors))

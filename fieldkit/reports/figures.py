@@ -29,6 +29,26 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from fieldkit.forms.counted import (
+    ABNORMAL_DEATH,
+    ADVICE_KINDS,
+    COURT_SOURCE,
+    DAILY_THEME,
+    FAILED,
+    FULFILLED,
+    MEETING_KINDS,
+    NO_INCIDENT,
+    ONGOING,
+    ORAL,
+    OTHER_LAW,
+    OWN_DEPARTMENT,
+    REMOTE_METHODS,
+    SUCCESS,
+    TERMINATED,
+    UCS_VENUES,
+    UNFULFILLED,
+    WRITTEN,
+)
 from fieldkit.forms.definitions import FormSet
 from fieldkit.forms.schedule import ACTIVE
 
@@ -38,54 +58,7 @@ if TYPE_CHECKING:
 Records = Mapping[str, Iterable[dict[str, Any]]]
 Breakdown = dict[str, int]  # Chinese label -> count, in the form's choice order
 
-# The choice codes the figures count by name. Each must be a choice of its field in forms/:
-# an office's form that renamed one would zero a figure without a word, so loading the forms
-# checks them (CODES_USED, passed to load_forms by the Workspace).
-UCS_VENUES = frozenset({"unit", "community", "estate"})  # counted together: 进单位、进社区、进小区
-DAILY_THEME = "daily"  # 日常: not a theme day
-OTHER_LAW = "other"  # 其他: not a named law
-REMOTE_METHODS = ("phone", "video")
-NO_INCIDENT = "none"
-OWN_DEPARTMENT = "grid"  # the community's grid worker: any other department makes a visit joint
-ONGOING, SUCCESS, FAILED, TERMINATED = "ongoing", "success", "failed", "terminated"
-COURT_SOURCE = "court"  # 法院委派: 诉前调解
-ABNORMAL_DEATH = "abnormal_death"
-WRITTEN, ORAL = "written", "oral"
-FULFILLED = "done"
-UNFULFILLED = ("partial", "not_done", "pending")
-# AdviserFigures and MeetingFigures counts by the kind (code) they count.
-ADVICE_KINDS = {
-    "consultations": "consultation",
-    "legality_reviews": "legality_review",
-    "contract_reviews": "contract_review",
-    "petitions": "petition",
-    "aid_referrals": "legal_aid_referral",
-}
-MEETING_KINDS = {
-    "party_committee": "party_committee",
-    "study_group": "study_group",
-    "relay": "relay",
-    "lecture": "lecture",
-    "enforcement_training": "enforcement_training",
-    "work_meeting": "work_meeting",
-}
-#: (form id, field id) -> the codes of that field the figures count by name
-CODES_USED: dict[tuple[str, str], frozenset[str]] = {
-    ("outreach", "venue_type"): UCS_VENUES,
-    ("outreach", "theme"): frozenset({DAILY_THEME}),
-    ("outreach", "laws"): frozenset({OTHER_LAW}),
-    ("person", "status"): frozenset({ACTIVE}),
-    ("followup", "method"): frozenset(REMOTE_METHODS),
-    ("followup", "incident"): frozenset({NO_INCIDENT}),
-    ("followup", "departments"): frozenset({OWN_DEPARTMENT}),
-    ("mediation", "result"): frozenset({ONGOING, SUCCESS, FAILED, TERMINATED}),
-    ("mediation", "source"): frozenset({COURT_SOURCE}),
-    ("mediation", "dispute_type"): frozenset({ABNORMAL_DEATH}),
-    ("mediation", "agreement"): frozenset({WRITTEN, ORAL}),
-    ("mediation", "fulfilment"): frozenset({FULFILLED, *UNFULFILLED}),
-    ("consultation", "kind"): frozenset(ADVICE_KINDS.values()),
-    ("meeting", "kind"): frozenset(MEETING_KINDS.values()),
-}
+
 # A person under management this long within the period should have a visit on record.
 MIN_MANAGED_DAYS = 31
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fieldkit.errors import FieldkitError
+from fieldkit.forms.validation import ValidationFailed
 from fieldkit.store.versions import CONFLICTS, all_versions, heads_of, in_conflict
 from fieldkit.sync.merge import REJECTED
-from fieldkit.workspace import ValidationFailed
 
 if TYPE_CHECKING:
     from fieldkit.workspace import Workspace

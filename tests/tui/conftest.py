@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import unicodedata
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual import events
-from textual.keys import _character_to_key
+from textual.keys import ASCII_KEY_NAMES, KEY_NAME_REPLACEMENTS
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, OptionList
 
 from fieldkit.files.locations import keys_dir
 from fieldkit.sync import devices, roster
@@ -32,7 +33,8 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function):
     """Run `async def` tests in a fresh event loop (no asyncio plugin needed)."""
     if not inspect.iscoroutinefunction(pyfuncitem.obj):
         return None
-    args = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
+    names = inspect.signature(pyfuncitem.obj).parameters
+    args = {name: pyfuncitem.funcargs[name] for name in names}
     asyncio.run(pyfuncitem.obj(**args))
     return True
 
@@ -129,15 +131,26 @@ async def settle(pilot: Pilot) -> None:
         await pilot.pause()
 
 
+def key_of(character: str) -> str:
+    """The key a terminal reports for a typed character, named as Textual names it (a
+    letter or digit itself, else its Unicode name: "space", "full_stop")."""
+    if character.isalnum():
+        return character
+    try:
+        name = unicodedata.name(character).lower().replace("-", "_").replace(" ", "_")
+    except ValueError:
+        name = ASCII_KEY_NAMES.get(character, character)
+    return KEY_NAME_REPLACEMENTS.get(name, name)
+
+
 async def type_text(pilot: Pilot, value: str) -> None:
     """Type `value` as the terminal delivers an IME's committed word or a fast typist: the
     key events in one burst, in order, then wait until the app has handled them all."""
-    driver = pilot.app._driver
     for ch in value:
-        key = "space" if ch == " " else ch if ch.isalnum() else _character_to_key(ch)
+        key = key_of(ch)
         event = events.Key(key, ch)
         event.set_sender(pilot.app)
-        driver.send_message(event)
+        pilot.app.post_message(event)  # as the terminal driver does
     await pilot.pause()
 
 
@@ -161,11 +174,11 @@ async def choose(pilot: Pilot, field_id: str, label: str) -> None:
     """Pick a choice of a single-choice field with the keyboard (Enter, arrows, Enter)."""
     await focus_field(pilot, field_id)
     select = pilot.app.focused
-    labels = [str(prompt) for prompt, _ in select._options]  # type: ignore[union-attr]
-    current = select.selection  # type: ignore[union-attr]
-    start = next((i for i, (_, v) in enumerate(select._options) if v == current), 0)  # type: ignore[union-attr]
-    target = labels.index(label)
     await pilot.press("enter")
+    overlay = select.query_one("SelectOverlay", OptionList)  # type: ignore[union-attr]
+    labels = [str(overlay.get_option_at_index(i).prompt) for i in range(overlay.option_count)]
+    start = overlay.highlighted or 0
+    target = labels.index(label)
     step = "down" if target >= start else "up"
     await pilot.press(*([step] * abs(target - start)))
     await pilot.press("enter")

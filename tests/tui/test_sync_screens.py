@@ -15,7 +15,8 @@ from fieldkit.sync.export import export
 from fieldkit.sync.merge import import_files
 from fieldkit.tui.screens.dialogs import ChoiceDialog
 from fieldkit.tui.screens.join import JoinScreen
-from fieldkit.tui.screens.sync import ConflictScreen, SyncScreen
+from fieldkit.tui.screens.sync.conflict_screen import ConflictScreen
+from fieldkit.tui.screens.sync.screen import SyncScreen
 from fieldkit.workspace import Workspace
 
 from .conftest import (

@@ -22,7 +22,7 @@ from fieldkit.tui.widgets.footer import KeyFooter
 from fieldkit.views.monthly import monthly_series
 
 if TYPE_CHECKING:
-    from fieldkit.tui.app import FieldkitApp
+    from fieldkit.tui.services import Services
 
 RATE = "success_rate"
 
@@ -48,7 +48,7 @@ class DashboardScreen(Screen[None]):
         self.series: dict[str, list[int]] | None = None
 
     @property
-    def fk(self) -> FieldkitApp:
+    def fk(self) -> Services:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
@@ -124,5 +124,5 @@ def _rate(done: int, total: int) -> str:
     return text.DASH_RATE.format(rate=done / total) if total else text.DASH_NO_RATE
 
 
-def open_dashboard(app: FieldkitApp) -> None:
+def open_dashboard(app: Services) -> None:
     app.push_screen(DashboardScreen())

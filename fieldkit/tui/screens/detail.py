@@ -18,11 +18,13 @@ from fieldkit.forms import idnumber
 from fieldkit.forms.validation import is_relevant
 from fieldkit.store.versions import all_versions
 from fieldkit.tui import text
+from fieldkit.tui.messages import OpenHistory
 from fieldkit.tui.safety import guarded
+from fieldkit.tui.screens.records import confirm_delete
 from fieldkit.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
-    from fieldkit.tui.app import FieldkitApp
+    from fieldkit.tui.services import Services
 
 
 class DetailScreen(Screen[None]):
@@ -40,7 +42,7 @@ class DetailScreen(Screen[None]):
         self.record_id = record_id
 
     @property
-    def fk(self) -> FieldkitApp:
+    def fk(self) -> Services:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
@@ -106,12 +108,8 @@ class DetailScreen(Screen[None]):
 
     @guarded
     def action_history(self) -> None:
-        from fieldkit.tui.screens.history import HistoryScreen
-
-        self.app.push_screen(HistoryScreen(self.record_id))
+        self.post_message(OpenHistory(self.record_id))
 
     @guarded
     def action_delete(self) -> None:
-        from fieldkit.tui.screens.records import confirm_delete
-
         confirm_delete(self.fk, self.record_id, done=lambda: self.dismiss(None))

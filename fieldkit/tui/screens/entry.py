@@ -20,16 +20,15 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Header, Input, Select, Static, TextArea
 
-from fieldkit.forms.validation import Outcome, Problem, is_relevant, is_required
+from fieldkit.forms.validation import Outcome, Problem, ValidationFailed, is_relevant, is_required
 from fieldkit.tui import text
 from fieldkit.tui.safety import guarded
 from fieldkit.tui.screens.dialogs import Answer, ChoiceDialog
 from fieldkit.tui.widgets.fields import FieldRow, MultiEditor, ReferenceEditor, as_raw, make_editor
 from fieldkit.tui.widgets.footer import KeyFooter
-from fieldkit.workspace import ValidationFailed
 
 if TYPE_CHECKING:
-    from fieldkit.tui.app import FieldkitApp
+    from fieldkit.tui.services import Services
 
 
 class FormScreen(Screen[None]):
@@ -75,7 +74,7 @@ class FormScreen(Screen[None]):
         self.offered: str | None = None  # the existing record already offered instead
 
     @property
-    def fk(self) -> FieldkitApp:
+    def fk(self) -> Services:
         return self.app  # type: ignore[return-value]
 
     @property

@@ -19,13 +19,13 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Header, Label, Static
 
 from fieldkit.tui import text
-from fieldkit.tui.app import WorkspaceReady
+from fieldkit.tui.messages import OpenPlace, WorkspaceReady
 from fieldkit.tui.safety import guarded
 from fieldkit.tui.widgets.footer import KeyFooter
 from fieldkit.views.persons import DueCounts
 
 if TYPE_CHECKING:
-    from fieldkit.tui.app import FieldkitApp
+    from fieldkit.tui.services import Services
 
 
 @dataclass(frozen=True)
@@ -36,13 +36,13 @@ class HomeAction:
     label: str
     help: str  # one line, shown in the command palette and as the button's tooltip
     key: str  # a key on the home screen ("" for none)
-    run: Callable[[FieldkitApp], object]
+    run: Callable[[Services], object]
 
 
 def more_actions() -> list[HomeAction]:
     """What the home screen offers besides the forms, in order.
 
-    Add one entry per feature; import its screen inside `run` so start-up stays fast.
+    Add one entry per feature; a place's screen is opened by fieldkit.tui.navigation.
     """
     return [
         HomeAction(
@@ -57,57 +57,39 @@ def more_actions() -> list[HomeAction]:
             text.PERSONS_TITLE,
             text.PERSONS_HELP,
             "p",
-            lambda app: _open("fieldkit.tui.screens.persons", "open_persons", app),
+            lambda app: app.post_message(OpenPlace("persons")),
         ),
         HomeAction(
             "due",
             text.DUE_TITLE,
             text.DUE_HELP,
             "v",
-            lambda app: _open("fieldkit.tui.screens.persons", "open_due", app),
+            lambda app: app.post_message(OpenPlace("due")),
         ),
         HomeAction(
             "dashboard",
             text.DASHBOARD_TITLE,
             text.DASHBOARD_HELP,
             "t",
-            lambda app: _open("fieldkit.tui.screens.dashboard", "open_dashboard", app),
+            lambda app: app.post_message(OpenPlace("dashboard")),
         ),
         HomeAction(
             "report",
             text.REPORT_LABEL,
             "查看全年统计数字，生成年度报告草稿（.docx）和台账（.xlsx）",
             "y",
-            lambda app: _open_report(app),
+            lambda app: app.post_message(OpenPlace("report")),
         ),
         HomeAction(
             "sync",
             text.SYNC_LABEL,
             "导出交给街道的文件；街道导入各网格的文件，处理冲突和重复人员",
             "s",
-            lambda app: _open_sync(app),
+            lambda app: app.post_message(OpenPlace("sync")),
         ),
         HomeAction("lock", text.CMD_LOCK, text.CMD_LOCK_HELP, "l", lambda app: app.action_lock()),
         HomeAction("help", text.CMD_HELP, text.CMD_HELP_HELP, "f1", lambda app: app.action_help()),
     ]
-
-
-def _open(module: str, function: str, app: FieldkitApp) -> None:
-    import importlib
-
-    getattr(importlib.import_module(module), function)(app)
-
-
-def _open_sync(app: FieldkitApp) -> None:
-    from fieldkit.tui.screens.sync import open_sync
-
-    open_sync(app)
-
-
-def _open_report(app: FieldkitApp) -> None:
-    from fieldkit.tui.screens.report import open_report
-
-    open_report(app)
 
 
 class HomeScreen(Screen[None]):
@@ -122,7 +104,7 @@ class HomeScreen(Screen[None]):
         self.seen_version = -1
 
     @property
-    def fk(self) -> FieldkitApp:
+    def fk(self) -> Services:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:

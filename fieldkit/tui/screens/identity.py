@@ -21,7 +21,7 @@ from fieldkit.tui.widgets.footer import KeyFooter
 from fieldkit.workspace import Identity, Workspace
 
 if TYPE_CHECKING:
-    from fieldkit.tui.app import FieldkitApp
+    from fieldkit.tui.services import Services
 
 FIELDS = (
     # id, label, placeholder, hint, required
@@ -52,7 +52,7 @@ class IdentityScreen(Screen[None]):
         self.hints: dict[str, str] = {}  # field -> the note it shows when there is no error
 
     @property
-    def fk(self) -> FieldkitApp:
+    def fk(self) -> Services:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:

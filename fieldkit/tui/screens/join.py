@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Header, Label, Static
 
 from fieldkit.forms import idnumber
+from fieldkit.forms.validation import ValidationFailed
 from fieldkit.sync import review
 from fieldkit.tui import text
 from fieldkit.tui.safety import guarded
@@ -26,10 +27,9 @@ from fieldkit.tui.screens.dialogs import Answer, ChoiceDialog
 from fieldkit.tui.widgets.chinese import Paragraph
 from fieldkit.tui.widgets.footer import KeyFooter
 from fieldkit.tui.widgets.search_list import Column, cell, fit_columns
-from fieldkit.workspace import ValidationFailed
 
 if TYPE_CHECKING:
-    from fieldkit.tui.app import FieldkitApp
+    from fieldkit.tui.services import Services
 
 SUB_TITLE = "同步 · 重复人员"
 TITLE = "合并重复人员：{title}"
@@ -84,7 +84,7 @@ class JoinScreen(Screen[bool]):
         self.picks: dict[str, int] = {}  # field -> registration chosen (only differing fields)
 
     @property
-    def fk(self) -> FieldkitApp:
+    def fk(self) -> Services:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:

@@ -24,7 +24,7 @@ from fieldkit.tui.safety import guarded
 from fieldkit.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
-    from fieldkit.tui.app import FieldkitApp
+    from fieldkit.tui.services import Services
 
 FREE_TRIES = 3
 WAIT_SECONDS = 30
@@ -44,7 +44,7 @@ class UnlockScreen(Screen[bool]):
         self._ticker = None
 
     @property
-    def fk(self) -> FieldkitApp:
+    def fk(self) -> Services:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:

@@ -17,6 +17,7 @@ from textual.widgets import Header, Label, Static
 
 from fieldkit.forms import idnumber, schedule
 from fieldkit.tui import text
+from fieldkit.tui.messages import OpenHistory
 from fieldkit.tui.safety import guarded
 from fieldkit.tui.screens.dialogs import Answer, ChoiceDialog
 from fieldkit.tui.screens.persons import due_state
@@ -24,7 +25,7 @@ from fieldkit.tui.widgets.footer import KeyFooter
 from fieldkit.views.persons import soon_days, supervision_end, visits_of
 
 if TYPE_CHECKING:
-    from fieldkit.tui.app import FieldkitApp
+    from fieldkit.tui.services import Services
 
 BASE_FIELDS = ("name", "id_number", "category", "level", "phone", "address", "grid")
 MORE_FIELDS = ("start_date", "status", "guardian", "notes")
@@ -49,7 +50,7 @@ class PersonDetailScreen(Screen[None]):
         self.seen_version = -1
 
     @property
-    def fk(self) -> FieldkitApp:
+    def fk(self) -> Services:
         return self.app  # type: ignore[return-value]
 
     def _visits(self) -> list[dict[str, Any]]:
@@ -218,9 +219,7 @@ class PersonDetailScreen(Screen[None]):
 
     @guarded
     def action_history(self) -> None:
-        from fieldkit.tui.screens.history import HistoryScreen
-
-        self.app.push_screen(HistoryScreen(self.person_id))
+        self.post_message(OpenHistory(self.person_id))
 
     @guarded
     def action_status(self) -> None:

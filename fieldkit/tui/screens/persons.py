@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Header, Input, Select, Static
 from fieldkit.forms import idnumber
 from fieldkit.forms.schedule import Due
 from fieldkit.tui import text
+from fieldkit.tui.messages import OpenRecord
 from fieldkit.tui.safety import guarded
 from fieldkit.tui.widgets.footer import KeyFooter
 from fieldkit.tui.widgets.search_list import Column, SearchListScreen, cell
@@ -28,7 +29,7 @@ from fieldkit.tui.widgets.typeahead import TypeAheadSelect
 from fieldkit.views.persons import DueCounts, PersonIndex, PersonRow, soon_days
 
 if TYPE_CHECKING:
-    from fieldkit.tui.app import FieldkitApp
+    from fieldkit.tui.services import Services
 
 
 def due_state(due: Due | None, soon_days: int) -> tuple[str, str]:
@@ -76,7 +77,7 @@ class PersonsScreen(SearchListScreen):
         self.updated_at = 0.0  # perf_counter when the table last changed (benchmarks read it)
 
     @property
-    def fk(self) -> FieldkitApp:
+    def fk(self) -> Services:
         return self.app  # type: ignore[return-value]
 
     def columns(self) -> list[Column]:
@@ -239,11 +240,9 @@ class PersonsScreen(SearchListScreen):
 
     @guarded
     def action_open(self) -> None:
-        from fieldkit.tui.screens.person_detail import PersonDetailScreen
-
         person_id = self._current_or_warn()
         if person_id:
-            self.app.push_screen(PersonDetailScreen(person_id))
+            self.post_message(OpenRecord(person_id))
 
     @guarded
     def action_followup(self) -> None:
@@ -271,9 +270,9 @@ class DueScreen(PersonsScreen):
         return [c for c in super().columns() if c.key != "status"]
 
 
-def open_persons(app: FieldkitApp) -> None:
+def open_persons(app: Services) -> None:
     app.push_screen(PersonsScreen())
 
 
-def open_due(app: FieldkitApp) -> None:
+def open_due(app: Services) -> None:
     app.push_screen(DueScreen())

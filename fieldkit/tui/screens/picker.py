@@ -18,7 +18,7 @@ from fieldkit.tui.safety import guarded
 from fieldkit.views.records import RecordIndex
 
 if TYPE_CHECKING:
-    from fieldkit.tui.app import FieldkitApp
+    from fieldkit.tui.services import Services
 
 SHOWN = 50  # matches listed at once; typing more narrows them
 
@@ -42,7 +42,7 @@ class RecordPicker(ModalScreen[str | None]):
         self.index: RecordIndex | None = None
 
     @property
-    def fk(self) -> FieldkitApp:
+    def fk(self) -> Services:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:

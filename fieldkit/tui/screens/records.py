@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Header, Input, Select, Static
 
 from fieldkit.forms.definitions import Field
 from fieldkit.tui import text
+from fieldkit.tui.messages import OpenHistory, OpenRecord
 from fieldkit.tui.safety import guarded
 from fieldkit.tui.screens.dialogs import Answer, ChoiceDialog
 from fieldkit.tui.widgets.footer import KeyFooter
@@ -27,7 +28,7 @@ from fieldkit.tui.widgets.typeahead import TypeAheadSelect
 from fieldkit.views.records import Entry, RecordIndex
 
 if TYPE_CHECKING:
-    from fieldkit.tui.app import FieldkitApp
+    from fieldkit.tui.services import Services
 
 
 SAMPLE = 200  # records measured for the widths of text columns
@@ -57,7 +58,7 @@ class RecordsScreen(SearchListScreen):
         self.typical: dict[str, int] = {}  # text column -> the width most values fit in
 
     @property
-    def fk(self) -> FieldkitApp:
+    def fk(self) -> Services:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
@@ -186,10 +187,8 @@ class RecordsScreen(SearchListScreen):
     @guarded
     def open_detail(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        from fieldkit.tui.screens.detail import DetailScreen
-
         if event.row_key.value:
-            self.app.push_screen(DetailScreen(event.row_key.value))
+            self.post_message(OpenRecord(event.row_key.value, fields_only=True))
 
     @guarded
     def action_new(self) -> None:
@@ -203,11 +202,9 @@ class RecordsScreen(SearchListScreen):
 
     @guarded
     def action_history(self) -> None:
-        from fieldkit.tui.screens.history import HistoryScreen
-
         record_id = self._current_or_warn()
         if record_id:
-            self.app.push_screen(HistoryScreen(record_id))
+            self.post_message(OpenHistory(record_id))
 
     @guarded
     def action_delete(self) -> None:
@@ -220,7 +217,7 @@ class RecordsScreen(SearchListScreen):
         self.dismiss(None)
 
 
-def confirm_delete(app: FieldkitApp, record_id: str, done=None) -> None:
+def confirm_delete(app: Services, record_id: str, done=None) -> None:
     """Ask, then delete (a tombstone version); `done()` runs after a deletion."""
     ws = app.ws
     record = ws.get_live(record_id)

@@ -41,7 +41,7 @@ from fieldkit.views.chinese import natural_key
 from fieldkit.views.monthly import snapshot
 
 if TYPE_CHECKING:
-    from fieldkit.tui.app import FieldkitApp
+    from fieldkit.tui.services import Services
 
 TITLE = "年度报告和台账"
 HELP = "查看全年统计数字，生成《法治政府建设年度报告》草稿（.docx）和台账（.xlsx）"
@@ -124,7 +124,7 @@ class ReportScreen(Screen[None]):
         self.written: list[Path] = []
 
     @property
-    def fk(self) -> FieldkitApp:
+    def fk(self) -> Services:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
@@ -395,6 +395,6 @@ def _make_folder(folder: Path) -> None:
         raise FieldkitError(f"无法新建文件夹 {folder}：{os_reason(exc)}") from None
 
 
-def open_report(app: FieldkitApp) -> None:
+def open_report(app: Services) -> None:
     """Push the report screen (the home screen's action)."""
     app.push_screen(ReportScreen())

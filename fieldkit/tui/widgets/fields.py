@@ -28,8 +28,8 @@ from fieldkit.tui.safety import guarded
 from fieldkit.tui.widgets.typeahead import TypeAheadSelect
 
 if TYPE_CHECKING:
-    from fieldkit.tui.app import FieldkitApp
     from fieldkit.tui.screens.picker import RecordPicker
+    from fieldkit.tui.services import Services
 
 
 def _blank_to_none(value: str) -> str | None:
@@ -142,7 +142,7 @@ class DateEditor(Input):
 
     @property
     def app_today(self) -> date:
-        app: FieldkitApp = self.app  # type: ignore[assignment]
+        app: Services = self.app  # type: ignore[assignment]
         return app.today()
 
     def _current(self) -> datetime | None:
@@ -414,7 +414,7 @@ class ReferenceEditor(Widget, can_focus=True):
         self._relabel()
 
     def _relabel(self) -> None:
-        app: FieldkitApp = self.app  # type: ignore[assignment]
+        app: Services = self.app  # type: ignore[assignment]
         self._label = app.reference_label(self.field, self._value) if self._value else ""
         self.refresh()
 

@@ -30,7 +30,7 @@ from fieldkit.tui.safety import guarded
 from fieldkit.tui.screens.dialogs import Answer, ChoiceDialog
 
 if TYPE_CHECKING:
-    from fieldkit.tui.app import FieldkitApp
+    from fieldkit.tui.services import Services
 
 TAB_DEVICES = "设备"
 TAB_DEVICES_WAITING = "设备（{n} 台待信任）"
@@ -121,7 +121,7 @@ class DevicesPane(Vertical):
         self.deciding = False
 
     @property
-    def fk(self) -> FieldkitApp:
+    def fk(self) -> Services:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
