@@ -701,6 +701,8 @@ def open_for_reading(root: Path, *, today: date | None = None) -> Workspace:
     A data dir of the first release is converted first, which needs the writer's lock (the
     app converts on opening, so when the app holds the data dir it is converted already).
     """
+    if not Path(root).is_dir():  # a mistyped --data-dir is not an empty one
+        raise FieldkitError(f"数据目录不存在：{root}。请检查 --data-dir 或 FIELDKIT_DATA_DIR")
     try:
         return Workspace(root, today=today, read_only=True)
     except NeedsConversion:

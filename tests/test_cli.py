@@ -93,6 +93,14 @@ def test_a_bad_line_is_reported_by_line_and_field_and_nothing_is_saved(data):
     assert run(data, "list", "person", "--json").stdout == ""
 
 
+@pytest.mark.parametrize("args", [("list", "person"), ("due",), ("report", "--year", "2026")])
+def test_a_mistyped_data_dir_is_not_read_as_an_empty_one(tmp_path, args):
+    proc = run(tmp_path / "typo", *args)
+    assert proc.returncode != 0
+    assert "数据目录不存在" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "typo").exists()
+
+
 def test_malformed_json_and_unknown_form_are_clean_errors(data):
     proc = run(data, "add", "outreach", stdin='{"title": \n')
     assert proc.returncode == 1 and "第1行" in proc.stderr and "JSON" in proc.stderr

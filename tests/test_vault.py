@@ -685,6 +685,7 @@ def test_idle_lock_time_is_set_from_the_command_line(tmp_path):
 
 def test_strength_hints_and_rules():
     assert vault.passphrase_problem("1234567") is not None
+    assert "控制字符" in vault.passphrase_problem("line\nbreak12345")  # cannot be typed to unlock
     assert vault.strength("12345678")[0] == 0
     assert vault.strength(PEOPLE[0][1])[0] == 0  # an ID number is guessed first
     assert vault.strength("password123")[0] == 0

@@ -370,6 +370,8 @@ def passphrase_problem(passphrase: str) -> str | None:
         return f"口令至少要 {MIN_LENGTH} 个字符"
     if not passphrase.strip():
         return "口令不能全是空格"
+    if any(ch < " " or ch == "\x7f" for ch in passphrase):
+        return "口令不能含换行符、制表符等控制字符（解锁时无法输入）"
     return None
 
 
