@@ -702,7 +702,7 @@ def open_for_reading(root: Path, *, today: date | None = None) -> Workspace:
     app converts on opening, so when the app holds the data dir it is converted already).
     """
     if not Path(root).is_dir():  # a mistyped --data-dir is not an empty one
-        raise FieldkitError(f"数据目录不存在：{root}。请检查 --data-dir 或 FIELDKIT_DATA_DIR")
+        raise FieldkitError(f"数据目录不存在：{root}（路径写错了？新电脑请先运行 fieldkit init）")
     try:
         return Workspace(root, today=today, read_only=True)
     except NeedsConversion:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from report_support import ORG, YEAR, load_into
 
+from fieldkit.errors import FieldkitError
 from fieldkit.store import storage as storage_mod
 from fieldkit.store.database import Store
 from fieldkit.store.storage import (
@@ -118,10 +119,11 @@ def test_a_store_opens_read_only_while_locked_and_refuses_transactions(tmp_path)
     assert Store(tmp_path / "store", read_only=True).get_meta("k") == 3
 
 
-def test_a_missing_data_dir_reads_as_empty_and_is_not_created(tmp_path):
+def test_a_missing_data_dir_is_refused_and_not_created(tmp_path):
+    """A mistyped --data-dir must not read as a data dir without records."""
     root = tmp_path / "nothing"
-    with open_for_reading(root) as ws:
-        assert ws.identity is None and ws.store.count("person") == 0
+    with pytest.raises(FieldkitError, match="数据目录不存在"):
+        open_for_reading(root)
     assert not root.exists()
 
 

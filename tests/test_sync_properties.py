@@ -187,7 +187,7 @@ def expected_heads(made: dict[str, dict], rid: str) -> set[str]:
 
 
 @settings(
-    max_examples=40,
+    max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
