@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual import events
 from textual.widgets import DataTable, Input, Static
 
 from fieldkit.tui.drafts import draft_key
@@ -416,3 +417,23 @@ async def test_first_run_writes_identity(tmp_path: Path):
         "西城街道办事处",
         "西",
     )
+
+
+async def test_keys_typed_while_the_app_is_busy_land_where_they_were_typed(root: Path):
+    """A burst ("学习会", Tab, "12", Tab, "备注") fills three fields, not the first one."""
+    app = make_app(root)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("6")
+        await pilot.pause()
+        await focus_field(pilot, "title")
+        for key in [*"学习会", "tab", "1", "2", "tab", *"备注"]:
+            event = events.Key(key, key if len(key) == 1 else None)
+            event.set_sender(app)
+            app.post_message(event)  # all at once, as the terminal delivers queued keys
+        await settle(pilot)
+        form = app.screen
+        assert form.query_one("#edit-title").value == "学习会"
+        assert form.query_one("#edit-participants").value == "12"
+        assert form.query_one("#edit-notes").text == "备注"
+        no_errors(app)

@@ -25,6 +25,7 @@ from fieldkit.forms.definitions import Choice, Field
 from fieldkit.forms.validation import Invalid, parse_date, parse_datetime
 from fieldkit.tui import text
 from fieldkit.tui.safety import guarded
+from fieldkit.tui.widgets.key_order import keep_order
 from fieldkit.tui.widgets.typeahead import TypeAheadSelect
 
 if TYPE_CHECKING:
@@ -39,6 +40,9 @@ def _blank_to_none(value: str) -> str | None:
 
 class TextEditor(Input):
     """Text, ID number, phone and numbers: an Input restricted to what the type allows."""
+
+    def on_key(self, event: events.Key) -> None:
+        keep_order(self, event)
 
     RESTRICT: ClassVar[dict[str, str]] = {
         "id_number": r"[0-9xX]*",
@@ -90,6 +94,9 @@ class TextEditor(Input):
 
 class DateEditor(Input):
     """A date (or date and time) typed freely, stepped with the arrow keys, T for today."""
+
+    def on_key(self, event: events.Key) -> None:
+        keep_order(self, event)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "step(1)", text.KEY_DAY_UP, id="date.next_day", tooltip=text.KEY_DAY_UP),
@@ -261,6 +268,9 @@ class MultiEditor(Widget, can_focus=True):
 
     GAP = 2
 
+    def on_key(self, event: events.Key) -> None:
+        keep_order(self, event)
+
     class Changed(Message):
         def __init__(self, editor: MultiEditor):
             super().__init__()
@@ -368,6 +378,9 @@ class MultiEditor(Widget, can_focus=True):
 class MultilineEditor(TextArea):
     """Free text over several lines; Tab leaves it."""
 
+    def on_key(self, event: events.Key) -> None:
+        keep_order(self, event)
+
     def __init__(self, field: Field, value: Any, **kwargs: Any):
         self.field = field
         super().__init__("" if value is None else str(value), soft_wrap=True, **kwargs)
@@ -456,6 +469,8 @@ class ReferenceEditor(Widget, can_focus=True):
 
     @guarded
     def on_key(self, event: events.Key) -> None:
+        if keep_order(self, event):
+            return
         if event.is_printable and event.character and event.character != " ":
             event.stop()
             event.prevent_default()

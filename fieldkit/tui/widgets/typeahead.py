@@ -18,6 +18,7 @@ from textual import events
 from textual.widgets import OptionList, Select
 
 from fieldkit.tui.safety import guarded
+from fieldkit.tui.widgets.key_order import keep_order
 from fieldkit.views import chinese
 
 T = TypeVar("T")
@@ -56,6 +57,8 @@ class TypeAheadSelect(Select[T], Generic[T]):
 
     @guarded
     def on_key(self, event: events.Key) -> None:
+        if keep_order(self, event):
+            return
         char = event.character
         if not (event.is_printable and char and not char.isspace()):
             return
