@@ -434,7 +434,7 @@ class ReferenceEditor(Widget, can_focus=True):
     def render(self) -> Text:
         if not self._value:
             return Text(text.REF_NONE, style="italic")
-        return Text(self._label)
+        return Text(self._label, no_wrap=True, overflow="ellipsis")  # cut with "…", never mid-way
 
     def get_raw(self) -> Any:
         return self._value
