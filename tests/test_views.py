@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from fieldkit.forms import idnumber
 from fieldkit.forms.definitions import load_forms
+from fieldkit.reports import figures as F
 from fieldkit.views.persons import DueCounts, PersonIndex, supervision_end, visits_of
 from fieldkit.views.records import RecordIndex, SearchText, newest_first, titles
 from fieldkit.workspace import Workspace
@@ -170,6 +171,18 @@ def test_due_list_is_most_overdue_first_and_filters_by_grid_and_horizon(ws):
     assert index.due_counts(None) == DueCounts(overdue=3, today=0, soon=0, soon_days=7)
     assert index.in_management() == 4
     assert index.grids() == ["第一网格", "第二网格"]
+
+
+def test_home_and_the_report_count_the_same_persons_under_management(ws):
+    """One rule (schedule.managed_on): a person who left today still counts today, in the
+    app's 在管 and in the report's 在册; one who left yesterday does not."""
+    today = ws.today()
+    add_person(ws, 1, "2026-01-05")
+    add_person(ws, 2, "2026-01-05", status="discharged", end_date=today.isoformat())
+    add_person(ws, 3, "2026-01-05", status="moved", end_date="2026-11-23")
+    index = PersonIndex.build(ws)
+    figures = F.compute(F.workspace_records(ws), ws.forms, today.year, today=today)
+    assert index.in_management() == sum(figures.population.by_category.values()) == 2
 
 
 def test_a_saved_visit_moves_a_person_down_the_due_list(ws):

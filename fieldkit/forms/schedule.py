@@ -98,3 +98,40 @@ def schedule(
     else:
         return None
     return Due(person, last, next_due, (today - next_due).days, rule)
+
+
+# -- under management ------------------------------------------------------------------------
+
+
+def management_end(person: dict[str, Any]) -> date | None:
+    """When a person's management ended: the end date registered, or for a person no longer
+    active without one, the day the record last changed (the status change); None while it
+    goes on with no end date."""
+    data = person["data"]
+    end = _day(data.get("end_date"))
+    if end is None and data.get("status") not in (None, "", ACTIVE):
+        end = _day(person.get("updated_at"))
+    return end
+
+
+def managed_on(person: dict[str, Any], day: date, today: date) -> bool:
+    """Whether a person was under management on `day`, as the record stands `today`.
+
+    The status is today's. An active person counts from the start date until the end date
+    (that day included). A person no longer active counts only when the end date says they
+    still were on `day` (the figures of an earlier year, or the day they left).
+    """
+    data = person["data"]
+    start, end = _day(data.get("start_date")), _day(data.get("end_date"))
+    if start is None or start > day:
+        return False
+    if data.get("status") in (None, "", ACTIVE):
+        return end is None or end >= day
+    return end is not None and day <= end <= today
+
+
+def _day(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None

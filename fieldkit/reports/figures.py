@@ -50,7 +50,7 @@ from fieldkit.forms.counted import (
     WRITTEN,
 )
 from fieldkit.forms.definitions import FormSet
-from fieldkit.forms.schedule import ACTIVE
+from fieldkit.forms.schedule import managed_on, management_end
 
 if TYPE_CHECKING:
     from fieldkit.workspace import Workspace
@@ -412,16 +412,11 @@ def _population(
             new += 1
         if end is not None and start_of_year <= end <= cutoff:
             released += 1
-        status = d.get("status")
-        if _in_management(status, start, end, cutoff, today):
+        if managed_on(p, cutoff, today):
             categories[d.get("category")] += 1
         if start > cutoff:
             continue
-        # When management ended: the end date, or for a person no longer active without one,
-        # the day the record last changed (the status change).
-        left = end
-        if left is None and status not in (None, "", ACTIVE):
-            left = _day(p.get("updated_at"))
+        left = management_end(p)
         first, last = max(start, start_of_year), min(left or cutoff, cutoff)
         if (last - first).days + 1 >= MIN_MANAGED_DAYS:
             to_visit.add(p["id"])
@@ -498,20 +493,6 @@ def _population(
         and not without
         and not not_visited,
     )
-
-
-def _in_management(status: Any, start: date, end: date | None, cutoff: date, today: date) -> bool:
-    """Was the person under management on `cutoff`?
-
-    The status is today's. An active person counts until the end date. A person no longer
-    active counts only when the end date says they still were on the cutoff (an end date in
-    the past, after the cutoff: the report of an earlier year).
-    """
-    if start > cutoff:
-        return False
-    if status in (None, "", ACTIVE):
-        return end is None or end >= cutoff
-    return end is not None and cutoff <= end <= today
 
 
 def _mediation(rows: list[dict[str, Any]], forms: FormSet) -> MediationFigures:

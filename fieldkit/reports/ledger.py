@@ -26,9 +26,8 @@ from fieldkit.files.outfiles import (
     safe_name,
     write_new,
 )
-from fieldkit.forms import idnumber
+from fieldkit.forms import idnumber, schedule
 from fieldkit.forms.definitions import Field, Form, FormSet
-from fieldkit.forms.schedule import ACTIVE
 from fieldkit.reports import figures as F
 from fieldkit.reports import xlsx
 from fieldkit.reports.annual import check_has_data, check_scope, load_template, stat_tables
@@ -91,11 +90,9 @@ def sheet_rows(selection: F.Selection, form: Form, year: int) -> list[dict[str, 
     first, last = f"{year:04d}-01-01", f"{year:04d}-12-31"
 
     def overlaps(p: dict[str, Any]) -> bool:
-        d = p["data"]
-        end = d.get("end_date")
-        if not end and d.get("status") not in (None, "", ACTIVE):
-            end = str(p.get("updated_at") or "")[:10] or None
-        return str(d.get("start_date") or "") <= last and str(end or "9999") >= first
+        end = schedule.management_end(p)
+        start = str(p["data"].get("start_date") or "")
+        return start <= last and (end is None or end.isoformat() >= first)
 
     if form.id == "person":
         rows = [p for p in selection.all_persons() if overlaps(p)]

@@ -196,14 +196,12 @@ class PersonIndex:
         return DueCounts.of(dues, self.soon_days)
 
     def in_management(self, grid: str | None = None) -> int:
-        """Persons under active supervision (on the visit schedule), in a grid or all."""
-        today = self.today.isoformat()
+        """Persons under management today (schedule.managed_on), in a grid or all."""
         return sum(
             1
             for r in self.rows.values()
-            if r.status == schedule.ACTIVE
-            and (not grid or r.grid == grid)
-            and str(r.record["data"].get("end_date") or "9999") >= today
+            if (not grid or r.grid == grid)
+            and schedule.managed_on(r.record, self.today, self.today)
         )
 
     def update(self, record: dict[str, Any]) -> None:
