@@ -708,10 +708,9 @@ def cmd_ledger(root: Path, args) -> int:
 
 
 def cmd_export(root: Path, args) -> int:
-    from fieldkit.files import outfiles
     from fieldkit.sync import export, formsync
 
-    folder = Path(args.output).expanduser() if args.output else outfiles.exports_dir(root)
+    folder = Path(args.output).expanduser() if args.output else locations.exports_dir(root)
     with Workspace(root) as ws:
         result = export.export(
             ws,
@@ -814,7 +813,7 @@ def cmd_keygen(root: Path, args) -> int:
     from fieldkit.files import outfiles
     from fieldkit.sync import devices
 
-    folder = Path(args.output).expanduser() if args.output else outfiles.exports_dir(root)
+    folder = Path(args.output).expanduser() if args.output else locations.exports_dir(root)
     with Workspace(root) as ws:
         ident = ws.require_identity()
         ident = ws.set_identity(

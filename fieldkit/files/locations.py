@@ -47,5 +47,22 @@ def held_dir(root: Path) -> Path:
     return root / "held"
 
 
+def exports_dir(root: Path) -> Path:
+    """The default place for exported files, report drafts and ledgers."""
+    return root / "exports"
+
+
+def private_dirs(root: Path) -> list[Path]:
+    """The data dir's folders that hold this account's data only."""
+    return [
+        store_dir(root),
+        keys_dir(root),
+        drafts_dir(root),
+        held_dir(root),
+        exports_dir(root),
+        forms_dir(root),
+    ]
+
+
 def log_file(root: Path) -> Path:
     return root / "fieldkit.log"

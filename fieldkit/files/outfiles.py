@@ -15,11 +15,7 @@ from pathlib import Path
 
 from fieldkit.errors import FieldkitError, os_reason
 from fieldkit.files.durable import fsync_dir, replace
-
-
-def exports_dir(root: Path) -> Path:
-    """The data dir's exports/ folder: the default place for drafts and ledgers."""
-    return Path(root) / "exports"
+from fieldkit.files.locations import exports_dir
 
 
 class PlainInDataDir(FieldkitError):

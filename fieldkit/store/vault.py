@@ -52,7 +52,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from fieldkit.errors import FieldkitError, os_reason
 from fieldkit.files.durable import write_file
-from fieldkit.files.locations import keys_dir, store_dir
+from fieldkit.files.locations import keys_dir, private_dirs, store_dir
 
 VAULT_FILE = "vault.json"
 FORMAT = 1
@@ -601,16 +601,13 @@ def unprotect(root: Path, purpose: str, name: str, blob: bytes, where: Path) -> 
     return blob
 
 
-_PRIVATE_DIRS = ("store", "keys", "drafts", "held", "exports", "forms")
-
-
 def secure_permissions(root: Path) -> None:
     """On POSIX, make the data dir this account's only: folders 0700, files 0600 (fieldkit's own
     entries; an older version left them 0755/0644). Windows: see the README."""
     if os.name == "nt":
         return
     root = Path(root)
-    folders = [root, *(root / name for name in _PRIVATE_DIRS), *root.glob("store-backup-*")]
+    folders = [root, *private_dirs(root), *root.glob("store-backup-*")]
     for folder in folders:
         if not folder.is_dir() or folder.is_symlink():
             continue

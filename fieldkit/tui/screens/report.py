@@ -30,7 +30,7 @@ from textual.widgets import (
 )
 
 from fieldkit.errors import FieldkitError, os_reason
-from fieldkit.files.outfiles import exports_dir
+from fieldkit.files.locations import exports_dir
 from fieldkit.reports import figures as F
 from fieldkit.store import vault
 from fieldkit.sync import messages as words

@@ -15,7 +15,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from fieldkit.errors import FieldkitError
-from fieldkit.files import outfiles
+from fieldkit.files import locations
 from fieldkit.sync import devices, export, formsync
 from fieldkit.sync import messages as words
 from fieldkit.tui.safety import guarded
@@ -71,7 +71,7 @@ class ExportPane(VerticalScroll):
         yield Static("", id="export-encryption", classes="line", markup=False)
         yield Select[str]([], id="export-target", prompt=TARGET_PROMPT)
         yield Label(FOLDER, classes="section-title")
-        yield Input(str(outfiles.exports_dir(self.fk.root)), id="export-folder")
+        yield Input(str(locations.exports_dir(self.fk.root)), id="export-folder")
         yield Checkbox(ALL_RECORDS, id="export-all")
         yield Static("", id="export-preview", classes="line", markup=False)
         with Horizontal(classes="button-bar"):

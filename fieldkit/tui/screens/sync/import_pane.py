@@ -18,7 +18,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Label, ProgressBar, SelectionList, Static
 
-from fieldkit.files import outfiles
+from fieldkit.files import locations
 from fieldkit.sync import bundle, intake, merge
 from fieldkit.sync import messages as words
 from fieldkit.tui import text
@@ -64,7 +64,7 @@ class ImportPane(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         yield Label(IMPORT_FOLDER, classes="section-title")
-        yield Input(str(outfiles.exports_dir(self.fk.root)), id="import-folder")
+        yield Input(str(locations.exports_dir(self.fk.root)), id="import-folder")
         with Horizontal(classes="button-bar"):
             yield Button(BTN_FIND, id="btn-find")
             yield Button(BTN_PREVIEW, id="btn-preview")
@@ -93,7 +93,7 @@ class ImportPane(VerticalScroll):
     @guarded
     def find_files(self) -> None:
         where = self.query_one("#import-folder", Input).value.strip()
-        self.list_files(Path(where).expanduser() if where else outfiles.exports_dir(self.fk.root))
+        self.list_files(Path(where).expanduser() if where else locations.exports_dir(self.fk.root))
 
     @work(thread=True, exclusive=True, group="sync-find")
     def list_files(self, where: Path) -> None:
