@@ -70,6 +70,8 @@ def test_paragraph_and_row_elements_are_where_docx_layout_reaches_for_them():
     layout.indent_first_line(paragraph, 2)
     layout.repeat_as_header(row)
     assert 'w:firstLineChars="200"' in paragraph._p.xml and "w:tblHeader" in row._tr.xml
+    sect = doc.sections[0]._sectPr  # where the GB/T 9704 line grid is set
+    assert sect.tag.endswith("}sectPr") and "w:docGrid" in sect.xml
 
 
 def test_replaced_parts_are_saved_in_place_of_the_templates(tmp_path):

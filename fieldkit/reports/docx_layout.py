@@ -89,7 +89,7 @@ def new_document(*, title: str = "", author: str = "") -> DocxDocument:
     section.left_margin, section.right_margin = MARGIN_LEFT, MARGIN_RIGHT
     section.header_distance = Mm(15)
     section.footer_distance = FOOTER_DISTANCE
-    _doc_grid(section._sectPr)
+    _doc_grid(section._sectPr)  # python-docx does not model the document grid (no public way)
     page_number_footers(doc)
     document_properties(doc, title=title, author=author)
     return doc

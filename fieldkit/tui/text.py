@@ -407,3 +407,6 @@ HOME_PLAIN = "注意：未设口令，数据目录没有加密，电脑丢失时
 CMD_LOCK = "口令与锁定"
 CMD_LOCK_HELP = "立即锁定程序（离开电脑时）；未设口令时设置口令"
 DROPPED_TAIL = "上次程序没有正常结束：最后一次没有完成的保存已丢弃（已保存的记录都在）。"
+
+# Keys that Textual's widgets describe in English, as the footer shows them.
+TEXTUAL_KEYS = {"Dismiss menu": "收起列表"}

@@ -24,11 +24,6 @@ if TYPE_CHECKING:
     from fieldkit.workspace import Workspace
 
 
-def soon_days(rules: Rules) -> int:
-    """How many days ahead a visit counts as due soon (rules.toml [due] soon_days)."""
-    return rules.soon_days
-
-
 def supervision_end(rules: Rules, person: dict[str, Any]) -> date | None:
     """When a person's supervision ends: the end date registered, else the one the rules give
     for the category from the start date; None if it has no fixed end."""
@@ -102,7 +97,7 @@ class PersonIndex:
         self.visit_owner: dict[str, str] = {}  # visit id -> person id
         self.ordered: list[PersonRow] = []
         self.by_urgency: list[PersonRow] = []
-        self.soon_days = soon_days(self.rules)
+        self.soon_days = self.rules.soon_days
         form = ws.form("person")
         self.category_labels = {c.code: c.label for c in form.field("category").all_choices()}
         self._lock = threading.Lock()

@@ -11,8 +11,8 @@ from textual.widgets import DataTable, Input, Static
 from fieldkit.tui.drafts import draft_key
 from fieldkit.tui.screens.entry import FormScreen
 from fieldkit.tui.screens.home import HomeScreen
-from fieldkit.tui.screens.picker import RecordPicker
 from fieldkit.tui.screens.records import RecordsScreen
+from fieldkit.tui.widgets.picker import RecordPicker
 from fieldkit.workspace import Workspace
 
 from .conftest import (
@@ -436,4 +436,18 @@ async def test_keys_typed_while_the_app_is_busy_land_where_they_were_typed(root:
         assert form.query_one("#edit-title").value == "学习会"
         assert form.query_one("#edit-participants").value == "12"
         assert form.query_one("#edit-notes").text == "备注"
+        no_errors(app)
+
+
+async def test_an_open_choice_list_names_its_keys_in_chinese(root: Path):
+    app = make_app(root)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("6")
+        await pilot.pause()
+        await focus_field(pilot, "kind")
+        await pilot.press("enter")  # the list opens
+        await settle(pilot)
+        shown = [getattr(w, "description", "") for w in app.screen.query("FooterKey")]
+        assert "收起列表" in shown and "Dismiss menu" not in shown
         no_errors(app)

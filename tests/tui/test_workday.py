@@ -19,9 +19,9 @@ from fieldkit.tui.screens.help import HelpScreen
 from fieldkit.tui.screens.identity import IdentityScreen
 from fieldkit.tui.screens.person_detail import PersonDetailScreen
 from fieldkit.tui.screens.persons import DueScreen, PersonsScreen
-from fieldkit.tui.screens.picker import RecordPicker
 from fieldkit.tui.screens.records import RecordsScreen
 from fieldkit.tui.widgets.chinese import wrap
+from fieldkit.tui.widgets.picker import RecordPicker
 from fieldkit.tui.widgets.search_list import Column, fit_columns
 from fieldkit.views.chinese import initials, natural_key, rank
 from fieldkit.views.records import newest_first

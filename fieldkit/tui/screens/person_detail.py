@@ -22,7 +22,7 @@ from fieldkit.tui.safety import guarded
 from fieldkit.tui.screens.dialogs import Answer, ChoiceDialog
 from fieldkit.tui.screens.persons import due_state
 from fieldkit.tui.widgets.footer import KeyFooter
-from fieldkit.views.persons import soon_days, supervision_end, visits_of
+from fieldkit.views.persons import supervision_end, visits_of
 
 if TYPE_CHECKING:
     from fieldkit.tui.services import Services
@@ -158,7 +158,7 @@ class PersonDetailScreen(Screen[None]):
         if level is not None:
             label = form.field("level").label_of(level, person["data"])
             out.append(f"{text.PERSON_LEVEL_NOW}：{label}　　")
-        state, style = due_state(due, soon_days(ws.forms.rules))
+        state, style = due_state(due, ws.forms.rules.soon_days)
         line = text.PERSON_NEXT.format(day=due.next_due.isoformat(), state=state)
         out.append(line if state else line.replace("（）", ""), style=style or "bold")
         joint = ws.joint_departments(due.rule)

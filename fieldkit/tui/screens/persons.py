@@ -26,7 +26,7 @@ from fieldkit.tui.safety import guarded
 from fieldkit.tui.widgets.footer import KeyFooter
 from fieldkit.tui.widgets.search_list import Column, SearchListScreen, cell
 from fieldkit.tui.widgets.typeahead import TypeAheadSelect
-from fieldkit.views.persons import DueCounts, PersonIndex, PersonRow, soon_days
+from fieldkit.views.persons import DueCounts, PersonIndex, PersonRow
 
 if TYPE_CHECKING:
     from fieldkit.tui.services import Services
@@ -96,7 +96,7 @@ class PersonsScreen(SearchListScreen):
     def compose(self) -> ComposeResult:
         ws = self.fk.ws
         self.person_form = ws.form("person")
-        self.soon_days = soon_days(ws.forms.rules)
+        self.soon_days = ws.forms.rules.soon_days
         self.sub_title = text.DUE_TITLE if self.due_only else text.PERSONS_TITLE
         yield Header()
         with Horizontal(id="filters"):

@@ -26,10 +26,10 @@ from fieldkit.forms.validation import Invalid, parse_date, parse_datetime
 from fieldkit.tui import text
 from fieldkit.tui.safety import guarded
 from fieldkit.tui.widgets.key_order import keep_order
+from fieldkit.tui.widgets.picker import RecordPicker
 from fieldkit.tui.widgets.typeahead import TypeAheadSelect
 
 if TYPE_CHECKING:
-    from fieldkit.tui.screens.picker import RecordPicker
     from fieldkit.tui.services import Services
 
 
@@ -448,8 +448,6 @@ class ReferenceEditor(Widget, can_focus=True):
 
     @guarded
     def action_pick(self, query: str = "") -> None:
-        from fieldkit.tui.screens.picker import RecordPicker
-
         if self._picker in self.app.screen_stack:  # keys before the open picker took focus
             self._picker.type_more(query)
             return
