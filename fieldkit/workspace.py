@@ -567,8 +567,7 @@ class Workspace:
         if form is None or form.visits is None:
             return schedule.effective_level(person, None)
         visits = self.store.lookup(form.id, form.visits.person, person["id"])
-        last = max(visits, key=lambda v: str(v["data"].get(form.date_field, "")), default=None)
-        return schedule.effective_level(person, last)
+        return schedule.effective_level(person, schedule.last_visit(visits))
 
     def shown(self, form: Form, f: Field, record: dict[str, Any], *, masked: bool = True) -> str:
         """A record's value as lists and titles show it: `display`, except that a person's

@@ -28,7 +28,7 @@ from fieldkit.forms.validation import ValidationFailed
 from fieldkit.store import vault
 from fieldkit.store.storage import gc_paused
 from fieldkit.sync import messages as words
-from fieldkit.views.persons import PersonIndex, PersonRow
+from fieldkit.views.persons import PersonIndex, PersonRow, due_words
 from fieldkit.views.records import newest_first
 from fieldkit.workspace import BatchInvalid, Workspace, open_for_reading
 
@@ -571,7 +571,7 @@ def cmd_due(root: Path, args) -> int:
                 person_form.field("level").label_of(row.level, data),
                 row.last_visit or "未随访",
                 due.next_due.isoformat(),
-                _due_status(due.days_overdue),
+                due_words(due.days_overdue),
             )
         out.print(table)
         err.print(f"共 {len(rows)} 人到期或逾期。")
@@ -581,12 +581,6 @@ def cmd_due(root: Path, args) -> int:
 def _scheduled(row: PersonRow) -> Due:
     assert row.due is not None  # the due list holds only persons on the schedule
     return row.due
-
-
-def _due_status(days_overdue: int) -> str:
-    if days_overdue > 0:
-        return f"逾期{days_overdue}天"
-    return "今天到期" if days_overdue == 0 else f"{-days_overdue}天后到期"
 
 
 def _due_json(row: PersonRow) -> dict[str, Any]:

@@ -57,6 +57,12 @@ def supervision_end(rules: Rules, category: str | None, start: date) -> date | N
     return add_period(start, period) if period else None
 
 
+def last_visit(visits: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
+    """A person's latest visit (by the visit's date), tombstones left out; None if none."""
+    live = [v for v in visits if not v.get("deleted")]
+    return max(live, key=lambda v: str(v["data"].get("date", "")), default=None)
+
+
 def effective_level(person: dict[str, Any], last_visit: dict[str, Any] | None) -> str | None:
     """The level that sets the schedule: a visit's risk assessment overrides the registered one."""
     if last_visit and last_visit["data"].get(ASSESSED_LEVEL) is not None:
@@ -85,8 +91,7 @@ def schedule(
         return None
     if data.get("end_date") and date.fromisoformat(data["end_date"]) < today:
         return None
-    live = [v for v in visits if not v.get("deleted")]
-    last = max(live, key=lambda v: v["data"]["date"], default=None)
+    last = last_visit(visits)
     rule = rules.visit_rule(data.get("category"), effective_level(person, last))
     if last is None:
         start = date.fromisoformat(data["start_date"])

@@ -24,6 +24,13 @@ if TYPE_CHECKING:
     from fieldkit.workspace import Workspace
 
 
+def due_words(days_overdue: int) -> str:
+    """Where a visit stands, as both the command line and the app say it."""
+    if days_overdue > 0:
+        return f"逾期{days_overdue}天"
+    return "今天到期" if days_overdue == 0 else f"{-days_overdue}天后到期"
+
+
 def supervision_end(rules: Rules, person: dict[str, Any]) -> date | None:
     """When a person's supervision ends: the end date registered, else the one the rules give
     for the category from the start date; None if it has no fixed end."""
@@ -120,8 +127,8 @@ class PersonIndex:
 
     def _row(self, person: dict[str, Any]) -> PersonRow:
         data = person["data"]
-        live = [v for v in self.visits.get(person["id"], []) if not v.get("deleted")]
-        last = max(live, key=lambda v: v["data"]["date"], default=None)
+        visits = self.visits.get(person["id"], [])
+        last = schedule.last_visit(visits)
         category = self.category_labels.get(data.get("category"), "")
         name, number = str(data.get("name", "")), str(data.get("id_number", ""))
         born = idnumber.birth_date(number)
@@ -136,7 +143,7 @@ class PersonIndex:
             grid=str(data.get("grid") or ""),
             level=schedule.effective_level(person, last),
             last_visit=str(last["data"]["date"])[:10] if last else "",
-            due=schedule.schedule(self.rules, person, live, self.today),
+            due=schedule.schedule(self.rules, person, visits, self.today),
             key="\n".join(w for w in words if w).lower(),
         )
 

@@ -26,7 +26,7 @@ from fieldkit.tui.safety import guarded
 from fieldkit.tui.widgets.footer import KeyFooter
 from fieldkit.tui.widgets.search_list import Column, SearchListScreen, cell
 from fieldkit.tui.widgets.typeahead import TypeAheadSelect
-from fieldkit.views.persons import DueCounts, PersonIndex, PersonRow
+from fieldkit.views.persons import DueCounts, PersonIndex, PersonRow, due_words
 
 if TYPE_CHECKING:
     from fieldkit.tui.services import Services
@@ -39,11 +39,11 @@ def due_state(due: Due | None, soon_days: int) -> tuple[str, str]:
     days = due.days_overdue
     joint = f" · {text.DUE_JOINT}" if due.joint else ""
     if days > 0:
-        return text.DUE_OVERDUE.format(days=days) + joint, "bold red"
+        return due_words(days) + joint, "bold red"
     if days == 0:
-        return text.DUE_TODAY + joint, "bold yellow"
+        return due_words(days) + joint, "bold yellow"
     if -days <= soon_days:
-        return text.DUE_SOON.format(days=-days) + joint, "yellow"
+        return due_words(days) + joint, "yellow"
     return joint.removeprefix(" · "), ""
 
 
