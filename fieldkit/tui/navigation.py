@@ -30,7 +30,8 @@ PLACES: dict[str, Callable[[FieldkitApp], None]] = {
 def open_record(app: FieldkitApp, record_id: str, *, fields_only: bool = False) -> None:
     """A record's detail screen; a person's is the casework screen unless `fields_only`."""
     record = app.ws.get_live(record_id)
-    if record["form"] == "person" and not fields_only:
+    persons = app.ws.forms.person_form
+    if persons is not None and record["form"] == persons.id and not fields_only:
         app.push_screen(PersonDetailScreen(record_id))
     else:
         app.push_screen(DetailScreen(record_id))

@@ -45,7 +45,10 @@ def supervision_end(rules: Rules, person: dict[str, Any]) -> date | None:
 
 def visits_of(ws: Workspace, person_id: str) -> list[dict[str, Any]]:
     """A person's live visits, newest first."""
-    visits = ws.store.lookup("followup", "person", person_id)
+    form = ws.forms.visit_form
+    if form is None or form.visits is None:
+        return []
+    visits = ws.store.lookup(form.id, form.visits.person, person_id)
     return sorted(visits, key=lambda v: str(v["data"].get("date", "")), reverse=True)
 
 
@@ -105,8 +108,13 @@ class PersonIndex:
         self.ordered: list[PersonRow] = []
         self.by_urgency: list[PersonRow] = []
         self.soon_days = self.rules.soon_days
-        form = ws.form("person")
-        self.category_labels = {c.code: c.label for c in form.field("category").all_choices()}
+        # The forms of the schedule, as the forms name them ([visits] in the visit form).
+        persons, visits = ws.forms.person_form, ws.forms.visit_form
+        self.person_form = persons.id if persons else ""
+        self.visit_form = visits.id if visits else ""
+        self.person_ref = visits.visits.person if visits and visits.visits else ""
+        category = persons.field("category") if persons and persons.has("category") else None
+        self.category_labels = {c.code: c.label for c in category.all_choices()} if category else {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -114,10 +122,10 @@ class PersonIndex:
         """Read persons and visits under `lock` (in the app the store may be written meanwhile)."""
         index = cls(ws, ws.today())
         with lock or nullcontext():
-            persons = ws.store.current("person")
-            visits = ws.store.current("followup")
+            persons = ws.store.current(index.person_form) if index.person_form else []
+            visits = ws.store.current(index.visit_form) if index.visit_form else []
         for visit in visits:
-            person_id = str(visit["data"].get("person", ""))
+            person_id = str(visit["data"].get(index.person_ref, ""))
             index.visits[person_id].append(visit)
             index.visit_owner[visit["id"]] = person_id
         for person in persons:
@@ -209,13 +217,13 @@ class PersonIndex:
     def update(self, record: dict[str, Any]) -> None:
         """Bring the index in step with a saved person or visit (tombstones included)."""
         with self._lock:
-            if record["form"] == "person":
+            if record["form"] == self.person_form:
                 if record.get("deleted"):
                     self.rows.pop(record["id"], None)
                 else:
                     self.rows[record["id"]] = self._row(record)
-            elif record["form"] == "followup":
-                person_id = str(record["data"].get("person", ""))
+            elif record["form"] == self.visit_form:
+                person_id = str(record["data"].get(self.person_ref, ""))
                 touched = {person_id}
                 old = self.visit_owner.pop(record["id"], None)
                 if old is not None:
