@@ -549,7 +549,7 @@ def cmd_list(root: Path, args) -> int:
 
 def cmd_due(root: Path, args) -> int:
     with open_for_reading(root) as ws:  # beside the app, if it is open
-        person_form = ws.form("person")
+        person_form = ws.forms.schedule_forms()[0]
         with gc_paused():
             rows = PersonIndex.build(ws).due(args.grid, args.within)
         if args.json:

@@ -223,6 +223,14 @@ class FormSet:
             return None
         return self.forms[visits.field(visits.visits.person).ref_form or ""]
 
+    def schedule_forms(self) -> tuple[Form, Form, str]:
+        """The persons' form, the visits' form, and the visits' field that names the person;
+        FormError if the forms have no visit schedule (no form with [visits])."""
+        persons, visits = self.person_form, self.visit_form
+        if persons is None or visits is None or visits.visits is None:
+            raise FormError("表单定义中没有随访表（带 [visits] 的表单），无法管理特殊人群")
+        return persons, visits, visits.visits.person
+
     def template(self, name: str) -> dict[str, Any]:
         """Another TOML file of the definition folders (e.g. the report template)."""
         return self.templates.get(name, {})

@@ -77,7 +77,7 @@ class PersonDetailScreen(Screen[None]):
         ws = self.fk.ws
         self.seen_version = self.fk.data_version
         person = ws.get_live(self.person_id)
-        form = ws.form("person")
+        form = ws.forms.schedule_forms()[0]
         data = person["data"]
         visits = self._visits()
         today = ws.today()
@@ -121,7 +121,7 @@ class PersonDetailScreen(Screen[None]):
         """The effective level (as everywhere else), saying where it comes from when a visit's
         assessment differs from the registered one: '3级（2026-11-20 随访评估，登记为 2级）'."""
         ws = self.fk.ws
-        form = ws.form("person")
+        form = ws.forms.schedule_forms()[0]
         level = ws.level_of(person)
         if level is None:
             return registered
@@ -147,7 +147,7 @@ class PersonDetailScreen(Screen[None]):
 
     def _schedule_text(self, person: dict, visits: list[dict], today: date) -> Text:
         ws = self.fk.ws
-        form = ws.form("person")
+        form = ws.forms.schedule_forms()[0]
         due = schedule.schedule(ws.forms.rules, person, visits, today)
         out = Text()
         if due is None:
@@ -171,7 +171,7 @@ class PersonDetailScreen(Screen[None]):
         if not visits:
             return Text(text.PERSON_NO_VISITS, style="dim")
         ws = self.fk.ws
-        form = ws.form("followup")
+        form = ws.forms.schedule_forms()[1]
         table = Table(box=None, padding=(0, 1, 0, 0), expand=True, header_style="bold")
         columns = [
             ("date", text.COL_VISIT_DATE),
@@ -210,12 +210,13 @@ class PersonDetailScreen(Screen[None]):
 
     @guarded
     def action_followup(self) -> None:
-        self.fk.open_form("followup", prefill={"person": self.person_id}, callback=self.reload)
+        _, visits, ref = self.fk.ws.forms.schedule_forms()
+        self.fk.open_form(visits.id, prefill={ref: self.person_id}, callback=self.reload)
 
     @guarded
     def action_edit(self) -> None:
         record = self.fk.ws.get_live(self.person_id)
-        self.fk.open_form("person", record, callback=self.reload)
+        self.fk.open_form(record["form"], record, callback=self.reload)
 
     @guarded
     def action_history(self) -> None:
@@ -225,7 +226,7 @@ class PersonDetailScreen(Screen[None]):
     def action_status(self) -> None:
         ws = self.fk.ws
         person = ws.get_live(self.person_id)
-        field = ws.form("person").field("status")
+        field = ws.forms.schedule_forms()[0].field("status")
         current = person["data"].get("status")
         answers = [
             Answer(c.code, c.label, str(i), "primary" if c.code == current else "default")

@@ -95,7 +95,7 @@ class PersonsScreen(SearchListScreen):
 
     def compose(self) -> ComposeResult:
         ws = self.fk.ws
-        self.person_form = ws.form("person")
+        self.person_form, self.visit_form, self.person_ref = ws.forms.schedule_forms()
         self.soon_days = ws.forms.rules.soon_days
         self.sub_title = text.DUE_TITLE if self.due_only else text.PERSONS_TITLE
         yield Header()
@@ -248,11 +248,11 @@ class PersonsScreen(SearchListScreen):
     def action_followup(self) -> None:
         person_id = self._current_or_warn()
         if person_id:
-            self.fk.open_form("followup", prefill={"person": person_id})
+            self.fk.open_form(self.visit_form.id, prefill={self.person_ref: person_id})
 
     @guarded
     def action_register(self) -> None:
-        self.fk.open_form("person")
+        self.fk.open_form(self.person_form.id)
 
     @guarded
     def action_back(self) -> None:
