@@ -610,3 +610,18 @@ async def test_grids_in_natural_order(root: Path):
         grids = [str(p) for p, _ in screen.query_one("#grid", Select)._options][1:]
         assert grids == ["第一网格", "第二网格", "第三网格", "第十网格"]
         no_errors(app)
+
+
+async def test_a_burst_typed_over_the_list_all_goes_to_the_search(persons: Path):
+    """The first key moves focus to the search box; the keys right behind it still count."""
+    app = make_app(persons)
+    async with app.run_test(size=SMALL) as pilot:
+        await ready(pilot)
+        screen = await open_list(pilot, "p")
+        screen.query_one("#table").focus()
+        await pilot.pause()
+        await type_text(pilot, "陈静")  # in one burst, as a terminal delivers queued keys
+        await settle(pilot)
+        assert screen.query_one("#search", Input).value == "陈静"
+        assert [r.id for r in screen.hits] == ["p-chen"]
+        no_errors(app)
