@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 from sync_support import Clock, introduce, open_office, open_site, send
 
-from fieldkit.forms import casenumbers
-from fieldkit.sync import intake
+from fieldkit.sync import casenumbers, intake
 from fieldkit.sync.export import export
 from fieldkit.sync.merge import import_files
 

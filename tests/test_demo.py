@@ -7,12 +7,13 @@ import pytest
 
 from fieldkit.demo import generator as demo
 from fieldkit.demo.names import SEED_SPACES
-from fieldkit.forms import casenumbers, idnumber, schedule
+from fieldkit.forms import idnumber, schedule
 from fieldkit.forms.definitions import builtin_dir, load_forms
 from fieldkit.forms.validation import Context, validate
 from fieldkit.store.changes import SEQ
 from fieldkit.store.records import version_id
 from fieldkit.store.versions import all_versions
+from fieldkit.sync import casenumbers
 from fieldkit.views.persons import PersonIndex
 from fieldkit.views.records import newest_first
 from fieldkit.workspace import Workspace

@@ -5,9 +5,9 @@ import pytest
 from fieldkit.errors import FieldkitError
 from fieldkit.forms.validation import ValidationFailed
 from fieldkit.store.changes import SEQ
-from fieldkit.store.history import record_history
 from fieldkit.store.records import first_version, version_id
 from fieldkit.store.versions import all_versions, heads_of
+from fieldkit.views.history import record_history
 from fieldkit.views.records import newest_first
 from fieldkit.workspace import BatchInvalid, Workspace
 

@@ -828,7 +828,7 @@ def cmd_keygen(root: Path, args) -> int:
 
 
 def cmd_history(root: Path, args) -> int:
-    from fieldkit.store.history import as_json, record_history
+    from fieldkit.views.history import as_json, record_history
 
     with open_for_reading(root) as ws:  # beside the app, if it is open
         record = _find(ws, args.id)

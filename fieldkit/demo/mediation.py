@@ -13,7 +13,7 @@ from fieldkit.demo.year import DemoYear
 
 FORM = "mediation"
 # Demo laptop n numbers its mediation cases from (n - 1) * DEMO_CASE_BLOCK + 1 (see
-# fieldkit.forms.casenumbers: numbers never repeat across the street's laptops).
+# fieldkit.sync.casenumbers: numbers never repeat across the street's laptops).
 DEMO_CASE_BLOCK = 5000
 
 

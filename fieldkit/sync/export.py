@@ -13,7 +13,7 @@
 
 Own versions are sealed (fieldkit.sync.seals) before they leave. A laptop encrypts to its office;
 the office encrypts to the laptops the file is for (and to itself). The office's files also carry
-its trust decisions, the case number blocks it handed out (fieldkit.forms.casenumbers) and its form
+its trust decisions, the case number blocks it handed out (fieldkit.sync.casenumbers) and its form
 and rule files (its data dir's forms/ folder), which its laptops take from then on.
 """
 
@@ -27,13 +27,13 @@ from typing import TYPE_CHECKING, Any
 
 from fieldkit.errors import FieldkitError
 from fieldkit.files.outfiles import PlainInDataDir, Target, inside, write_bytes
-from fieldkit.forms import casenumbers, grids
+from fieldkit.forms import grids
 from fieldkit.store.changes import SEQ
 from fieldkit.store.database import META_TABLE
 from fieldkit.store.records import Record
 from fieldkit.store.versions import all_versions
 from fieldkit.sync import bundle as bundles
-from fieldkit.sync import devices, formsync, keys
+from fieldkit.sync import casenumbers, devices, formsync, keys
 from fieldkit.sync.seals import own_versions, seal_own, seals_covering
 
 if TYPE_CHECKING:

@@ -1,7 +1,7 @@
 """Importing as users do it: the merge (fieldkit.sync.merge), then, at the office, what a merge
 leaves to settle: conflicts whose versions changed different fields are combined
 (fieldkit.sync.review.merge_disjoint), and cases that came without a case number, or with one another
-case has, are numbered (fieldkit.forms.casenumbers). Both make ordinary versions that travel back.
+case has, are numbered (fieldkit.sync.casenumbers). Both make ordinary versions that travel back.
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fieldkit.forms import casenumbers
 from fieldkit.store.records import Record
-from fieldkit.sync import merge, review
+from fieldkit.sync import casenumbers, merge, review
 
 if TYPE_CHECKING:
     from fieldkit.workspace import Workspace

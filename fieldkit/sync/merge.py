@@ -28,13 +28,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fieldkit.errors import FieldkitError, os_reason
-from fieldkit.forms import casenumbers
 from fieldkit.store.database import StoreError, history_key
 from fieldkit.store.records import Record, now_iso
 from fieldkit.store.storage import gc_paused
 from fieldkit.store.versions import heads_of, in_conflict, join, write_heads
 from fieldkit.sync import bundle as bundles
-from fieldkit.sync import devices, formsync, gaps, held, keys
+from fieldkit.sync import casenumbers, devices, formsync, gaps, held, keys
 from fieldkit.sync.held import HELD
 from fieldkit.sync.import_check import (
     Ahead,

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from fieldkit.forms import grids
 
 if TYPE_CHECKING:
-    from fieldkit.forms.casenumbers import Renumbered
+    from fieldkit.sync.casenumbers import Renumbered
     from fieldkit.sync.merge import Counts, FileResult
     from fieldkit.workspace import Workspace
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Static
 
-from fieldkit.store.history import record_history
 from fieldkit.tui.screens.detail import DetailScreen
 from fieldkit.tui.screens.entry import FormScreen
 from fieldkit.tui.screens.history import HistoryScreen
 from fieldkit.tui.screens.records import RecordsScreen
+from fieldkit.views.history import record_history
 from fieldkit.views.records import newest_first
 from fieldkit.workspace import Workspace
 

@@ -12,11 +12,11 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
-from fieldkit.store.history import Step, record_history
 from fieldkit.sync import messages as words
 from fieldkit.tui import text
 from fieldkit.tui.safety import guarded
 from fieldkit.tui.widgets.footer import KeyFooter
+from fieldkit.views.history import Step, record_history
 
 if TYPE_CHECKING:
     from fieldkit.tui.services import Services
