@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from fieldkit.errors import FieldkitError
-from fieldkit.files import durable, errorlog
+from fieldkit.files import durable
 from fieldkit.files.locations import drafts_dir, forms_dir, held_dir, store_dir
 from fieldkit.forms import grids, idnumber, schedule
 from fieldkit.forms.counted import CODES_USED
 from fieldkit.forms.definitions import Field, Form, FormSet, load_forms
 from fieldkit.forms.rules import VisitRule
 from fieldkit.forms.validation import Context, Outcome, Problem, ValidationFailed, validate
-from fieldkit.store import vault
+from fieldkit.store import errorlog, vault
 from fieldkit.store.changes import SEQ, ChangeSet
 from fieldkit.store.database import Store, Transaction
 from fieldkit.store.records import now_iso, record_day

@@ -18,10 +18,9 @@ from leak_scan import leaks
 
 from fieldkit.cli import main as cli
 from fieldkit.errors import FieldkitError
-from fieldkit.files import errorlog
 from fieldkit.files.locations import store_dir
 from fieldkit.forms.idnumber import check_char
-from fieldkit.store import vault
+from fieldkit.store import errorlog, vault
 from fieldkit.store.database import Store, StoreCorrupt
 from fieldkit.sync import held, keys
 from fieldkit.sync.export import export

@@ -20,12 +20,12 @@ from rich.table import Table
 
 from fieldkit.cli.args import build_parser
 from fieldkit.errors import FieldkitError, os_reason
-from fieldkit.files import errorlog, locations, textfiles
+from fieldkit.files import locations, textfiles
 from fieldkit.files.outfiles import PlainInDataDir
 from fieldkit.forms import idnumber
 from fieldkit.forms.schedule import Due
 from fieldkit.forms.validation import ValidationFailed
-from fieldkit.store import vault
+from fieldkit.store import errorlog, vault
 from fieldkit.store.storage import gc_paused
 from fieldkit.sync import messages as words
 from fieldkit.views.persons import PersonIndex, PersonRow, due_words

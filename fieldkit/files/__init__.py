@@ -1,2 +1,2 @@
 """Files fieldkit reads and writes: locations, durable writing (whole or not at all), text, output
-files, the error log."""
+files."""

@@ -34,10 +34,9 @@ from textual.screen import Screen
 from textual.worker import WorkerFailed
 
 from fieldkit.errors import FieldkitError, os_reason
-from fieldkit.files import errorlog
 from fieldkit.forms import idnumber
 from fieldkit.forms.definitions import Field, Form
-from fieldkit.store import vault
+from fieldkit.store import errorlog, vault
 from fieldkit.tui import messages, text
 from fieldkit.tui.drafts import Drafts
 from fieldkit.tui.safety import guarded
