@@ -21,6 +21,7 @@ from fieldkit.tui.messages import OpenHistory
 from fieldkit.tui.safety import guarded
 from fieldkit.tui.screens.dialogs import Answer, ChoiceDialog
 from fieldkit.tui.screens.persons import due_state
+from fieldkit.tui.widgets.chinese import Paragraph
 from fieldkit.tui.widgets.footer import KeyFooter
 from fieldkit.views.persons import supervision_end, visits_of
 
@@ -105,7 +106,8 @@ class PersonDetailScreen(Screen[None]):
         for i in range(0, len(pairs), 2):
             left = pairs[i]
             right = pairs[i + 1] if i + 1 < len(pairs) else ("", "")
-            base.add_row(Text(left[0]), Text(left[1]), Text(right[0]), Text(right[1]))
+            # Values wrap as Chinese does, a phone number or a date never split.
+            base.add_row(Text(left[0]), Paragraph(left[1]), Text(right[0]), Paragraph(right[1]))
 
         self.query_one("#person-title", Label).update(self.fk.describe(form, person))
         self.query_one("#person-base", Static).update(base)
