@@ -13,13 +13,13 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
+from fieldkit import casework
 from fieldkit.errors import FieldkitError
 from fieldkit.files import durable
 from fieldkit.files.locations import drafts_dir, forms_dir, held_dir, store_dir
 from fieldkit.forms import grids, idnumber, schedule
 from fieldkit.forms.counted import CODES_USED
 from fieldkit.forms.definitions import Field, Form, FormSet, load_forms
-from fieldkit.forms.rules import VisitRule
 from fieldkit.forms.validation import Context, Outcome, Problem, ValidationFailed, validate
 from fieldkit.store import errorlog, vault
 from fieldkit.store.changes import SEQ, ChangeSet
@@ -80,7 +80,6 @@ class Workspace:
         self.dropped_tail = self.store.dropped_tail
         self._today = today
         self._keys: keys.DeviceKeys | None = None
-        self._label_cache: dict[tuple[str, int, str], dict[str, str]] = {}
         try:
             if convert.needs_conversion(self.store):
                 if read_only:
@@ -103,7 +102,6 @@ class Workspace:
     def reload_forms(self) -> None:
         """Read the form definitions again (after the office's forms were installed)."""
         self.forms = load_forms(forms_dir(self.root), codes_used=CODES_USED)
-        self._label_cache.clear()
 
     def __enter__(self) -> Workspace:
         return self
@@ -392,7 +390,7 @@ class Workspace:
                 end = schedule.supervision_end(rules, data.get("category"), start)
                 return end.isoformat() if end else None
             if rule == "next_visit":
-                proposed, _ = self.proposed_visit(data)
+                proposed, _ = casework.proposed_visit(self, data)
                 return proposed.isoformat() if proposed else None
             if rule == "case_number":
                 accepted = str(data.get("accepted") or self.today().isoformat())
@@ -400,83 +398,6 @@ class Workspace:
         except ValueError:
             return None  # an unparsable input date: no default until it is fixed
         return None
-
-    def proposed_visit(self, data: dict[str, Any]) -> tuple[date | None, VisitRule | None]:
-        """The next visit the rules give for a follow-up's answers (person, date, assessed
-        risk level), and the rule used; (None, None) while the person or date is missing.
-        Raises ValueError for an unparsable date."""
-        visits, persons = self.forms.visit_form, self.forms.person_form
-        if visits is None or visits.visits is None or persons is None:
-            return None, None
-        who, when = data.get(visits.visits.person), data.get(visits.date_field)
-        person = self.resolve(persons.id, who) if who else None
-        if person is None or not when:
-            return None, None
-        day = date.fromisoformat(str(when)[:10])
-        assessed = data.get(schedule.ASSESSED_LEVEL)
-        return schedule.propose_next_visit(self.forms.rules, person, day, assessed)
-
-    def concerns(
-        self, form_id: str, raw: dict[str, Any], *, record_id: str | None = None
-    ) -> list[str]:
-        """What to ask before saving answers that pass every check but look like a slip, one
-        sentence each: a second visit to the same person on the same day; a visit that the
-        rules ask to be joint (3级 and above) without the departments that should have gone.
-        An edit is asked only about what it changes. [] when the answers do not pass (the
-        save lists the problems) or nothing needs asking."""
-        visits = self.forms.visit_form
-        if visits is None or form_id != visits.id:
-            return []
-        prev = self.get_live(record_id)["data"] if record_id else None
-        answers = {**prev, **raw} if prev is not None else {**self.defaults(form_id, raw), **raw}
-        outcome = self.check(form_id, answers, record_id=record_id)
-        if not outcome.ok:
-            return []
-        found = self._visit_concerns(outcome.data, record_id)
-        if prev is not None:
-            before = self._visit_concerns(prev, record_id)
-            found = [c for c in found if c not in before]
-        return found
-
-    def _visit_concerns(self, data: dict[str, Any], record_id: str | None) -> list[str]:
-        visits, persons = self.forms.visit_form, self.forms.person_form
-        if visits is None or visits.visits is None or persons is None:
-            return []
-        fields, day = visits.visits, visits.date_field
-        person = self.resolve(persons.id, data.get(fields.person))
-        when = str(data.get(day) or "")
-        if person is None or not when:
-            return []
-        out = []
-        name = person["data"].get(persons.title_field, "")
-        same_day = [
-            v
-            for v in self.store.lookup(visits.id, fields.person, person["id"])
-            if v["id"] != record_id and str(v["data"].get(day, ""))[:10] == when[:10]
-        ]
-        if same_day:
-            at = "、".join(sorted(str(v["data"][day])[11:16] for v in same_day))
-            out.append(f"{name} 在 {when[:10]} {at} 已有随访记录，这是同一天的又一次随访。")
-        try:
-            _, rule = self.proposed_visit(data)
-        except ValueError:
-            rule = None
-        if rule is not None and rule.joint:
-            went = set(data.get(fields.departments) or [])
-            missing = [code for code in rule.joint if code not in went]
-            if missing:
-                labels = self._labels(visits, visits.field(fields.departments))
-                names = "、".join(labels.get(code, code) for code in missing)
-                out.append(f"{rule.note or '这次随访须联合随访'}。本次参与部门中没有：{names}。")
-        return out
-
-    def joint_departments(self, rule: VisitRule | None) -> str:
-        """The departments a rule asks to join a visit, as labels ('卫健精防、派出所'); ''."""
-        visits = self.forms.visit_form
-        if rule is None or not rule.joint or visits is None or visits.visits is None:
-            return ""
-        labels = self._labels(visits, visits.field(visits.visits.departments))
-        return "、".join(labels.get(code, code) for code in rule.joint)
 
     # -- changes ----------------------------------------------------------------------------
 
@@ -560,21 +481,12 @@ class Workspace:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def level_of(self, person: dict[str, Any]) -> str | None:
-        """A person's effective level: the risk level assessed at their latest visit if it
-        assessed one, else the registered level (as the visit schedule uses it)."""
-        form = self.forms.visit_form
-        if form is None or form.visits is None:
-            return schedule.effective_level(person, None)
-        visits = self.store.lookup(form.id, form.visits.person, person["id"])
-        return schedule.effective_level(person, schedule.last_visit(visits))
-
     def shown(self, form: Form, f: Field, record: dict[str, Any], *, masked: bool = True) -> str:
         """A record's value as lists and titles show it: `display`, except that a person's
         level is the effective one (`level_of`), the same everywhere."""
         persons = self.forms.person_form
         if persons is not None and form.id == persons.id and f.id == schedule.LEVEL:
-            level = self.level_of(record)
+            level = casework.level_of(self, record)
             return f.label_of(level, record["data"]) if level is not None else ""
         return self.display(form, f, record["data"], masked=masked)
 
@@ -633,13 +545,6 @@ class Workspace:
                         in_month += 1
             out[form.id] = (in_month, in_year)
         return out
-
-    def _labels(self, form: Form, f: Field) -> dict[str, str]:
-        key = (form.id, form.version, f.id)
-        labels = self._label_cache.get(key)
-        if labels is None:
-            labels = self._label_cache[key] = {c.code: c.label for c in f.all_choices()}
-        return labels
 
     def describe_changes(
         self, form: Form, old: dict[str, Any], new: dict[str, Any]

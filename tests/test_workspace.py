@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import pytest
 
+from fieldkit import casework
 from fieldkit.errors import FieldkitError
 from fieldkit.forms.validation import ValidationFailed
 from fieldkit.store.changes import SEQ
@@ -185,19 +186,21 @@ def test_concerns_before_saving_a_visit_and_an_edit_asks_only_about_what_it_chan
     person = ws.add("person", PERSON)
     visit = {"person": person["id"], "date": "2026-11-20 10:00", "condition": "稳定"}
     first = ws.add("followup", {**visit, "risk_level": "1级"})
-    (same_day,) = ws.concerns(
-        "followup", {**visit, "date": "2026-11-20 10:20", "risk_level": "1级"}
+    (same_day,) = casework.concerns(
+        ws, "followup", {**visit, "date": "2026-11-20 10:20", "risk_level": "1级"}
     )
     assert "王芳 在 2026-11-20 10:00 已有随访记录" in same_day
-    assert ws.concerns("followup", {"condition": "基本稳定"}, record_id=first["id"]) == []
-    (joint,) = ws.concerns("followup", {"risk_level": "3级"}, record_id=first["id"])
+    assert casework.concerns(ws, "followup", {"condition": "基本稳定"}, record_id=first["id"]) == []
+    (joint,) = casework.concerns(ws, "followup", {"risk_level": "3级"}, record_id=first["id"])
     assert "须会同卫健精防医生和派出所民警联合随访" in joint and "卫健精防、派出所" in joint
     went = {"risk_level": "3级", "departments": ["社区网格", "卫健精防", "派出所"]}
-    assert ws.concerns("followup", went, record_id=first["id"]) == []
+    assert casework.concerns(ws, "followup", went, record_id=first["id"]) == []
     # Saved at 3级 all the same: an edit of something else does not ask again.
     ws.edit(first["id"], {"risk_level": "3级"})
-    assert ws.concerns("followup", {"condition": "不稳定"}, record_id=first["id"]) == []
-    assert ws.concerns("followup", {**visit, "date": "bad"}) == []  # the save lists problems
+    assert casework.concerns(ws, "followup", {"condition": "不稳定"}, record_id=first["id"]) == []
+    assert (
+        casework.concerns(ws, "followup", {**visit, "date": "bad"}) == []
+    )  # the save lists problems
 
 
 def test_a_visit_time_later_than_now_is_refused(ws):

@@ -33,6 +33,7 @@ from textual.command import CommandPalette
 from textual.screen import Screen
 from textual.worker import WorkerFailed
 
+from fieldkit import casework
 from fieldkit.errors import FieldkitError, os_reason
 from fieldkit.forms import idnumber
 from fieldkit.forms.definitions import Field, Form
@@ -420,10 +421,10 @@ class FieldkitApp(App[None]):
     def visit_note(self, data: dict[str, Any]) -> str:
         """For a follow-up's answers: the note of a rule that asks for a joint visit, or ''."""
         try:
-            _, rule = self.ws.proposed_visit(data)
+            _, rule = casework.proposed_visit(self.ws, data)
         except ValueError:
             return ""
-        joint = self.ws.joint_departments(rule)
+        joint = casework.joint_departments(self.ws, rule)
         if not joint or rule is None:
             return ""
         return text.NEXT_VISIT_JOINT.format(departments=joint, note=rule.note)

@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Header, Input, Select, Static, TextArea
 
+from fieldkit import casework
 from fieldkit.forms.validation import Outcome, Problem, ValidationFailed, is_relevant, is_required
 from fieldkit.tui import text
 from fieldkit.tui.safety import guarded
@@ -308,7 +309,7 @@ class FormScreen(Screen[None]):
 
     @guarded
     def action_save(self) -> None:
-        concerns = self.fk.ws.concerns(self.form_id, self.raw(), record_id=self.record_id)
+        concerns = casework.concerns(self.fk.ws, self.form_id, self.raw(), record_id=self.record_id)
         if not concerns:
             self.save()
             return

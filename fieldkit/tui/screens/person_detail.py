@@ -15,6 +15,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Header, Label, Static
 
+from fieldkit import casework
 from fieldkit.forms import idnumber, schedule
 from fieldkit.tui import text
 from fieldkit.tui.messages import OpenHistory
@@ -124,7 +125,7 @@ class PersonDetailScreen(Screen[None]):
         assessment differs from the registered one: '3级（2026-11-20 随访评估，登记为 2级）'."""
         ws = self.fk.ws
         form = ws.forms.schedule_forms()[0]
-        level = ws.level_of(person)
+        level = casework.level_of(ws, person)
         if level is None:
             return registered
         shown = form.field("level").label_of(level, person["data"])
@@ -163,7 +164,7 @@ class PersonDetailScreen(Screen[None]):
         state, style = due_state(due, ws.forms.rules.soon_days)
         line = text.PERSON_NEXT.format(day=due.next_due.isoformat(), state=state)
         out.append(line if state else line.replace("（）", ""), style=style or "bold")
-        joint = ws.joint_departments(due.rule)
+        joint = casework.joint_departments(ws, due.rule)
         if joint:
             out.append("\n")
             out.append(text.PERSON_JOINT.format(departments=joint), style="bold magenta")
