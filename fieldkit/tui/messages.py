@@ -1,6 +1,10 @@
 """Messages between the screens and the app. A screen that leads somewhere posts one of the
 navigation messages and the app opens the screen (fieldkit.tui.navigation), so that no screen
-imports another to open it."""
+imports another to open it.
+
+Forms and record lists are the exception: a screen opens them through the app's services
+(`open_form`, `open_records` in fieldkit.tui.services), because the caller waits for the form's
+answer (a saved record, a draft kept) through a callback, which a message cannot return."""
 
 from __future__ import annotations
 
