@@ -135,20 +135,19 @@ class SyncScreen(Screen[None]):
         tabs.active = panes[(at + step) % len(panes)]
         self.call_after_refresh(self._focus_pane)
 
-    def _focus_pane(self, tries: int = 20) -> None:
-        """Focus the active page's first control once the page is on screen (it is shown a
-        refresh or two after the tab changes; focusing it before then does nothing)."""
+    def _focus_pane(self, tries: int = 40) -> None:
+        """Focus the active page's first control once the page is on screen and its content
+        is there (it is shown a refresh or more after the tab changes, later on a busy
+        machine; focusing it before then does nothing): tried every 50 ms for up to 2 s."""
         tabs = self.query_one(TabbedContent)
         pane = tabs.get_pane(tabs.active)
         first = next(
             (w for w in pane.query("*") if w.can_focus and w.display and not w.disabled), None
         )
-        if first is None:
-            return
-        if first.focusable:
+        if first is not None and first.focusable:
             first.focus()
         elif tries:
-            self.call_after_refresh(self._focus_pane, tries - 1)
+            self.set_timer(0.05, lambda: self._focus_pane(tries - 1))
 
     def records_changed(self, *, lists: bool = True) -> None:
         """After an import, a trust decision, a join or a resolved conflict: the review tabs
