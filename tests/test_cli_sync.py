@@ -167,3 +167,15 @@ def test_a_laptop_cannot_use_a_private_key_as_the_office_key(tmp_path, office):
 def test_devices_trust_with_an_unknown_or_ambiguous_prefix_says_so(tmp_path, office):
     proc = fk(office[0], "devices", "trust", "ffff")
     assert proc.returncode == 1 and "没有指纹以 ffff 开头的设备" in proc.stderr
+
+
+def test_the_office_is_told_which_form_files_stay_behind(tmp_path, office):
+    root, key = office
+    a, fingerprint = laptop(tmp_path, "a", "李娜", "第一网格", "--office-key", key)
+    ok(fk(root, "import", ok(fk(a, "export", "-o", tmp_path / "in")).stdout.strip()))
+    ok(fk(root, "devices", "trust", fingerprint.replace(" ", "")[:6]))
+    (root / "forms").mkdir(exist_ok=True)
+    (root / "forms" / "Grids.toml").write_text('names = ["第一网格"]\n', encoding="utf-8")
+    proc = ok(fk(root, "export", "--all", "-o", tmp_path / "usb"))
+    assert "注意：forms/ 中的 Grids.toml 没有一起导出" in proc.stderr
+    assert "文件名不合要求" in proc.stderr

@@ -732,11 +732,7 @@ def cmd_export(root: Path, args) -> int:
         markup=False,
     )
     if result.skipped_forms:
-        names = "、".join(result.skipped_forms)
-        err.print(
-            f"注意：forms/ 中的 {names} 没有一起导出：{formsync.SKIPPED_WHY}",
-            markup=False,
-        )
+        err.print(formsync.skipped_note(result.skipped_forms), markup=False)
     if result.manifest and result.manifest.encrypted:
         who = f"：{info.audience}" if info.audience else ""
         err.print(f"文件已加密，只有接收方的电脑能打开{who}。", markup=False)

@@ -56,9 +56,12 @@ def is_newer(in_use: dict[str, Any] | None, office: str, serial: int) -> bool:
     return in_use is None or in_use.get("office") != office or serial > in_use.get("serial", 0)
 
 
-SKIPPED_WHY = (
-    "文件有错（本机也没有用它），或文件名不合要求（只能用小写字母、数字和下划线，如 grids.toml）"
-)
+def skipped_note(names: list[str]) -> str:
+    """What the office is told of its form files an export left out (see office_files)."""
+    return (
+        f"注意：forms/ 中的 {'、'.join(names)} 没有一起导出：文件有错（本机也没有用它），"
+        "或文件名不合要求（只能用小写字母、数字和下划线，如 grids.toml）"
+    )
 
 
 def office_files(root: Path, in_use: FormSet) -> tuple[dict[str, str], list[str]]:

@@ -53,7 +53,6 @@ PREVIEW_EXTRA = "连同修改历史，共 {n} 个版本。"
 NOTHING_NEW = "自上次导出以来没有新的变化。要再交一份全部记录，请勾选“导出全部记录”。"
 EXPORTED = "已导出：{path}"
 EXPORTED_PLAIN = "（未加密）"
-FORMS_SKIPPED = "。注意：forms/ 中的 {names} 没有一起导出：{why}"
 
 
 class ExportPane(VerticalScroll):
@@ -220,8 +219,7 @@ class ExportPane(VerticalScroll):
             if result.manifest and not result.manifest.encrypted:
                 line += EXPORTED_PLAIN
         if result.skipped_forms:
-            names = "、".join(result.skipped_forms)
-            line += FORMS_SKIPPED.format(names=names, why=formsync.SKIPPED_WHY)
+            line += "。" + formsync.skipped_note(result.skipped_forms)
         self.query_one("#export-result", Static).update(line)
         self.notify(line, markup=False)
         self.load_preview()
