@@ -138,15 +138,18 @@ class SyncScreen(Screen[None]):
     def _focus_pane(self, tries: int = 40) -> None:
         """Focus the active page's first control once the page is on screen and its content
         is there (it is shown a refresh or more after the tab changes, later on a busy
-        machine; focusing it before then does nothing): tried every 50 ms for up to 2 s."""
+        machine; focusing it before then does nothing): tried every 50 ms for up to 2 s, until
+        the focus is seen to be there."""
         tabs = self.query_one(TabbedContent)
         pane = tabs.get_pane(tabs.active)
         first = next(
             (w for w in pane.query("*") if w.can_focus and w.display and not w.disabled), None
         )
+        if pane.has_focus_within:  # seen there (or the user has moved on within the page)
+            return
         if first is not None and first.focusable:
             first.focus()
-        elif tries:
+        if tries:
             self.set_timer(0.05, lambda: self._focus_pane(tries - 1))
 
     def records_changed(self, *, lists: bool = True) -> None:
